@@ -32,7 +32,7 @@ struct probe_proc_info {
   __u32 exec_count;
   __u16 filename_len;
   __u16 args_len;
-  __u32 pad;
+  __u32 args_total; /* argv bytes before the cut */
   char filename[PROBE_FILENAME_LEN];
   char args[PROBE_ARGS_LEN]; /* NUL-separated argv, possibly cut */
 };
@@ -46,7 +46,7 @@ struct probe_proc_exit_event {
   __u64 fork_ns;
   __u64 utime_ns;
   __u64 stime_ns;
-  __u64 maxrss_kb;
+  __u64 maxrss_pages; /* signal->maxrss: peak RSS in pages */
   char comm[PROBE_COMM_LEN];
   struct probe_proc_info info;
 };

@@ -1,0 +1,131 @@
+#include "bpf_session.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "process.skel.h"
+extern "C" {
+#include "probe_events.h"
+}
+
+namespace probe {
+
+namespace {
+
+bool HasCapability(int cap) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &hdr, data) != 0) return false;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+int QuietPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_WARN && getenv("PROBE_DEBUG_LIBBPF")) return vfprintf(stderr, fmt, args);
+  return 0;
+}
+
+}  // namespace
+
+bool CheckBpfPrerequisites(std::string* error) {
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    *error = "this kernel has no BTF (/sys/kernel/btf/vmlinux missing): probe needs CONFIG_DEBUG_INFO_BTF=y";
+    return false;
+  }
+  bool root = geteuid() == 0;
+  bool caps = HasCapability(CAP_BPF) && HasCapability(CAP_PERFMON);
+  if (!root && !caps) {
+    *error = "insufficient privileges: run as root, or grant CAP_BPF and CAP_PERFMON";
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSink sink,
+                                               std::string* error) {
+  libbpf_set_print(QuietPrint);
+  std::unique_ptr<BpfSession> s(new BpfSession());
+  s->sink_ = std::move(sink);
+  s->skel_ = process_bpf__open();
+  if (!s->skel_) {
+    *error = std::string("cannot open BPF object: ") + strerror(errno);
+    return nullptr;
+  }
+  s->skel_->rodata->target_all = config.target_all;
+  s->skel_->rodata->follow_children = config.follow_children;
+  if (int err = bpf_map__set_max_entries(s->skel_->maps.events, static_cast<uint32_t>(config.ring_buffer_bytes))) {
+    *error = std::string("cannot size ring buffer: ") + strerror(-err);
+    return nullptr;
+  }
+  if (int err = process_bpf__load(s->skel_)) {
+    *error = std::string("cannot load BPF programs: ") + strerror(-err) +
+             " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
+    return nullptr;
+  }
+  if (int err = process_bpf__attach(s->skel_)) {
+    *error = std::string("cannot attach BPF programs: ") + strerror(-err);
+    return nullptr;
+  }
+  s->ring_ = ring_buffer__new(bpf_map__fd(s->skel_->maps.events), &BpfSession::OnEvent, s.get(), nullptr);
+  if (!s->ring_) {
+    *error = std::string("cannot open ring buffer: ") + strerror(errno);
+    return nullptr;
+  }
+  return s;
+}
+
+BpfSession::~BpfSession() {
+  ring_buffer__free(ring_);
+  process_bpf__destroy(skel_);  // detaches links, closes maps
+}
+
+int BpfSession::OnEvent(void* ctx, void* data, size_t size) {
+  static_cast<BpfSession*>(ctx)->sink_(data, size);
+  return 0;
+}
+
+bool BpfSession::AddTarget(int tgid) {
+  uint32_t key = static_cast<uint32_t>(tgid);
+  uint8_t one = 1;
+  return bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &one, sizeof(one), BPF_ANY) == 0;
+}
+
+std::vector<int> BpfSession::Targets() const {
+  std::vector<int> out;
+  uint32_t key, next;
+  uint32_t* prev = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.targets, prev, &next, sizeof(next)) == 0) {
+    out.push_back(static_cast<int>(next));
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+int BpfSession::Poll(int timeout_ms) { return ring_buffer__poll(ring_, timeout_ms); }
+int BpfSession::Consume() { return ring_buffer__consume(ring_); }
+
+KernelCounters BpfSession::ReadCounters() const {
+  KernelCounters c;
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return c;
+  std::vector<uint64_t> values(static_cast<size_t>(ncpu));
+  auto sum = [&](uint32_t idx) {
+    uint64_t total = 0;
+    if (bpf_map__lookup_elem(skel_->maps.counters, &idx, sizeof(idx), values.data(),
+                             values.size() * sizeof(uint64_t), 0) == 0) {
+      for (uint64_t v : values) total += v;
+    }
+    return total;
+  };
+  c.proc_produced = sum(PROBE_CTR_PROC_PRODUCED);
+  c.proc_ring_full = sum(PROBE_CTR_PROC_RING_FULL);
+  return c;
+}
+
+}  // namespace probe

@@ -1,0 +1,55 @@
+// Owns the loaded BPF programs, their links and the ring buffer (RAII).
+// Open -> configure rodata -> load -> attach; errors come back as values.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct process_bpf;
+struct ring_buffer;
+
+namespace probe {
+
+struct BpfConfig {
+  bool target_all = false;
+  bool follow_children = true;
+  uint64_t ring_buffer_bytes = 1u << 20;
+};
+
+struct KernelCounters {
+  uint64_t proc_produced = 0;
+  uint64_t proc_ring_full = 0;
+};
+
+using EventSink = std::function<void(const void* data, size_t size)>;
+
+class BpfSession {
+ public:
+  // Returns nullptr and a one-line *error on failure.
+  static std::unique_ptr<BpfSession> Create(const BpfConfig& config, EventSink sink,
+                                            std::string* error);
+  ~BpfSession();
+  BpfSession(const BpfSession&) = delete;
+  BpfSession& operator=(const BpfSession&) = delete;
+
+  bool AddTarget(int tgid);
+  std::vector<int> Targets() const;
+  // Waits up to timeout_ms for events and delivers them to the sink.
+  int Poll(int timeout_ms);
+  int Consume();
+  KernelCounters ReadCounters() const;
+
+ private:
+  BpfSession() = default;
+  static int OnEvent(void* ctx, void* data, size_t size);
+  process_bpf* skel_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  EventSink sink_;
+};
+
+// Checks what loading needs, so the error names the missing piece.
+bool CheckBpfPrerequisites(std::string* error);
+
+}  // namespace probe

@@ -1,0 +1,83 @@
+#include "event_decoder.h"
+
+#include <linux/types.h>
+
+#include <cstring>
+
+extern "C" {
+#include "probe_events.h"
+}
+
+static_assert(sizeof(probe_event_header) == 16);
+static_assert(sizeof(probe_proc_info) == 16 + 8 + PROBE_FILENAME_LEN + PROBE_ARGS_LEN);
+static_assert(sizeof(probe_proc_exit_event) == 16 + 16 + 32 + PROBE_COMM_LEN + sizeof(probe_proc_info));
+
+namespace probe {
+
+namespace {
+
+std::string BoundedString(const char* s, size_t cap) { return std::string(s, strnlen(s, cap)); }
+
+void DecodeProcExit(const probe_proc_exit_event& e, v1::ProcessLifetime* p, uint64_t page_size) {
+  p->set_pid(static_cast<int32_t>(e.pid));
+  p->set_ppid(static_cast<int32_t>(e.ppid));
+  p->set_comm(BoundedString(e.comm, sizeof(e.comm)));
+  size_t fname_len = std::min<size_t>(e.info.filename_len, sizeof(e.info.filename));
+  p->set_exe(BoundedString(e.info.filename, fname_len));
+  size_t args_len = std::min<size_t>(e.info.args_len, sizeof(e.info.args));
+  SplitArgs(e.info.args, args_len, p->mutable_argv());
+  p->set_argv_truncated(e.info.args_total > args_len);
+  p->set_fork_time_ns(e.fork_ns);
+  p->set_exec_time_ns(e.info.exec_ns);
+  p->set_exit_time_ns(e.hdr.time_ns);
+  p->set_exec_count(e.info.exec_count);
+  if (e.info.exec_ns != 0 && e.hdr.time_ns >= e.info.exec_ns)
+    p->set_exec_to_exit_ns(e.hdr.time_ns - e.info.exec_ns);
+  if (e.info.exec_ns != 0 && e.info.exec_ns >= e.fork_ns)
+    p->set_fork_to_exec_ns(e.info.exec_ns - e.fork_ns);
+  // task->exit_code: (status << 8) for exit(), signal | 0x80 (core) when killed.
+  uint32_t sig = e.exit_code & 0x7f;
+  if (sig != 0) {
+    p->set_exit_signal(static_cast<int32_t>(sig));
+    p->set_core_dumped((e.exit_code & 0x80) != 0);
+  } else {
+    p->set_exit_code(static_cast<int32_t>((e.exit_code >> 8) & 0xff));
+  }
+  p->set_user_time_ns(e.utime_ns);
+  p->set_system_time_ns(e.stime_ns);
+  p->set_peak_rss_bytes(e.maxrss_pages * page_size);
+  p->set_finished(true);
+}
+
+}  // namespace
+
+void SplitArgs(const char* data, size_t len, google::protobuf::RepeatedPtrField<std::string>* out) {
+  size_t start = 0;
+  for (size_t i = 0; i < len; ++i) {
+    if (data[i] == '\0') {
+      out->Add(std::string(data + start, i - start));
+      start = i + 1;
+    }
+  }
+  if (start < len) out->Add(std::string(data + start, len - start));
+}
+
+DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_t page_size) {
+  probe_event_header hdr;
+  if (size < sizeof(hdr)) return DecodeResult::kMalformed;
+  memcpy(&hdr, data, sizeof(hdr));
+  if (hdr.size > size) return DecodeResult::kMalformed;
+  switch (hdr.type) {
+    case PROBE_EV_PROC_EXIT: {
+      if (hdr.size != sizeof(probe_proc_exit_event)) return DecodeResult::kMalformed;
+      probe_proc_exit_event e;
+      memcpy(&e, data, sizeof(e));
+      DecodeProcExit(e, out->mutable_process(), page_size);
+      return DecodeResult::kOk;
+    }
+    default:
+      return DecodeResult::kUnknownType;
+  }
+}
+
+}  // namespace probe

@@ -1,0 +1,19 @@
+// Turns raw kernel events into records: a pure function over bytes that
+// validates sizes and never trusts lengths inside the event.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "probe.pb.h"
+
+namespace probe {
+
+enum class DecodeResult { kOk, kMalformed, kUnknownType };
+
+DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_t page_size);
+
+// Splits a NUL-separated argv area of len bytes into strings.
+void SplitArgs(const char* data, size_t len, google::protobuf::RepeatedPtrField<std::string>* out);
+
+}  // namespace probe

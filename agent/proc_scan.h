@@ -1,0 +1,35 @@
+// Reads /proc: which processes exist, their parentage, and snapshots of
+// targeted processes (the only part of the agent that parses /proc).
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "probe.pb.h"
+
+namespace probe {
+
+struct ProcStat {
+  int pid = 0;
+  int ppid = 0;
+  std::string comm;
+  uint64_t utime_ticks = 0, stime_ticks = 0, start_ticks = 0;
+};
+
+bool ReadProcStat(int pid, ProcStat* out);
+bool ProcessExists(int pid);
+// pid -> ppid for every process on the system.
+std::map<int, int> ReadParentMap();
+// roots plus, when follow_children, all their living descendants.
+std::set<int> WithDescendants(const std::vector<int>& roots, const std::map<int, int>& parents,
+                              bool follow_children);
+// Snapshot of one process and its threads; false if it vanished.
+bool SnapshotProcess(int pid, v1::ProcessSnapshot* out);
+// What /proc knows of a process still alive at the end of a run.
+bool UnfinishedLifetime(int pid, v1::ProcessLifetime* out);
+// Converts /proc start ticks (CLOCK_BOOTTIME) to CLOCK_MONOTONIC ns.
+uint64_t StartTicksToMonotonicNs(uint64_t ticks);
+uint64_t MonotonicNs();
+
+}  // namespace probe

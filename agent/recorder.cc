@@ -1,0 +1,253 @@
+#include "recorder.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <set>
+
+#include "bpf_session.h"
+#include "event_decoder.h"
+#include "format.h"
+#include "launcher.h"
+#include "proc_scan.h"
+#include "record_writer.h"
+
+namespace probe {
+
+namespace {
+
+struct AgentCounters {
+  uint64_t written = 0;
+  uint64_t lost_decode = 0;
+  uint64_t lost_write = 0;
+};
+
+void FillCounters(const KernelCounters& k, const AgentCounters& a,
+                  google::protobuf::RepeatedPtrField<v1::KindCounters>* out) {
+  auto* c = out->Add();
+  c->set_kind(v1::EVENT_KIND_PROCESS);
+  c->set_produced(k.proc_produced);
+  c->set_written(a.written);
+  c->set_lost_ring_full(k.proc_ring_full);
+  c->set_lost_decode(a.lost_decode);
+  c->set_lost_write(a.lost_write);
+}
+
+v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
+                      const std::vector<int>& roots, uint64_t start_ns) {
+  v1::Record r;
+  auto* h = r.mutable_header();
+  h->set_format_version(format::kFormatVersion);
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  h->set_hostname(host);
+  utsname u{};
+  if (uname(&u) == 0) h->set_kernel_release(u.release);
+  h->set_clock_id(CLOCK_MONOTONIC);
+  timespec rt{}, mono{};
+  clock_gettime(CLOCK_REALTIME, &rt);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  h->set_wall_clock_offset_ns((int64_t(rt.tv_sec) - mono.tv_sec) * 1000000000ll + (rt.tv_nsec - mono.tv_nsec));
+  for (const auto& a : argv) h->add_command_line(a);
+  for (int p : roots) h->add_target_pids(p);
+  h->set_follow_children(o.follow_children);
+  h->set_system_wide(o.all);
+  h->add_events("process");
+  h->set_start_time_ns(start_ns);
+  h->set_ready_time_ns(MonotonicNs());
+  h->set_ring_buffer_bytes(o.ring_buffer_bytes);
+  h->set_agent_version(PROBE_VERSION);
+  return r;
+}
+
+int MakeSignalFd() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+std::string HumanBytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1u << 20)) snprintf(buf, sizeof(buf), "%.1f MiB", b / 1048576.0);
+  else if (b >= 1024) snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
+  else snprintf(buf, sizeof(buf), "%" PRIu64 " B", b);
+  return buf;
+}
+
+}  // namespace
+
+int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
+  const uint64_t start_ns = MonotonicNs();
+  std::string error;
+  if (!CheckBpfPrerequisites(&error)) {
+    fprintf(stderr, "probe-agent: %s\n", error.c_str());
+    return 1;
+  }
+  for (int pid : o.pids) {
+    if (!ProcessExists(pid)) {
+      fprintf(stderr, "probe-agent: no process with pid %d\n", pid);
+      return 1;
+    }
+  }
+  int sigfd = MakeSignalFd();
+
+  Launcher launcher;
+  auto writer = RecordWriter::Create(o.output, o.force, &error);
+  if (!writer) {
+    launcher.Abort();
+    fprintf(stderr, "probe-agent: %s\n", error.c_str());
+    return 1;
+  }
+
+  AgentCounters agent;
+  const uint64_t page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  v1::Record event_record;
+  auto sink = [&](const void* data, size_t size) {
+    event_record.Clear();
+    if (DecodeEvent(data, size, &event_record, page_size) != DecodeResult::kOk) {
+      agent.lost_decode++;
+      return;
+    }
+    if (writer->Append(event_record)) agent.written++;
+    else agent.lost_write++;
+  };
+
+  BpfConfig cfg;
+  cfg.target_all = o.all;
+  cfg.follow_children = o.follow_children;
+  cfg.ring_buffer_bytes = o.ring_buffer_bytes;
+  auto bpf = BpfSession::Create(cfg, sink, &error);
+  if (!bpf) {
+    launcher.Abort();
+    writer.reset();
+    unlink(o.output.c_str());  // nothing was recorded: leave no half file
+    fprintf(stderr, "probe-agent: %s\n", error.c_str());
+    return 1;
+  }
+
+  // The child is forked after attach and held before exec, so its
+  // fork-to-exec time is its own and not the agent's start-up.
+  if (!o.command.empty() && !launcher.Start(o.command, &error)) {
+    fprintf(stderr, "probe-agent: %s\n", error.c_str());
+    return 1;
+  }
+  // Targets go into the map after attach, then /proc is scanned, so a fork
+  // racing with start-up is caught by one or the other.
+  std::vector<int> roots = o.pids;
+  if (launcher.pid() > 0) roots.push_back(launcher.pid());
+  for (int pid : roots) bpf->AddTarget(pid);
+  std::set<int> initial;
+  if (o.all) {
+    for (const auto& [pid, ppid] : ReadParentMap()) initial.insert(pid);
+  } else {
+    initial = WithDescendants(roots, ReadParentMap(), o.follow_children);
+    for (int pid : initial) bpf->AddTarget(pid);
+  }
+  writer->Append(MakeHeader(o, argv, roots, start_ns));
+  for (int pid : initial) {
+    if (pid == launcher.pid()) continue;  // not yet exec'd: its lifetime record says all
+    v1::Record snap;
+    if (SnapshotProcess(pid, snap.mutable_snapshot())) writer->Append(snap);
+  }
+  writer->Flush();
+
+  if (launcher.pid() > 0 && !launcher.Release(&error)) {
+    fprintf(stderr, "probe-agent: %s\n", error.c_str());
+  }
+
+  const bool tty = isatty(STDERR_FILENO);
+  const uint64_t deadline = o.duration_s > 0 ? start_ns + uint64_t(o.duration_s * 1e9) : 0;
+  uint64_t next_tick = MonotonicNs() + 1000000000ull;
+  int child_status = -1;
+  std::string stop_reason;
+  uint64_t last_written = 0;
+  while (stop_reason.empty()) {
+    bpf->Poll(100);
+    signalfd_siginfo si;
+    if (read(sigfd, &si, sizeof(si)) == sizeof(si)) stop_reason = "signal";
+    if (launcher.pid() > 0 && child_status < 0) {
+      int st;
+      if (waitpid(launcher.pid(), &st, WNOHANG) == launcher.pid()) child_status = st;
+    }
+    uint64_t now = MonotonicNs();
+    if (deadline && now >= deadline) stop_reason = "duration";
+    if (!o.all && stop_reason.empty() && (launcher.pid() <= 0 || child_status >= 0) &&
+        bpf->Targets().empty()) {
+      stop_reason = "targets exited";
+    }
+    if (now >= next_tick || !stop_reason.empty()) {
+      next_tick = now + 1000000000ull;
+      v1::Record stats;
+      stats.mutable_stats()->set_time_ns(now);
+      FillCounters(bpf->ReadCounters(), agent, stats.mutable_stats()->mutable_counters());
+      stats.mutable_stats()->set_bytes_written(writer->bytes_written());
+      writer->Append(stats);
+      writer->Flush();
+      if (tty) {
+        KernelCounters k = bpf->ReadCounters();
+        fprintf(stderr, "\r[probe] %.0fs  %" PRIu64 " events/s  %s  lost %" PRIu64 "   ",
+                (now - start_ns) / 1e9, agent.written - last_written,
+                HumanBytes(writer->bytes_written()).c_str(),
+                k.proc_ring_full + agent.lost_decode + agent.lost_write);
+        last_written = agent.written;
+      }
+    }
+    if (writer->failed()) stop_reason = "write failed";
+  }
+  if (tty) fprintf(stderr, "\n");
+  bpf->Consume();  // events submitted before the stop decision
+
+  // Processes still alive get an unfinished record.
+  for (int pid : o.all ? std::vector<int>() : bpf->Targets()) {
+    v1::Record r;
+    if (UnfinishedLifetime(pid, r.mutable_process())) {
+      if (writer->Append(r)) agent.written++;
+      else agent.lost_write++;
+    }
+  }
+  KernelCounters k = bpf->ReadCounters();
+  v1::Record trailer;
+  trailer.mutable_trailer()->set_time_ns(MonotonicNs());
+  trailer.mutable_trailer()->set_stop_reason(stop_reason);
+  FillCounters(k, agent, trailer.mutable_trailer()->mutable_counters());
+  trailer.mutable_trailer()->set_bytes_written(writer->bytes_written());
+  writer->Append(trailer);
+  writer->Flush();
+
+  uint64_t lost = k.proc_ring_full + agent.lost_decode + agent.lost_write;
+  fprintf(stderr, "probe-agent: %s: %" PRIu64 " process records, %s, stopped: %s\n", o.output.c_str(),
+          agent.written, HumanBytes(writer->bytes_written()).c_str(), stop_reason.c_str());
+  if (lost > 0) {
+    fprintf(stderr,
+            "probe-agent: warning: %" PRIu64 " events lost (ring buffer full: %" PRIu64
+            ", malformed: %" PRIu64 ", write failed: %" PRIu64 "); try a larger --ring-buffer\n",
+            lost, k.proc_ring_full, agent.lost_decode, agent.lost_write);
+  }
+  if (writer->failed()) {
+    fprintf(stderr, "probe-agent: %s\n", writer->error().c_str());
+    return 1;
+  }
+  if (launcher.pid() > 0) {
+    if (child_status < 0) {
+      kill(launcher.pid(), SIGTERM);
+      waitpid(launcher.pid(), &child_status, 0);
+    }
+    return ShellExitStatus(child_status);
+  }
+  return 0;
+}
+
+}  // namespace probe

@@ -1,0 +1,91 @@
+#include "record_reader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "format.h"
+#include "frame.h"
+
+namespace probe {
+
+const char* ReadStatusName(ReadStatus s) {
+  switch (s) {
+    case ReadStatus::kRecord: return "record";
+    case ReadStatus::kEnd: return "end";
+    case ReadStatus::kTruncated: return "truncated";
+    case ReadStatus::kCorrupt: return "corrupt";
+    case ReadStatus::kIoError: return "io error";
+  }
+  return "?";
+}
+
+std::unique_ptr<RecordReader> RecordReader::Open(const std::string& path, std::string* error) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = "cannot open " + path + ": " + strerror(errno);
+    return nullptr;
+  }
+  return std::make_unique<RecordReader>(fd);
+}
+
+RecordReader::~RecordReader() { close(fd_); }
+
+bool RecordReader::Fill(size_t want) {
+  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<long>(pos_));
+    pos_ = 0;
+  }
+  while (buf_.size() - pos_ < want && !eof_) {
+    size_t old = buf_.size();
+    size_t chunk = std::max<size_t>(want - (old - pos_), 64 * 1024);
+    buf_.resize(old + chunk);
+    ssize_t n = read(fd_, buf_.data() + old, chunk);
+    if (n < 0 && errno == EINTR) {
+      buf_.resize(old);
+      continue;
+    }
+    if (n < 0) {
+      buf_.resize(old);
+      reason_ = std::string("read failed: ") + strerror(errno);
+      return false;
+    }
+    buf_.resize(old + static_cast<size_t>(n));
+    if (n == 0) eof_ = true;
+  }
+  return true;
+}
+
+ReadStatus RecordReader::Next(v1::Record* record) {
+  if (!Fill(format::kMaxVarintBytes + 1)) return ReadStatus::kIoError;
+  size_t avail = buf_.size() - pos_;
+  if (avail == 0) return ReadStatus::kEnd;
+  Frame f = ParseFrameHeader(buf_.data() + pos_, avail);
+  if (f.status == FrameStatus::kCorrupt) {
+    reason_ = f.reason + " at offset " + std::to_string(offset_);
+    return ReadStatus::kCorrupt;
+  }
+  if (f.status == FrameStatus::kNeedMore) {
+    reason_ = "file ends inside a record header at offset " + std::to_string(offset_);
+    return ReadStatus::kTruncated;
+  }
+  size_t total = f.header_bytes + f.body_bytes;
+  if (!Fill(total)) return ReadStatus::kIoError;
+  if (buf_.size() - pos_ < total) {
+    reason_ = "file ends inside a record at offset " + std::to_string(offset_) + " (" +
+              std::to_string(buf_.size() - pos_) + " of " + std::to_string(total) + " bytes)";
+    return ReadStatus::kTruncated;
+  }
+  if (!record->ParseFromArray(buf_.data() + pos_ + f.header_bytes,
+                              static_cast<int>(f.body_bytes))) {
+    reason_ = "record at offset " + std::to_string(offset_) + " does not parse";
+    return ReadStatus::kCorrupt;
+  }
+  pos_ += total;
+  offset_ += total;
+  return ReadStatus::kRecord;
+}
+
+}  // namespace probe

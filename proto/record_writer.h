@@ -1,0 +1,40 @@
+// Streams records to a file. Records are buffered and flushed whole; on a
+// write failure the file is cut back to its last whole record, so it stays
+// readable, and every later record is counted as lost.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "probe.pb.h"
+
+namespace probe {
+
+class RecordWriter {
+ public:
+  // Opens path for writing. Returns nullptr and sets *error on failure.
+  static std::unique_ptr<RecordWriter> Create(const std::string& path, bool force,
+                                              std::string* error);
+  ~RecordWriter();
+  RecordWriter(const RecordWriter&) = delete;
+  RecordWriter& operator=(const RecordWriter&) = delete;
+
+  // Returns false once the file has failed; the record is then lost.
+  bool Append(const v1::Record& record);
+  bool Flush();
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+  uint64_t bytes_written() const { return committed_; }
+  uint64_t bytes_buffered() const { return buffer_.size(); }
+
+ private:
+  RecordWriter(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_;
+  std::string path_;
+  std::string buffer_;
+  std::string scratch_;
+  uint64_t committed_ = 0;
+  std::string error_;
+};
+
+}  // namespace probe
