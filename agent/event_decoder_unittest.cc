@@ -1,0 +1,97 @@
+#include "event_decoder.h"
+
+#include <linux/types.h>
+
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+extern "C" {
+#include "probe_events.h"
+}
+
+namespace probe {
+namespace {
+
+probe_proc_exit_event MakeExit() {
+  probe_proc_exit_event e;
+  memset(&e, 0, sizeof(e));
+  e.hdr.type = PROBE_EV_PROC_EXIT;
+  e.hdr.size = sizeof(e);
+  e.hdr.time_ns = 5'000'000'000;
+  e.pid = 10;
+  e.ppid = 9;
+  e.exit_code = 3 << 8;
+  e.fork_ns = 4'000'000'000;
+  e.info.exec_ns = 4'800'000'000;
+  e.maxrss_pages = 100;
+  strcpy(e.comm, "sleep");
+  strcpy(e.info.filename, "/bin/sleep");
+  e.info.filename_len = 11;
+  memcpy(e.info.args, "sleep\0" "0.2\0", 10);
+  e.info.args_len = 10;
+  e.info.args_total = 10;
+  return e;
+}
+
+TEST(EventDecoderTest, ProcessExit) {
+  auto e = MakeExit();
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  const auto& p = r.process();
+  EXPECT_EQ(p.pid(), 10);
+  EXPECT_EQ(p.ppid(), 9);
+  EXPECT_EQ(p.comm(), "sleep");
+  EXPECT_EQ(p.exe(), "/bin/sleep");
+  ASSERT_EQ(p.argv_size(), 2);
+  EXPECT_EQ(p.argv(1), "0.2");
+  EXPECT_FALSE(p.argv_truncated());
+  EXPECT_EQ(p.exec_to_exit_ns(), 200'000'000u);
+  EXPECT_EQ(p.fork_to_exec_ns(), 800'000'000u);
+  EXPECT_EQ(p.exit_code(), 3);
+  EXPECT_EQ(p.exit_signal(), 0);
+  EXPECT_EQ(p.peak_rss_bytes(), 409600u);
+  EXPECT_TRUE(p.finished());
+}
+
+TEST(EventDecoderTest, KilledBySignalWithCore) {
+  auto e = MakeExit();
+  e.exit_code = 11 | 0x80;
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.process().exit_signal(), 11);
+  EXPECT_TRUE(r.process().core_dumped());
+}
+
+TEST(EventDecoderTest, UntrustedLengthsAreBounded) {
+  auto e = MakeExit();
+  e.info.args_len = 60000;  // claims more than the buffer holds
+  e.info.filename_len = 60000;
+  memset(e.info.filename, 'a', sizeof(e.info.filename));  // no NUL
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.process().exe().size(), sizeof(e.info.filename));
+}
+
+TEST(EventDecoderTest, ShortOrWrongSizedEventsAreMalformed) {
+  auto e = MakeExit();
+  v1::Record r;
+  EXPECT_EQ(DecodeEvent(&e, 8, &r, 4096), DecodeResult::kMalformed);
+  EXPECT_EQ(DecodeEvent(&e, sizeof(e) - 1, &r, 4096), DecodeResult::kMalformed);
+  e.hdr.size = 32;
+  EXPECT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kMalformed);
+  e = MakeExit();
+  e.hdr.type = 999;
+  EXPECT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kUnknownType);
+}
+
+TEST(EventDecoderTest, ArgvTruncationIsFlagged) {
+  auto e = MakeExit();
+  e.info.args_total = 5000;
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_TRUE(r.process().argv_truncated());
+}
+
+}  // namespace
+}  // namespace probe

@@ -1,0 +1,235 @@
+// Runs the real probe-agent (real BPF, real kernel) over workloads with
+// known behaviour and checks the records against it.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "run_command.h"
+
+namespace probe {
+namespace {
+
+using testing::ReadRecords;
+using testing::RunCommand;
+
+class ProcessLifetimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF (running as uid " << geteuid() << ")";
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF";
+    dir_ = testing::MakeTempDir();
+    file_ = dir_ + "/run.ptrace";
+  }
+  void TearDown() override {
+    if (!dir_.empty()) (void)!system(("rm -rf " + dir_).c_str());
+  }
+
+  // Process records by comm (last exec'd name).
+  static std::map<std::string, v1::ProcessLifetime> ByComm(const std::vector<v1::Record>& records) {
+    std::map<std::string, v1::ProcessLifetime> m;
+    for (const auto& r : records)
+      if (r.has_process()) m[r.process().comm()] = r.process();
+    return m;
+  }
+
+  // sh -c 'sleep 0.2; /bin/true': sh is the parent of sleep and true, and
+  // sleep lives 200 ms from exec to exit.
+  void CheckShellWorkload(const std::vector<v1::Record>& records, int sh_pid) {
+    ASSERT_FALSE(records.empty());
+    EXPECT_TRUE(records.front().has_header());
+    EXPECT_TRUE(records.back().has_trailer());
+    auto procs = ByComm(records);
+    ASSERT_TRUE(procs.count("sh")) << "no sh record";
+    ASSERT_TRUE(procs.count("sleep")) << "no sleep record";
+    ASSERT_TRUE(procs.count("true")) << "no true record";
+    const auto& sh = procs["sh"];
+    if (sh_pid > 0) EXPECT_EQ(sh.pid(), sh_pid);
+    EXPECT_EQ(procs["sleep"].ppid(), sh.pid());
+    EXPECT_EQ(procs["true"].ppid(), sh.pid());
+    EXPECT_NEAR(procs["sleep"].exec_to_exit_ns() / 1e6, 200.0, 5.0);
+    EXPECT_EQ(procs["sleep"].argv_size(), 2);
+    EXPECT_EQ(procs["true"].exe(), "/bin/true");
+    EXPECT_TRUE(procs["sleep"].finished());
+    EXPECT_EQ(procs["sleep"].exit_code(), 0);
+    EXPECT_GT(procs["sleep"].peak_rss_bytes(), 100u * 1024);
+    EXPECT_GE(sh.exec_to_exit_ns(), procs["sleep"].exec_to_exit_ns());
+  }
+
+  std::string dir_, file_;
+};
+
+TEST_F(ProcessLifetimeTest, LaunchedCommand) {
+  // An untargeted process running at the same time must not appear.
+  pid_t bystander = fork();
+  if (bystander == 0) {
+    execl("/bin/sleep", "sleep", "0.5", nullptr);
+    _exit(127);
+  }
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--", "sh", "-c", "sleep 0.2; /bin/true"});
+  waitpid(bystander, nullptr, 0);
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto records = ReadRecords(file_);
+  CheckShellWorkload(records, 0);
+  int process_records = 0;
+  for (const auto& rec : records) {
+    if (!rec.has_process()) continue;
+    ++process_records;
+    EXPECT_NE(rec.process().pid(), bystander);
+  }
+  EXPECT_EQ(process_records, 3);
+  const auto& c = records.back().trailer().counters(0);
+  EXPECT_EQ(c.produced(), 3u);
+  EXPECT_EQ(c.written(), 3u);
+  EXPECT_EQ(records.back().trailer().stop_reason(), "targets exited");
+}
+
+TEST_F(ProcessLifetimeTest, AttachByPid) {
+  // The target waits on a pipe so the agent is attached before it forks.
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  pid_t sh = fork();
+  if (sh == 0) {
+    close(go[1]);
+    char b;
+    (void)!read(go[0], &b, 1);
+    execl("/bin/sh", "sh", "-c", "sleep 0.2; /bin/true", nullptr);
+    _exit(127);
+  }
+  close(go[0]);
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(PROBE_AGENT, PROBE_AGENT, "--pid", std::to_string(sh).c_str(), "-o", file_.c_str(), nullptr);
+    _exit(127);
+  }
+  // Wait for the header: the agent is attached once it is written.
+  for (int i = 0; i < 200 && ReadRecords(file_).empty(); ++i) usleep(10000);
+  ASSERT_FALSE(ReadRecords(file_).empty()) << "agent did not start";
+  ASSERT_EQ(write(go[1], "x", 1), 1);
+  close(go[1]);
+  int st;
+  waitpid(sh, &st, 0);
+  waitpid(agent, &st, 0);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  auto records = ReadRecords(file_);
+  CheckShellWorkload(records, sh);
+  // The pre-existing target is explained by a snapshot record.
+  bool snap = false;
+  for (const auto& rec : records)
+    if (rec.has_snapshot() && rec.snapshot().pid() == sh) snap = true;
+  EXPECT_TRUE(snap);
+}
+
+TEST_F(ProcessLifetimeTest, ExitStatusAndSignalAreRecorded) {
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--", "sh", "-c", "sleep 5 & sleep 0.1; kill -9 $!; wait; exit 7"});
+  EXPECT_EQ(r.exit_status, 7) << r.err;
+  auto procs = ByComm(ReadRecords(file_));
+  ASSERT_TRUE(procs.count("sh"));
+  EXPECT_EQ(procs["sh"].exit_code(), 7);
+  ASSERT_TRUE(procs.count("sleep"));
+  EXPECT_EQ(procs["sleep"].exit_signal(), SIGKILL);
+}
+
+TEST_F(ProcessLifetimeTest, DurationStopMarksSurvivorsUnfinished) {
+  pid_t target = fork();
+  if (target == 0) {
+    execl("/bin/sleep", "sleep", "3", nullptr);
+    _exit(127);
+  }
+  auto r = RunCommand({PROBE_AGENT, "--pid", std::to_string(target), "-o", file_, "--duration", "0.5"});
+  kill(target, SIGKILL);
+  waitpid(target, nullptr, 0);
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().trailer().stop_reason(), "duration");
+  bool unfinished = false;
+  for (const auto& rec : records)
+    if (rec.has_process() && rec.process().pid() == target) unfinished = !rec.process().finished();
+  EXPECT_TRUE(unfinished);
+}
+
+TEST_F(ProcessLifetimeTest, SigtermWritesTrailer) {
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--", "sleep", "10", nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 200 && ReadRecords(file_).empty(); ++i) usleep(10000);
+  kill(agent, SIGTERM);
+  int st;
+  waitpid(agent, &st, 0);
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  ASSERT_TRUE(records.back().has_trailer());
+  EXPECT_EQ(records.back().trailer().stop_reason(), "signal");
+}
+
+TEST_F(ProcessLifetimeTest, CliErrorsAreOneLineAndLeaveNoFile) {
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+    const char* needle;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--pid", "999999999"}, 1, "no process with pid 999999999"},
+           {{"--bogus"}, 2, "unknown option"},
+           {{"--all", "-o", "/nonexistent/dir/x.ptrace"}, 1, "cannot create /nonexistent/dir/x.ptrace"},
+           {{"--", "/no/such/program"}, 127, "cannot run /no/such/program"},
+       }) {
+    std::vector<std::string> argv{PROBE_AGENT, "-f", "-o", file_};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = RunCommand(argv);
+    EXPECT_EQ(r.exit_status, c.status) << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+    if (c.status != 127) {
+      EXPECT_EQ(access(file_.c_str(), F_OK), -1) << "file left behind for " << c.args[0];
+    }
+    unlink(file_.c_str());
+  }
+}
+
+TEST_F(ProcessLifetimeTest, UnprivilegedUserIsToldWhatIsNeeded) {
+  auto r = RunCommand({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                       PROBE_AGENT, "-o", "/tmp/never.ptrace", "--all"});
+  EXPECT_EQ(r.exit_status, 1) << r.err;
+  EXPECT_NE(r.err.find("root, or grant CAP_BPF and CAP_PERFMON"), std::string::npos) << r.err;
+}
+
+TEST_F(ProcessLifetimeTest, ReportReadsTheFile) {
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--", "sh", "-c", "sleep 0.05"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto rep = RunCommand({PROBE_REPORT, file_});
+  EXPECT_EQ(rep.exit_status, 0) << rep.err;
+  EXPECT_NE(rep.out.find("sleep 0.05"), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("stopped: targets exited"), std::string::npos) << rep.out;
+  auto json = RunCommand({PROBE_REPORT, "--json", file_});
+  EXPECT_EQ(json.exit_status, 0);
+  EXPECT_NE(json.out.find("\"process\""), std::string::npos) << json.out;
+  // protoc can decode the finished file as a whole Trace.
+  auto dec = RunCommand({"sh", "-c", std::string("protoc --decode=probe.v1.Trace -I ") + PROBE_PROTO_DIR +
+                                         " probe.proto < " + file_});
+  EXPECT_EQ(dec.exit_status, 0) << dec.err;
+  EXPECT_NE(dec.out.find("trailer {"), std::string::npos);
+}
+
+TEST_F(ProcessLifetimeTest, ReportWarnsOnCutFile) {
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--", "sh", "-c", "/bin/true"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  ASSERT_EQ(truncate(file_.c_str(), 50), 0);
+  auto rep = RunCommand({PROBE_REPORT, file_});
+  EXPECT_NE(rep.err.find("truncated"), std::string::npos) << rep.err;
+  auto garbage = dir_ + "/garbage";
+  (void)!system(("head -c 100 /bin/true > " + garbage).c_str());
+  rep = RunCommand({PROBE_REPORT, garbage});
+  EXPECT_EQ(rep.exit_status, 1);
+  EXPECT_NE(rep.err.find("corrupt"), std::string::npos) << rep.err;
+}
+
+}  // namespace
+}  // namespace probe

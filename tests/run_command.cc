@@ -1,0 +1,64 @@
+#include "run_command.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "record_reader.h"
+
+namespace probe::testing {
+
+namespace {
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+std::string MakeTempDir() {
+  char tmpl[] = "/tmp/probe_test_XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv) {
+  std::string dir = MakeTempDir();
+  std::string out_path = dir + "/out", err_path = dir + "/err";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(o, 1);
+    dup2(e, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CommandResult r;
+  r.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.out = Slurp(out_path);
+  r.err = Slurp(err_path);
+  (void)!system(("rm -rf " + dir).c_str());
+  return r;
+}
+
+std::vector<v1::Record> ReadRecords(const std::string& path) {
+  std::vector<v1::Record> out;
+  std::string err;
+  auto reader = RecordReader::Open(path, &err);
+  if (!reader) return out;
+  v1::Record r;
+  while (reader->Next(&r) == ReadStatus::kRecord) out.push_back(r);
+  return out;
+}
+
+}  // namespace probe::testing
