@@ -1,0 +1,29 @@
+# Entry points. Both install missing dependencies first (Debian 12, as root).
+BUILD ?= build
+JOBS ?= 2
+
+.PHONY: all deps build demo test bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+# Records the bundled demo workload and prints its report.
+demo: build
+	@rm -f demo.ptrace
+	$(BUILD)/agent/probe-agent -o demo.ptrace -- tests/workloads/demo.sh
+	$(BUILD)/report/probe-report demo.ptrace
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j1
+
+bench: build
+	@bash bench/foundation_bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) demo.ptrace
