@@ -23,7 +23,7 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j1
 
 bench: build
-	@bash bench/foundation_bench.sh $(BUILD)
+	@python3 bench/foundation_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) demo.ptrace
