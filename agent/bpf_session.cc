@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "event_decoder.h"
 #include "process.skel.h"
 extern "C" {
 #include "probe_events.h"
@@ -126,6 +127,16 @@ KernelCounters BpfSession::ReadCounters() const {
   c.proc_produced = sum(PROBE_CTR_PROC_PRODUCED);
   c.proc_ring_full = sum(PROBE_CTR_PROC_RING_FULL);
   return c;
+}
+
+void BpfSession::AddExecInfo(int tgid, v1::ProcessLifetime* out) const {
+  uint32_t key = static_cast<uint32_t>(tgid);
+  probe_proc_info info;
+  if (bpf_map__lookup_elem(skel_->maps.procs, &key, sizeof(key), &info, sizeof(info), 0) != 0) return;
+  if (info.exec_ns == 0) return;
+  out->set_exec_time_ns(info.exec_ns);
+  out->set_exec_count(info.exec_count);
+  if (info.exec_ns >= out->fork_time_ns()) out->set_fork_to_exec_ns(info.exec_ns - out->fork_time_ns());
 }
 
 }  // namespace probe

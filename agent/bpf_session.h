@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "probe.pb.h"
+
 struct process_bpf;
 struct ring_buffer;
 
@@ -40,6 +42,8 @@ class BpfSession {
   int Poll(int timeout_ms);
   int Consume();
   KernelCounters ReadCounters() const;
+  // Adds what the kernel saw at exec (time, path, argv) to an unfinished record.
+  void AddExecInfo(int tgid, v1::ProcessLifetime* out) const;
 
  private:
   BpfSession() = default;

@@ -79,9 +79,13 @@ void FillExeAndArgv(int pid, std::string* exe, google::protobuf::RepeatedPtrFiel
 uint64_t MonotonicNs() { return ClockNs(CLOCK_MONOTONIC); }
 
 uint64_t StartTicksToMonotonicNs(uint64_t ticks) {
-  uint64_t boot_minus_mono = ClockNs(CLOCK_BOOTTIME) - ClockNs(CLOCK_MONOTONIC);
+  // Boot and monotonic differ by time spent suspended; read apart, the two
+  // clocks can also differ by a few ns either way, so keep the sign.
+  uint64_t mono = ClockNs(CLOCK_MONOTONIC);
+  int64_t suspended = static_cast<int64_t>(ClockNs(CLOCK_BOOTTIME) - mono);
+  if (suspended < 0) suspended = 0;
   uint64_t t = TicksToNs(ticks);
-  return t > boot_minus_mono ? t - boot_minus_mono : 0;
+  return t > uint64_t(suspended) ? t - uint64_t(suspended) : 0;
 }
 
 bool ReadProcStat(int pid, ProcStat* out) {

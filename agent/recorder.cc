@@ -215,6 +215,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   for (int pid : o.all ? std::vector<int>() : bpf->Targets()) {
     v1::Record r;
     if (UnfinishedLifetime(pid, r.mutable_process())) {
+      bpf->AddExecInfo(pid, r.mutable_process());
       if (writer->Append(r)) agent.written++;
       else agent.lost_write++;
     }

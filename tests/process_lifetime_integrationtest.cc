@@ -119,9 +119,15 @@ TEST_F(ProcessLifetimeTest, AttachByPid) {
   auto records = ReadRecords(file_);
   CheckShellWorkload(records, sh);
   // The pre-existing target is explained by a snapshot record.
+  // Its /proc start time (10 ms ticks) agrees with the kernel's fork time.
   bool snap = false;
-  for (const auto& rec : records)
-    if (rec.has_snapshot() && rec.snapshot().pid() == sh) snap = true;
+  uint64_t kernel_fork_ns = ByComm(records)["sh"].fork_time_ns();
+  for (const auto& rec : records) {
+    if (!rec.has_snapshot() || rec.snapshot().pid() != sh) continue;
+    snap = true;
+    EXPECT_NEAR(double(rec.snapshot().start_time_ns()), double(kernel_fork_ns), 20e6);
+    EXPECT_EQ(rec.snapshot().threads_size(), 1);
+  }
   EXPECT_TRUE(snap);
 }
 
@@ -168,6 +174,53 @@ TEST_F(ProcessLifetimeTest, SigtermWritesTrailer) {
   ASSERT_FALSE(records.empty());
   ASSERT_TRUE(records.back().has_trailer());
   EXPECT_EQ(records.back().trailer().stop_reason(), "signal");
+}
+
+TEST_F(ProcessLifetimeTest, UnfinishedLaunchedChildKeepsExecTime) {
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--duration", "0.4", "--", "sleep", "3", nullptr);
+    _exit(127);
+  }
+  int st;
+  waitpid(agent, &st, 0);
+  bool found = false;
+  for (const auto& rec : ReadRecords(file_)) {
+    if (!rec.has_process() || rec.process().comm() != "sleep") continue;
+    found = true;
+    EXPECT_FALSE(rec.process().finished());
+    EXPECT_GT(rec.process().exec_time_ns(), 0u);
+    EXPECT_LT(rec.process().fork_to_exec_ns(), 50'000'000u);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(ProcessLifetimeTest, SigkillLosesAtMostTheLastSecond) {
+  // A child that exits 0.3 s in, then the agent is killed 1.6 s later: the
+  // child's record was flushed within a second and must be in the file.
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--", "sh", "-c", "sleep 0.3; sleep 10", nullptr);
+    _exit(127);
+  }
+  usleep(1900 * 1000);
+  kill(agent, SIGKILL);
+  waitpid(agent, nullptr, 0);
+  (void)!system("pkill -f 'sleep 10' 2>/dev/null");
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  EXPECT_TRUE(records.front().has_header());
+  EXPECT_FALSE(records.back().has_trailer());
+  bool short_sleep = false, stats = false;
+  for (const auto& rec : records) {
+    if (rec.has_process() && rec.process().argv_size() == 2 && rec.process().argv(1) == "0.3") short_sleep = true;
+    if (rec.has_stats()) stats = true;
+  }
+  EXPECT_TRUE(short_sleep);
+  EXPECT_TRUE(stats);
+  auto rep = RunCommand({PROBE_REPORT, file_});
+  EXPECT_EQ(rep.exit_status, 0);
+  EXPECT_NE(rep.err.find("no trailer"), std::string::npos) << rep.err;
 }
 
 TEST_F(ProcessLifetimeTest, CliErrorsAreOneLineAndLeaveNoFile) {
