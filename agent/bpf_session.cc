@@ -35,7 +35,9 @@ int QuietPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 bool CheckBpfPrerequisites(std::string* error) {
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-    *error = "this kernel has no BTF (/sys/kernel/btf/vmlinux missing): probe needs CONFIG_DEBUG_INFO_BTF=y";
+    *error =
+        "this kernel has no BTF (/sys/kernel/btf/vmlinux missing): probe needs "
+        "CONFIG_DEBUG_INFO_BTF=y";
     return false;
   }
   bool root = geteuid() == 0;
@@ -59,7 +61,8 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   }
   s->skel_->rodata->target_all = config.target_all;
   s->skel_->rodata->follow_children = config.follow_children;
-  if (int err = bpf_map__set_max_entries(s->skel_->maps.events, static_cast<uint32_t>(config.ring_buffer_bytes))) {
+  if (int err = bpf_map__set_max_entries(s->skel_->maps.events,
+                                         static_cast<uint32_t>(config.ring_buffer_bytes))) {
     *error = std::string("cannot size ring buffer: ") + strerror(-err);
     return nullptr;
   }
@@ -72,7 +75,8 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
     *error = std::string("cannot attach BPF programs: ") + strerror(-err);
     return nullptr;
   }
-  s->ring_ = ring_buffer__new(bpf_map__fd(s->skel_->maps.events), &BpfSession::OnEvent, s.get(), nullptr);
+  s->ring_ =
+      ring_buffer__new(bpf_map__fd(s->skel_->maps.events), &BpfSession::OnEvent, s.get(), nullptr);
   if (!s->ring_) {
     *error = std::string("cannot open ring buffer: ") + strerror(errno);
     return nullptr;
@@ -93,7 +97,8 @@ int BpfSession::OnEvent(void* ctx, void* data, size_t size) {
 bool BpfSession::AddTarget(int tgid) {
   uint32_t key = static_cast<uint32_t>(tgid);
   uint8_t one = 1;
-  return bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &one, sizeof(one), BPF_ANY) == 0;
+  return bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &one, sizeof(one), BPF_ANY) ==
+         0;
 }
 
 std::vector<int> BpfSession::Targets() const {
@@ -132,11 +137,13 @@ KernelCounters BpfSession::ReadCounters() const {
 void BpfSession::AddExecInfo(int tgid, v1::ProcessLifetime* out) const {
   uint32_t key = static_cast<uint32_t>(tgid);
   probe_proc_info info;
-  if (bpf_map__lookup_elem(skel_->maps.procs, &key, sizeof(key), &info, sizeof(info), 0) != 0) return;
+  if (bpf_map__lookup_elem(skel_->maps.procs, &key, sizeof(key), &info, sizeof(info), 0) != 0)
+    return;
   if (info.exec_ns == 0) return;
   out->set_exec_time_ns(info.exec_ns);
   out->set_exec_count(info.exec_count);
-  if (info.exec_ns >= out->fork_time_ns()) out->set_fork_to_exec_ns(info.exec_ns - out->fork_time_ns());
+  if (info.exec_ns >= out->fork_time_ns())
+    out->set_fork_to_exec_ns(info.exec_ns - out->fork_time_ns());
 }
 
 }  // namespace probe

@@ -10,7 +10,8 @@ extern "C" {
 
 static_assert(sizeof(probe_event_header) == 16);
 static_assert(sizeof(probe_proc_info) == 16 + 8 + PROBE_FILENAME_LEN + PROBE_ARGS_LEN);
-static_assert(sizeof(probe_proc_exit_event) == 16 + 16 + 32 + PROBE_COMM_LEN + sizeof(probe_proc_info));
+static_assert(sizeof(probe_proc_exit_event) ==
+              16 + 16 + 32 + PROBE_COMM_LEN + sizeof(probe_proc_info));
 
 namespace probe {
 

@@ -1,10 +1,9 @@
 #include "event_decoder.h"
 
+#include <gtest/gtest.h>
 #include <linux/types.h>
 
 #include <cstring>
-
-#include <gtest/gtest.h>
 
 extern "C" {
 #include "probe_events.h"
@@ -28,7 +27,10 @@ probe_proc_exit_event MakeExit() {
   strcpy(e.comm, "sleep");
   strcpy(e.info.filename, "/bin/sleep");
   e.info.filename_len = 11;
-  memcpy(e.info.args, "sleep\0" "0.2\0", 10);
+  memcpy(e.info.args,
+         "sleep\0"
+         "0.2\0",
+         10);
   e.info.args_len = 10;
   e.info.args_total = 10;
   return e;

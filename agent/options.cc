@@ -50,9 +50,12 @@ bool ParseSize(const std::string& s, uint64_t* out) {
   unsigned long long v = strtoull(s.c_str(), &end, 10);
   if (errno != 0 || end == s.c_str()) return false;
   std::string suffix(end);
-  if (suffix == "K" || suffix == "k") v <<= 10;
-  else if (suffix == "M" || suffix == "m") v <<= 20;
-  else if (!suffix.empty()) return false;
+  if (suffix == "K" || suffix == "k")
+    v <<= 10;
+  else if (suffix == "M" || suffix == "m")
+    v <<= 20;
+  else if (!suffix.empty())
+    return false;
   *out = v;
   return true;
 }

@@ -23,7 +23,10 @@ TEST(OptionsTest, CommandAfterDashDash) {
 }
 
 TEST(OptionsTest, Errors) {
-  struct Case { std::vector<std::string> args; const char* needle; };
+  struct Case {
+    std::vector<std::string> args;
+    const char* needle;
+  };
   for (const Case& c : std::vector<Case>{
            {{}, "no target"},
            {{"--pid"}, "needs a process id"},

@@ -65,7 +65,8 @@ uint64_t TicksToNs(uint64_t ticks) {
   return ticks * (1000000000ull / static_cast<uint64_t>(hz > 0 ? hz : 100));
 }
 
-void FillExeAndArgv(int pid, std::string* exe, google::protobuf::RepeatedPtrField<std::string>* argv) {
+void FillExeAndArgv(int pid, std::string* exe,
+                    google::protobuf::RepeatedPtrField<std::string>* argv) {
   char buf[4096];
   std::string link = "/proc/" + std::to_string(pid) + "/exe";
   ssize_t n = readlink(link.c_str(), buf, sizeof(buf));
@@ -130,7 +131,8 @@ bool SnapshotProcess(int pid, v1::ProcessSnapshot* out) {
   out->set_start_time_ns(StartTicksToMonotonicNs(st.start_ticks));
   FillExeAndArgv(pid, out->mutable_exe(), out->mutable_argv());
   for (int tid : ListNumericDirs("/proc/" + std::to_string(pid) + "/task")) {
-    std::string comm = ReadFile("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/comm");
+    std::string comm =
+        ReadFile("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/comm");
     if (!comm.empty() && comm.back() == '\n') comm.pop_back();
     auto* t = out->add_threads();
     t->set_tid(tid);
@@ -152,7 +154,8 @@ bool UnfinishedLifetime(int pid, v1::ProcessLifetime* out) {
   std::istringstream status(ReadFile("/proc/" + std::to_string(pid) + "/status"));
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) out->set_peak_rss_bytes(strtoull(line.c_str() + 6, nullptr, 10) * 1024);
+    if (line.rfind("VmHWM:", 0) == 0)
+      out->set_peak_rss_bytes(strtoull(line.c_str() + 6, nullptr, 10) * 1024);
   }
   out->set_finished(false);
   return true;

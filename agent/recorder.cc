@@ -56,7 +56,8 @@ v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
   timespec rt{}, mono{};
   clock_gettime(CLOCK_REALTIME, &rt);
   clock_gettime(CLOCK_MONOTONIC, &mono);
-  h->set_wall_clock_offset_ns((int64_t(rt.tv_sec) - mono.tv_sec) * 1000000000ll + (rt.tv_nsec - mono.tv_nsec));
+  h->set_wall_clock_offset_ns((int64_t(rt.tv_sec) - mono.tv_sec) * 1000000000ll +
+                              (rt.tv_nsec - mono.tv_nsec));
   for (const auto& a : argv) h->add_command_line(a);
   for (int p : roots) h->add_target_pids(p);
   h->set_follow_children(o.follow_children);
@@ -81,9 +82,12 @@ int MakeSignalFd() {
 
 std::string HumanBytes(uint64_t b) {
   char buf[32];
-  if (b >= (1u << 20)) snprintf(buf, sizeof(buf), "%.1f MiB", b / 1048576.0);
-  else if (b >= 1024) snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
-  else snprintf(buf, sizeof(buf), "%" PRIu64 " B", b);
+  if (b >= (1u << 20))
+    snprintf(buf, sizeof(buf), "%.1f MiB", b / 1048576.0);
+  else if (b >= 1024)
+    snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
+  else
+    snprintf(buf, sizeof(buf), "%" PRIu64 " B", b);
   return buf;
 }
 
@@ -121,8 +125,10 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
       agent.lost_decode++;
       return;
     }
-    if (writer->Append(event_record)) agent.written++;
-    else agent.lost_write++;
+    if (writer->Append(event_record))
+      agent.written++;
+    else
+      agent.lost_write++;
   };
 
   BpfConfig cfg;
@@ -216,8 +222,10 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     v1::Record r;
     if (UnfinishedLifetime(pid, r.mutable_process())) {
       bpf->AddExecInfo(pid, r.mutable_process());
-      if (writer->Append(r)) agent.written++;
-      else agent.lost_write++;
+      if (writer->Append(r))
+        agent.written++;
+      else
+        agent.lost_write++;
     }
   }
   KernelCounters k = bpf->ReadCounters();
@@ -230,8 +238,9 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   writer->Flush();
 
   uint64_t lost = k.proc_ring_full + agent.lost_decode + agent.lost_write;
-  fprintf(stderr, "probe-agent: %s: %" PRIu64 " process records, %s, stopped: %s\n", o.output.c_str(),
-          agent.written, HumanBytes(writer->bytes_written()).c_str(), stop_reason.c_str());
+  fprintf(stderr, "probe-agent: %s: %" PRIu64 " process records, %s, stopped: %s\n",
+          o.output.c_str(), agent.written, HumanBytes(writer->bytes_written()).c_str(),
+          stop_reason.c_str());
   if (lost > 0) {
     fprintf(stderr,
             "probe-agent: warning: %" PRIu64 " events lost (ring buffer full: %" PRIu64

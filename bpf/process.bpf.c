@@ -49,24 +49,20 @@ struct {
 
 static __always_inline void count(__u32 idx) {
   __u64 *v = bpf_map_lookup_elem(&counters, &idx);
-  if (v)
-    *v += 1;
+  if (v) *v += 1;
 }
 
 static __always_inline bool is_target(__u32 tgid) {
-  if (target_all)
-    return true;
+  if (target_all) return true;
   return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
 
 static __always_inline struct probe_proc_info *proc_info(__u32 tgid) {
   struct probe_proc_info *info = bpf_map_lookup_elem(&procs, &tgid);
-  if (info)
-    return info;
+  if (info) return info;
   __u32 zero = 0;
   struct probe_proc_info *blank = bpf_map_lookup_elem(&scratch, &zero);
-  if (!blank)
-    return NULL;
+  if (!blank) return NULL;
   __builtin_memset(blank, 0, sizeof(*blank));
   bpf_map_update_elem(&procs, &tgid, blank, BPF_NOEXIST);
   return bpf_map_lookup_elem(&procs, &tgid);
@@ -76,31 +72,25 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
   __u32 child_pid = BPF_CORE_READ(child, pid);
   __u32 child_tgid = BPF_CORE_READ(child, tgid);
-  if (child_pid != child_tgid)
-    return 0; /* a new thread, not a new process */
+  if (child_pid != child_tgid) return 0; /* a new thread, not a new process */
   __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
-  if (!is_target(parent_tgid))
-    return 0;
+  if (!is_target(parent_tgid)) return 0;
   if (!target_all) {
-    if (!follow_children)
-      return 0;
+    if (!follow_children) return 0;
     __u8 one = 1;
     bpf_map_update_elem(&targets, &child_tgid, &one, BPF_ANY);
   }
   struct probe_proc_info *info = proc_info(child_tgid);
-  if (info)
-    info->ppid = parent_tgid;
+  if (info) info->ppid = parent_tgid;
   return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
   __u32 tgid = BPF_CORE_READ(p, tgid);
-  if (!is_target(tgid))
-    return 0;
+  if (!is_target(tgid)) return 0;
   struct probe_proc_info *info = proc_info(tgid);
-  if (!info)
-    return 0;
+  if (!info) return 0;
   info->exec_ns = bpf_ktime_get_ns();
   info->exec_count += 1;
   const char *filename = BPF_CORE_READ(bprm, filename);
@@ -115,18 +105,15 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   len &= PROBE_ARGS_LEN - 1;
   info->args_total = total;
   info->args_len = 0;
-  if (len > 0 && bpf_probe_read_user(info->args, len, (void *)arg_start) == 0)
-    info->args_len = len;
+  if (len > 0 && bpf_probe_read_user(info->args, len, (void *)arg_start) == 0) info->args_len = len;
   return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
-  if (!group_dead)
-    return 0; /* other threads are still alive */
+  if (!group_dead) return 0; /* other threads are still alive */
   __u32 tgid = BPF_CORE_READ(p, tgid);
-  if (!is_target(tgid))
-    return 0;
+  if (!is_target(tgid)) return 0;
   count(PROBE_CTR_PROC_PRODUCED);
   struct probe_proc_exit_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
@@ -150,14 +137,12 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
     } else {
       __builtin_memset(&e->info, 0, sizeof(e->info));
     }
-    if (e->info.ppid == 0)
-      e->info.ppid = BPF_CORE_READ(p, real_parent, tgid);
+    if (e->info.ppid == 0) e->info.ppid = BPF_CORE_READ(p, real_parent, tgid);
     e->ppid = e->info.ppid;
     /* No wakeup per event: the agent consumes on a 100 ms timer. */
     bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
   }
   bpf_map_delete_elem(&procs, &tgid);
-  if (!target_all)
-    bpf_map_delete_elem(&targets, &tgid);
+  if (!target_all) bpf_map_delete_elem(&targets, &tgid);
   return 0;
 }

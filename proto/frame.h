@@ -12,7 +12,7 @@ struct Frame {
   FrameStatus status = FrameStatus::kNeedMore;
   size_t header_bytes = 0;  // tag + length varint
   uint64_t body_bytes = 0;
-  std::string reason;       // set when kCorrupt
+  std::string reason;  // set when kCorrupt
 };
 
 // Parses the frame header at data[0..size). kNeedMore when the header is

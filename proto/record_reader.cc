@@ -13,11 +13,16 @@ namespace probe {
 
 const char* ReadStatusName(ReadStatus s) {
   switch (s) {
-    case ReadStatus::kRecord: return "record";
-    case ReadStatus::kEnd: return "end";
-    case ReadStatus::kTruncated: return "truncated";
-    case ReadStatus::kCorrupt: return "corrupt";
-    case ReadStatus::kIoError: return "io error";
+    case ReadStatus::kRecord:
+      return "record";
+    case ReadStatus::kEnd:
+      return "end";
+    case ReadStatus::kTruncated:
+      return "truncated";
+    case ReadStatus::kCorrupt:
+      return "corrupt";
+    case ReadStatus::kIoError:
+      return "io error";
   }
   return "?";
 }

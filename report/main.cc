@@ -1,8 +1,8 @@
 // probe-report: reads a record file and prints a summary or JSON lines.
 #include <google/protobuf/util/json_util.h>
 
-#include <cstdio>
 #include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   bool json = false;
   const char* path = nullptr;
   for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--json")) json = true;
+    if (!strcmp(argv[i], "--json"))
+      json = true;
     else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       fputs(kUsage, stdout);
       return 0;
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
     } else if (path) {
       fprintf(stderr, "probe-report: only one file, got '%s' and '%s'\n", path, argv[i]);
       return 2;
-    } else path = argv[i];
+    } else
+      path = argv[i];
   }
   if (!path) {
     fprintf(stderr, "probe-report: no file given (see --help)\n");
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
     return st == probe::ReadStatus::kTruncated ? 0 : 1;
   }
   if (!json && !summary.has_trailer)
-    fprintf(stderr, "probe-report: warning: %s has no trailer (agent did not stop cleanly)\n", path);
+    fprintf(stderr, "probe-report: warning: %s has no trailer (agent did not stop cleanly)\n",
+            path);
   return 0;
 }

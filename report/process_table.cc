@@ -9,21 +9,40 @@ namespace probe {
 
 void AddRecord(const v1::Record& r, TraceSummary* s) {
   switch (r.kind_case()) {
-    case v1::Record::kHeader: s->has_header = true; s->header = r.header(); break;
-    case v1::Record::kTrailer: s->has_trailer = true; s->trailer = r.trailer(); break;
-    case v1::Record::kStats: s->has_stats = true; s->last_stats = r.stats(); break;
-    case v1::Record::kSnapshot: s->snapshots.push_back(r.snapshot()); break;
-    case v1::Record::kProcess: s->processes.push_back(r.process()); break;
-    default: s->unknown_records++; break;
+    case v1::Record::kHeader:
+      s->has_header = true;
+      s->header = r.header();
+      break;
+    case v1::Record::kTrailer:
+      s->has_trailer = true;
+      s->trailer = r.trailer();
+      break;
+    case v1::Record::kStats:
+      s->has_stats = true;
+      s->last_stats = r.stats();
+      break;
+    case v1::Record::kSnapshot:
+      s->snapshots.push_back(r.snapshot());
+      break;
+    case v1::Record::kProcess:
+      s->processes.push_back(r.process());
+      break;
+    default:
+      s->unknown_records++;
+      break;
   }
 }
 
 std::string FormatDuration(uint64_t ns) {
   char buf[32];
-  if (ns >= 1000000000ull) snprintf(buf, sizeof(buf), "%.3f s", ns / 1e9);
-  else if (ns >= 1000000) snprintf(buf, sizeof(buf), "%.2f ms", ns / 1e6);
-  else if (ns >= 1000) snprintf(buf, sizeof(buf), "%.1f us", ns / 1e3);
-  else snprintf(buf, sizeof(buf), "%" PRIu64 " ns", ns);
+  if (ns >= 1000000000ull)
+    snprintf(buf, sizeof(buf), "%.3f s", ns / 1e9);
+  else if (ns >= 1000000)
+    snprintf(buf, sizeof(buf), "%.2f ms", ns / 1e6);
+  else if (ns >= 1000)
+    snprintf(buf, sizeof(buf), "%.1f us", ns / 1e3);
+  else
+    snprintf(buf, sizeof(buf), "%" PRIu64 " ns", ns);
   return buf;
 }
 
@@ -61,9 +80,8 @@ std::string FormatSummary(const TraceSummary& s) {
     o << "warning: no header record\n";
   }
   std::vector<v1::ProcessLifetime> procs = s.processes;
-  std::sort(procs.begin(), procs.end(), [](const auto& a, const auto& b) {
-    return a.exec_to_exit_ns() > b.exec_to_exit_ns();
-  });
+  std::sort(procs.begin(), procs.end(),
+            [](const auto& a, const auto& b) { return a.exec_to_exit_ns() > b.exec_to_exit_ns(); });
   o << "\nprocesses (" << procs.size() << "), by exec-to-exit:\n";
   snprintf(line, sizeof(line), "%8s %8s %-16s %12s %12s %10s %10s %10s %-10s %s\n", "PID", "PPID",
            "COMM", "EXEC->EXIT", "FORK->EXEC", "USER", "SYS", "PEAK RSS", "STATUS", "COMMAND");
@@ -73,13 +91,17 @@ std::string FormatSummary(const TraceSummary& s) {
     std::string f2e = p.exec_time_ns() ? FormatDuration(p.fork_to_exec_ns()) : "-";
     char rss[32];
     snprintf(rss, sizeof(rss), "%.1f MiB", p.peak_rss_bytes() / 1048576.0);
-    snprintf(line, sizeof(line), "%8d %8d %-16s %12s %12s %10s %10s %10s %-10s %s\n", p.pid(), p.ppid(),
-             p.comm().c_str(), e2e.c_str(), f2e.c_str(), FormatDuration(p.user_time_ns()).c_str(),
-             FormatDuration(p.system_time_ns()).c_str(), rss, ExitText(p).c_str(), Command(p).c_str());
+    snprintf(line, sizeof(line), "%8d %8d %-16s %12s %12s %10s %10s %10s %-10s %s\n", p.pid(),
+             p.ppid(), p.comm().c_str(), e2e.c_str(), f2e.c_str(),
+             FormatDuration(p.user_time_ns()).c_str(), FormatDuration(p.system_time_ns()).c_str(),
+             rss, ExitText(p).c_str(), Command(p).c_str());
     o << line;
   }
-  if (!s.snapshots.empty()) o << "\n" << s.snapshots.size() << " processes existed when recording started\n";
-  const auto* counters = s.has_trailer ? &s.trailer.counters() : s.has_stats ? &s.last_stats.counters() : nullptr;
+  if (!s.snapshots.empty())
+    o << "\n" << s.snapshots.size() << " processes existed when recording started\n";
+  const auto* counters = s.has_trailer ? &s.trailer.counters()
+                         : s.has_stats ? &s.last_stats.counters()
+                                       : nullptr;
   uint64_t lost = 0;
   if (counters) {
     o << "\ncounters" << (s.has_trailer ? "" : " (last stats record)") << ":\n";
@@ -87,14 +109,17 @@ std::string FormatSummary(const TraceSummary& s) {
       uint64_t l = c.lost_ring_full() + c.lost_decode() + c.lost_write();
       lost += l;
       snprintf(line, sizeof(line),
-               "  %-8s produced %" PRIu64 "  written %" PRIu64 "  sampled out %" PRIu64 "  lost %" PRIu64 "\n",
-               v1::EventKind_Name(c.kind()).c_str() + 11, c.produced(), c.written(), c.sampled_out(), l);
+               "  %-8s produced %" PRIu64 "  written %" PRIu64 "  sampled out %" PRIu64
+               "  lost %" PRIu64 "\n",
+               v1::EventKind_Name(c.kind()).c_str() + 11, c.produced(), c.written(),
+               c.sampled_out(), l);
       o << line;
     }
   }
   if (s.has_trailer) o << "stopped: " << s.trailer.stop_reason() << "\n";
   if (lost > 0) o << "warning: " << lost << " events were lost; see counters\n";
-  if (s.unknown_records) o << "note: " << s.unknown_records << " records of kinds this report does not know\n";
+  if (s.unknown_records)
+    o << "note: " << s.unknown_records << " records of kinds this report does not know\n";
   return o.str();
 }
 

@@ -1,13 +1,12 @@
 // Runs the real probe-agent (real BPF, real kernel) over workloads with
 // known behaviour and checks the records against it.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <map>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "run_command.h"
 
@@ -20,7 +19,8 @@ using testing::RunCommand;
 class ProcessLifetimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF (running as uid " << geteuid() << ")";
+    if (geteuid() != 0)
+      GTEST_SKIP() << "needs root to load BPF (running as uid " << geteuid() << ")";
     if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF";
     dir_ = testing::MakeTempDir();
     file_ = dir_ + "/run.ptrace";
@@ -103,7 +103,8 @@ TEST_F(ProcessLifetimeTest, AttachByPid) {
   close(go[0]);
   pid_t agent = fork();
   if (agent == 0) {
-    execl(PROBE_AGENT, PROBE_AGENT, "--pid", std::to_string(sh).c_str(), "-o", file_.c_str(), nullptr);
+    execl(PROBE_AGENT, PROBE_AGENT, "--pid", std::to_string(sh).c_str(), "-o", file_.c_str(),
+          nullptr);
     _exit(127);
   }
   // Wait for the header: the agent is attached once it is written.
@@ -132,7 +133,8 @@ TEST_F(ProcessLifetimeTest, AttachByPid) {
 }
 
 TEST_F(ProcessLifetimeTest, ExitStatusAndSignalAreRecorded) {
-  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--", "sh", "-c", "sleep 5 & sleep 0.1; kill -9 $!; wait; exit 7"});
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--", "sh", "-c",
+                       "sleep 5 & sleep 0.1; kill -9 $!; wait; exit 7"});
   EXPECT_EQ(r.exit_status, 7) << r.err;
   auto procs = ByComm(ReadRecords(file_));
   ASSERT_TRUE(procs.count("sh"));
@@ -147,7 +149,8 @@ TEST_F(ProcessLifetimeTest, DurationStopMarksSurvivorsUnfinished) {
     execl("/bin/sleep", "sleep", "3", nullptr);
     _exit(127);
   }
-  auto r = RunCommand({PROBE_AGENT, "--pid", std::to_string(target), "-o", file_, "--duration", "0.5"});
+  auto r =
+      RunCommand({PROBE_AGENT, "--pid", std::to_string(target), "-o", file_, "--duration", "0.5"});
   kill(target, SIGKILL);
   waitpid(target, nullptr, 0);
   ASSERT_EQ(r.exit_status, 0) << r.err;
@@ -179,7 +182,8 @@ TEST_F(ProcessLifetimeTest, SigtermWritesTrailer) {
 TEST_F(ProcessLifetimeTest, UnfinishedLaunchedChildKeepsExecTime) {
   pid_t agent = fork();
   if (agent == 0) {
-    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--duration", "0.4", "--", "sleep", "3", nullptr);
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--duration", "0.4", "--", "sleep", "3",
+          nullptr);
     _exit(127);
   }
   int st;
@@ -200,7 +204,8 @@ TEST_F(ProcessLifetimeTest, SigkillLosesAtMostTheLastSecond) {
   // child's record was flushed within a second and must be in the file.
   pid_t agent = fork();
   if (agent == 0) {
-    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--", "sh", "-c", "sleep 0.3; sleep 10", nullptr);
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--", "sh", "-c", "sleep 0.3; sleep 10",
+          nullptr);
     _exit(127);
   }
   usleep(1900 * 1000);
@@ -213,7 +218,8 @@ TEST_F(ProcessLifetimeTest, SigkillLosesAtMostTheLastSecond) {
   EXPECT_FALSE(records.back().has_trailer());
   bool short_sleep = false, stats = false;
   for (const auto& rec : records) {
-    if (rec.has_process() && rec.process().argv_size() == 2 && rec.process().argv(1) == "0.3") short_sleep = true;
+    if (rec.has_process() && rec.process().argv_size() == 2 && rec.process().argv(1) == "0.3")
+      short_sleep = true;
     if (rec.has_stats()) stats = true;
   }
   EXPECT_TRUE(short_sleep);
@@ -221,6 +227,38 @@ TEST_F(ProcessLifetimeTest, SigkillLosesAtMostTheLastSecond) {
   auto rep = RunCommand({PROBE_REPORT, file_});
   EXPECT_EQ(rep.exit_status, 0);
   EXPECT_NE(rep.err.find("no trailer"), std::string::npos) << rep.err;
+}
+
+TEST_F(ProcessLifetimeTest, NoChildrenTracesOnlyTheNamedProcess) {
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--no-children", "--", "sh", "-c",
+                       "/bin/true; /bin/true; exit 3"});
+  EXPECT_EQ(r.exit_status, 3) << r.err;
+  std::vector<std::string> comms;
+  for (const auto& rec : ReadRecords(file_))
+    if (rec.has_process()) comms.push_back(rec.process().comm());
+  EXPECT_EQ(comms, std::vector<std::string>{"sh"});
+}
+
+TEST_F(ProcessLifetimeTest, AllSeesUnrelatedProcesses) {
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(PROBE_AGENT, PROBE_AGENT, "--all", "-o", file_.c_str(), "--duration", "1", nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 200 && ReadRecords(file_).empty(); ++i) usleep(10000);
+  auto r = RunCommand({"/bin/sleep", "0.1"});
+  ASSERT_EQ(r.exit_status, 0);
+  int st;
+  waitpid(agent, &st, 0);
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  bool seen = false;
+  for (const auto& rec : ReadRecords(file_))
+    if (rec.has_process() && rec.process().comm() == "sleep" && rec.process().argv_size() == 2 &&
+        rec.process().argv(1) == "0.1") {
+      seen = true;
+      EXPECT_NEAR(rec.process().exec_to_exit_ns() / 1e6, 100.0, 5.0);
+    }
+  EXPECT_TRUE(seen);
 }
 
 TEST_F(ProcessLifetimeTest, CliErrorsAreOneLineAndLeaveNoFile) {
@@ -232,7 +270,9 @@ TEST_F(ProcessLifetimeTest, CliErrorsAreOneLineAndLeaveNoFile) {
   for (const Case& c : std::vector<Case>{
            {{"--pid", "999999999"}, 1, "no process with pid 999999999"},
            {{"--bogus"}, 2, "unknown option"},
-           {{"--all", "-o", "/nonexistent/dir/x.ptrace"}, 1, "cannot create /nonexistent/dir/x.ptrace"},
+           {{"--all", "-o", "/nonexistent/dir/x.ptrace"},
+            1,
+            "cannot create /nonexistent/dir/x.ptrace"},
            {{"--", "/no/such/program"}, 127, "cannot run /no/such/program"},
        }) {
     std::vector<std::string> argv{PROBE_AGENT, "-f", "-o", file_};
@@ -248,8 +288,8 @@ TEST_F(ProcessLifetimeTest, CliErrorsAreOneLineAndLeaveNoFile) {
 }
 
 TEST_F(ProcessLifetimeTest, UnprivilegedUserIsToldWhatIsNeeded) {
-  auto r = RunCommand({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
-                       PROBE_AGENT, "-o", "/tmp/never.ptrace", "--all"});
+  auto r = RunCommand({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                       "--inh-caps=-all", PROBE_AGENT, "-o", "/tmp/never.ptrace", "--all"});
   EXPECT_EQ(r.exit_status, 1) << r.err;
   EXPECT_NE(r.err.find("root, or grant CAP_BPF and CAP_PERFMON"), std::string::npos) << r.err;
 }
@@ -265,8 +305,9 @@ TEST_F(ProcessLifetimeTest, ReportReadsTheFile) {
   EXPECT_EQ(json.exit_status, 0);
   EXPECT_NE(json.out.find("\"process\""), std::string::npos) << json.out;
   // protoc can decode the finished file as a whole Trace.
-  auto dec = RunCommand({"sh", "-c", std::string("protoc --decode=probe.v1.Trace -I ") + PROBE_PROTO_DIR +
-                                         " probe.proto < " + file_});
+  auto dec = RunCommand({"sh", "-c",
+                         std::string("protoc --decode=probe.v1.Trace -I ") + PROBE_PROTO_DIR +
+                             " probe.proto < " + file_});
   EXPECT_EQ(dec.exit_status, 0) << dec.err;
   EXPECT_NE(dec.out.find("trailer {"), std::string::npos);
 }
