@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  clang llvm make cmake pkg-config
+  clang llvm libclang-rt-14-dev make cmake pkg-config
   libbpf-dev bpftool libelf-dev zlib1g-dev
   protobuf-compiler libprotobuf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
