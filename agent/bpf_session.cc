@@ -11,6 +11,7 @@
 
 #include "event_decoder.h"
 #include "process.skel.h"
+#include "syscalls.skel.h"
 extern "C" {
 #include "probe_events.h"
 }
@@ -61,6 +62,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   }
   s->skel_->rodata->target_all = config.target_all;
   s->skel_->rodata->follow_children = config.follow_children;
+  s->skel_->rodata->emit_exits = config.emit_process_exits;
   if (int err = bpf_map__set_max_entries(s->skel_->maps.events,
                                          static_cast<uint32_t>(config.ring_buffer_bytes))) {
     *error = std::string("cannot size ring buffer: ") + strerror(-err);
@@ -71,9 +73,16 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
              " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
     return nullptr;
   }
+  if (config.trace_syscalls && !s->LoadSyscalls(config, error)) return nullptr;
   if (int err = process_bpf__attach(s->skel_)) {
     *error = std::string("cannot attach BPF programs: ") + strerror(-err);
     return nullptr;
+  }
+  if (s->sys_) {
+    if (int err = syscalls_bpf__attach(s->sys_)) {
+      *error = std::string("cannot attach syscall programs: ") + strerror(-err);
+      return nullptr;
+    }
   }
   s->ring_ =
       ring_buffer__new(bpf_map__fd(s->skel_->maps.events), &BpfSession::OnEvent, s.get(), nullptr);
@@ -84,9 +93,42 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   return s;
 }
 
+// The syscall programs share targets, counters and the ring buffer with the
+// process programs: same fds, handed over before load.
+bool BpfSession::LoadSyscalls(const BpfConfig& config, std::string* error) {
+  sys_ = syscalls_bpf__open();
+  if (!sys_) {
+    *error = std::string("cannot open syscall BPF object: ") + strerror(errno);
+    return false;
+  }
+  sys_->rodata->target_all = config.target_all;
+  sys_->rodata->min_latency_ns = config.min_latency_ns;
+  bpf_map__set_max_entries(sys_->maps.events, static_cast<uint32_t>(config.ring_buffer_bytes));
+  int err = bpf_map__reuse_fd(sys_->maps.targets, bpf_map__fd(skel_->maps.targets));
+  if (!err) err = bpf_map__reuse_fd(sys_->maps.counters, bpf_map__fd(skel_->maps.counters));
+  if (!err) err = bpf_map__reuse_fd(sys_->maps.events, bpf_map__fd(skel_->maps.events));
+  if (err) {
+    *error = std::string("cannot share maps with the syscall programs: ") + strerror(-err);
+    return false;
+  }
+  if ((err = syscalls_bpf__load(sys_))) {
+    *error = std::string("cannot load syscall BPF programs: ") + strerror(-err) +
+             " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
+    return false;
+  }
+  LIBBPF_OPTS(bpf_test_run_opts, run);
+  err = bpf_prog_test_run_opts(bpf_program__fd(sys_->progs.resolve_ksyms), &run);
+  if (err || sys_->bss->eventfd_read_iter == 0) {
+    *error = "cannot find eventfd_read in the kernel's symbols: eventfds cannot be recognised";
+    return false;
+  }
+  return true;
+}
+
 BpfSession::~BpfSession() {
   ring_buffer__free(ring_);
-  process_bpf__destroy(skel_);  // detaches links, closes maps
+  syscalls_bpf__destroy(sys_);  // detaches links, closes maps
+  process_bpf__destroy(skel_);
 }
 
 int BpfSession::OnEvent(void* ctx, void* data, size_t size) {
@@ -131,7 +173,33 @@ KernelCounters BpfSession::ReadCounters() const {
   };
   c.proc_produced = sum(PROBE_CTR_PROC_PRODUCED);
   c.proc_ring_full = sum(PROBE_CTR_PROC_RING_FULL);
+  c.sys_produced = sum(PROBE_CTR_SYS_PRODUCED);
+  c.sys_ring_full = sum(PROBE_CTR_SYS_RING_FULL);
+  c.sys_filtered = sum(PROBE_CTR_SYS_FILTERED);
+  c.sys_table_full = sum(PROBE_CTR_SYS_TABLE_FULL);
+  c.sys_hist_full = sum(PROBE_CTR_SYS_HIST_FULL);
   return c;
+}
+
+void BpfSession::ForEachHistogram(const HistogramVisitor& visit) const {
+  if (!sys_) return;
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return;
+  std::vector<probe_hist> values(static_cast<size_t>(ncpu));
+  probe_hist_key key, next;
+  probe_hist_key* prev = nullptr;
+  while (bpf_map__get_next_key(sys_->maps.histograms, prev, &next, sizeof(next)) == 0) {
+    if (bpf_map__lookup_elem(sys_->maps.histograms, &next, sizeof(next), values.data(),
+                             values.size() * sizeof(probe_hist), 0) == 0) {
+      visit(next, values.data(), ncpu);
+    }
+    key = next;
+    prev = &key;
+  }
+}
+
+void BpfSession::DeleteHistogram(const probe_hist_key& key) {
+  if (sys_) bpf_map__delete_elem(sys_->maps.histograms, &key, sizeof(key), 0);
 }
 
 void BpfSession::AddExecInfo(int tgid, v1::ProcessLifetime* out) const {

@@ -10,7 +10,10 @@
 #include "probe.pb.h"
 
 struct process_bpf;
+struct syscalls_bpf;
 struct ring_buffer;
+struct probe_hist_key;
+struct probe_hist;
 
 namespace probe {
 
@@ -18,12 +21,24 @@ struct BpfConfig {
   bool target_all = false;
   bool follow_children = true;
   uint64_t ring_buffer_bytes = 1u << 20;
+  bool emit_process_exits = true;
+  bool trace_syscalls = true;
+  uint64_t min_latency_ns = 0;
 };
 
 struct KernelCounters {
   uint64_t proc_produced = 0;
   uint64_t proc_ring_full = 0;
+  uint64_t sys_produced = 0;
+  uint64_t sys_ring_full = 0;
+  uint64_t sys_filtered = 0;
+  uint64_t sys_table_full = 0;
+  uint64_t sys_hist_full = 0;
 };
+
+// Called with a key and its per-CPU values (ncpu of them).
+using HistogramVisitor =
+    std::function<void(const probe_hist_key& key, const probe_hist* per_cpu, int ncpu)>;
 
 using EventSink = std::function<void(const void* data, size_t size)>;
 
@@ -42,13 +57,18 @@ class BpfSession {
   int Poll(int timeout_ms);
   int Consume();
   KernelCounters ReadCounters() const;
+  // Visits every syscall histogram in the kernel.
+  void ForEachHistogram(const HistogramVisitor& visit) const;
+  void DeleteHistogram(const probe_hist_key& key);
   // Adds what the kernel saw at exec (time, path, argv) to an unfinished record.
   void AddExecInfo(int tgid, v1::ProcessLifetime* out) const;
 
  private:
   BpfSession() = default;
   static int OnEvent(void* ctx, void* data, size_t size);
+  bool LoadSyscalls(const BpfConfig& config, std::string* error);
   process_bpf* skel_ = nullptr;
+  syscalls_bpf* sys_ = nullptr;
   ring_buffer* ring_ = nullptr;
   EventSink sink_;
 };

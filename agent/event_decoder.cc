@@ -12,6 +12,8 @@ static_assert(sizeof(probe_event_header) == 16);
 static_assert(sizeof(probe_proc_info) == 16 + 8 + PROBE_FILENAME_LEN + PROBE_ARGS_LEN);
 static_assert(sizeof(probe_proc_exit_event) ==
               16 + 16 + 32 + PROBE_COMM_LEN + sizeof(probe_proc_info));
+static_assert(sizeof(probe_syscall_event) == 16 + 8 + 8 * 4 + 4 * 2 + 2 * 2 + 4);
+static_assert(PROBE_SYS_MAX - 1 == probe::v1::Syscall_MAX);
 
 namespace probe {
 
@@ -50,6 +52,28 @@ void DecodeProcExit(const probe_proc_exit_event& e, v1::ProcessLifetime* p, uint
   p->set_finished(true);
 }
 
+void DecodeSyscall(const probe_syscall_event& e, v1::SyscallCall* c) {
+  c->set_pid(static_cast<int32_t>(e.pid));
+  c->set_tid(static_cast<int32_t>(e.tid));
+  c->set_syscall(static_cast<v1::Syscall>(e.syscall));
+  c->set_start_time_ns(e.hdr.time_ns);
+  c->set_duration_ns(e.duration_ns);
+  c->set_ret(e.ret);
+  c->set_fd(e.fd);
+  bool wait = e.syscall <= PROBE_SYS_EPOLL_PWAIT2;
+  if (wait) {
+    c->set_nfds(e.arg);
+    c->set_has_timeout((e.flags & PROBE_SYS_F_HAS_TIMEOUT) != 0);
+    if (c->has_timeout()) c->set_timeout_ns(e.timeout_ns);
+    c->set_timed_out((e.flags & PROBE_SYS_F_TIMED_OUT) != 0);
+  }
+  if (e.flags & PROBE_SYS_F_HAS_VALUE) {
+    c->set_has_value(true);
+    c->set_value(e.value);
+  }
+  if (e.syscall == PROBE_SYS_EVENTFD2) c->set_eventfd_flags(e.arg);
+}
+
 }  // namespace
 
 void SplitArgs(const char* data, size_t len, google::protobuf::RepeatedPtrField<std::string>* out) {
@@ -74,6 +98,14 @@ DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_
       probe_proc_exit_event e;
       memcpy(&e, data, sizeof(e));
       DecodeProcExit(e, out->mutable_process(), page_size);
+      return DecodeResult::kOk;
+    }
+    case PROBE_EV_SYSCALL: {
+      if (hdr.size != sizeof(probe_syscall_event)) return DecodeResult::kMalformed;
+      probe_syscall_event e;
+      memcpy(&e, data, sizeof(e));
+      if (e.syscall == 0 || e.syscall >= PROBE_SYS_MAX) return DecodeResult::kMalformed;
+      DecodeSyscall(e, out->mutable_syscall());
       return DecodeResult::kOk;
     }
     default:

@@ -10,8 +10,9 @@ const char* UsageText() {
        probe-agent [options] -- CMD [ARGS...]
        probe-agent [options] --all
 
-Records process lifetimes (fork, exec, exit) of the targets into a record
-file, read later with probe-report. Needs root (or CAP_BPF + CAP_PERFMON)
+Records what the targets do into a record file, read later with
+probe-report: process lifetimes (fork, exec, exit) and the latency of their
+select/poll/epoll waits and eventfd operations, with exact histograms. Needs root (or CAP_BPF + CAP_PERFMON)
 and a kernel with BTF (/sys/kernel/btf/vmlinux).
 
 Targets:
@@ -19,6 +20,18 @@ Targets:
   -- CMD ARGS...       launch CMD traced from its first exec; exit with its status
   -a, --all            trace every process on the system
   --no-children        do not follow descendants of the targets
+
+Events:
+  -e, --events LIST    families to trace, comma-separated (default: all):
+                         process   fork/exec/exit of each target process
+                         syscalls  select, pselect6, poll, ppoll, epoll_wait,
+                                   epoll_pwait, epoll_pwait2, eventfd, eventfd2,
+                                   and read/write/readv/writev on eventfds
+  --min-latency DUR    write per-call syscall records only for calls lasting at
+                       least DUR (e.g. 500us, 2ms); histograms still count
+                       every call (default: 0, every call)
+  --histogram-interval DUR
+                       how often histograms are written (default: 5s)
 
 Output:
   -o, --output FILE    record file (default: probe.ptrace)
@@ -60,7 +73,61 @@ bool ParseSize(const std::string& s, uint64_t* out) {
   return true;
 }
 
+bool ParseEvents(const std::string& list, Options* o, std::string* bad) {
+  o->trace_process = o->trace_syscalls = false;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (name == "process") {
+      o->trace_process = true;
+    } else if (name == "syscalls") {
+      o->trace_syscalls = true;
+    } else {
+      *bad = name;
+      return false;
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return true;
+}
+
 }  // namespace
+
+bool ParseDuration(const std::string& s, uint64_t* ns) {
+  if (s == "0") {
+    *ns = 0;
+    return true;
+  }
+  char* end = nullptr;
+  errno = 0;
+  double v = strtod(s.c_str(), &end);
+  if (errno != 0 || end == s.c_str() || !(v >= 0)) return false;
+  std::string unit(end);
+  double scale;
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us" || unit == "\u00b5s")
+    scale = 1e3;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "s")
+    scale = 1e9;
+  else
+    return false;
+  double total = v * scale;
+  if (total > 1e18) return false;
+  *ns = static_cast<uint64_t>(total + 0.5);
+  return true;
+}
+
+std::vector<std::string> EventNames(const Options& o) {
+  std::vector<std::string> out;
+  if (o.trace_process) out.push_back("process");
+  if (o.trace_syscalls) out.push_back("syscalls");
+  return out;
+}
 
 ParseResult ParseOptions(const std::vector<std::string>& args) {
   Options o;
@@ -107,6 +174,18 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       if (!value(&v) || !ParseSize(v, &size) || size < 4096 || (size & (size - 1)) != 0)
         return fail("invalid --ring-buffer '" + v + "': expected a power of two >= 4K");
       o.ring_buffer_bytes = size;
+    } else if (a == "-e" || a == "--events") {
+      std::string bad;
+      if (!value(&v)) return fail(a + " needs a list such as process,syscalls");
+      if (!ParseEvents(v, &o, &bad))
+        return fail("unknown event family '" + bad + "' in " + a + " (known: process, syscalls)");
+    } else if (a == "--min-latency") {
+      if (!value(&v) || !ParseDuration(v, &o.min_latency_ns))
+        return fail("invalid --min-latency '" + v + "': expected a duration such as 500us or 2ms");
+    } else if (a == "--histogram-interval") {
+      if (!value(&v) || !ParseDuration(v, &o.histogram_interval_ns) ||
+          o.histogram_interval_ns < 100000000ull)
+        return fail("invalid --histogram-interval '" + v + "': expected a duration >= 100ms");
     } else {
       return fail("unknown option '" + a + "' (see --help)");
     }

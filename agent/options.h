@@ -14,6 +14,10 @@ struct Options {
   std::string output = "probe.ptrace";
   double duration_s = 0;  // 0 = until stopped
   uint64_t ring_buffer_bytes = 1u << 20;
+  uint64_t min_latency_ns = 0;  // per-call syscall records only at or above
+  uint64_t histogram_interval_ns = 5000000000ull;
+  bool trace_process = true;         // --events process
+  bool trace_syscalls = true;        // --events syscalls
   std::vector<std::string> command;  // after "--"
   bool help = false;
 };
@@ -22,6 +26,12 @@ struct ParseResult {
   std::optional<Options> options;
   std::string error;  // one line, set when options is empty
 };
+
+// "250ns", "40us", "1.5ms", "2s" -> ns; "0" is allowed without a unit.
+bool ParseDuration(const std::string& s, uint64_t* ns);
+
+// The --events names, in the order the header lists them.
+std::vector<std::string> EventNames(const Options& o);
 
 ParseResult ParseOptions(const std::vector<std::string>& args);
 const char* UsageText();

@@ -12,34 +12,108 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <set>
 
 #include "bpf_session.h"
 #include "event_decoder.h"
 #include "format.h"
+#include "histogram.h"
 #include "launcher.h"
 #include "proc_scan.h"
 #include "record_writer.h"
+extern "C" {
+#include <linux/types.h>
+
+#include "probe_events.h"
+}
 
 namespace probe {
 
 namespace {
 
-struct AgentCounters {
+struct KindTally {
   uint64_t written = 0;
   uint64_t lost_decode = 0;
   uint64_t lost_write = 0;
 };
 
-void FillCounters(const KernelCounters& k, const AgentCounters& a,
+// What the agent did with the events of each kind, indexed by v1::EventKind.
+struct AgentCounters {
+  KindTally kind[v1::EventKind_ARRAYSIZE];
+  uint64_t histograms_written = 0;
+  uint64_t Lost() const {
+    uint64_t n = 0;
+    for (const auto& k : kind) n += k.lost_decode + k.lost_write;
+    return n;
+  }
+};
+
+v1::EventKind KindOfEventType(const void* data, size_t size) {
+  uint16_t type = 0;
+  if (size >= sizeof(type)) memcpy(&type, data, sizeof(type));
+  return type == PROBE_EV_SYSCALL ? v1::EVENT_KIND_SYSCALL : v1::EVENT_KIND_PROCESS;
+}
+
+v1::EventKind KindOfRecord(const v1::Record& r) {
+  return r.has_syscall() ? v1::EVENT_KIND_SYSCALL : v1::EVENT_KIND_PROCESS;
+}
+
+void FillCounters(const Options& o, const KernelCounters& k, const AgentCounters& a,
                   google::protobuf::RepeatedPtrField<v1::KindCounters>* out) {
-  auto* c = out->Add();
-  c->set_kind(v1::EVENT_KIND_PROCESS);
-  c->set_produced(k.proc_produced);
-  c->set_written(a.written);
-  c->set_lost_ring_full(k.proc_ring_full);
-  c->set_lost_decode(a.lost_decode);
-  c->set_lost_write(a.lost_write);
+  if (o.trace_process) {
+    const KindTally& t = a.kind[v1::EVENT_KIND_PROCESS];
+    auto* c = out->Add();
+    c->set_kind(v1::EVENT_KIND_PROCESS);
+    c->set_produced(k.proc_produced);
+    c->set_written(t.written);
+    c->set_lost_ring_full(k.proc_ring_full);
+    c->set_lost_decode(t.lost_decode);
+    c->set_lost_write(t.lost_write);
+  }
+  if (o.trace_syscalls) {
+    const KindTally& t = a.kind[v1::EVENT_KIND_SYSCALL];
+    auto* c = out->Add();
+    c->set_kind(v1::EVENT_KIND_SYSCALL);
+    c->set_produced(k.sys_produced);
+    c->set_written(t.written);
+    c->set_sampled_out(k.sys_filtered);
+    c->set_lost_ring_full(k.sys_ring_full);
+    c->set_lost_decode(t.lost_decode);
+    c->set_lost_write(t.lost_write);
+    c->set_lost_table_full(k.sys_table_full);
+    c->set_lost_histogram_full(k.sys_hist_full);
+  }
+}
+
+uint64_t KernelLost(const KernelCounters& k) {
+  return k.proc_ring_full + k.sys_ring_full + k.sys_table_full;
+}
+
+// Writes the histograms that changed since the last call. Those of processes
+// that are gone are final and are removed from the kernel map.
+void EmitHistograms(BpfSession& bpf, RecordWriter& writer, std::map<uint64_t, uint64_t>& last_count,
+                    AgentCounters& agent) {
+  const uint64_t now = MonotonicNs();
+  std::vector<probe_hist_key> finished;
+  v1::Record r;
+  bpf.ForEachHistogram([&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {
+    MergeHistogram(key, per_cpu, ncpu, now, r.mutable_syscall_histogram());
+    uint64_t id = (uint64_t(key.pid) << 32) | key.syscall;
+    bool gone = !ProcessExists(static_cast<int>(key.pid));
+    uint64_t& seen = last_count[id];
+    if (r.syscall_histogram().count() != seen) {
+      if (writer.Append(r)) {
+        agent.histograms_written++;
+        seen = r.syscall_histogram().count();
+      }
+    }
+    if (gone && seen == r.syscall_histogram().count()) finished.push_back(key);
+  });
+  for (const auto& key : finished) {
+    bpf.DeleteHistogram(key);
+    last_count.erase((uint64_t(key.pid) << 32) | key.syscall);
+  }
 }
 
 v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
@@ -62,7 +136,9 @@ v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
   for (int p : roots) h->add_target_pids(p);
   h->set_follow_children(o.follow_children);
   h->set_system_wide(o.all);
-  h->add_events("process");
+  for (const auto& e : EventNames(o)) h->add_events(e);
+  h->set_min_latency_ns(o.min_latency_ns);
+  h->set_histogram_interval_ns(o.histogram_interval_ns);
   h->set_start_time_ns(start_ns);
   h->set_ready_time_ns(MonotonicNs());
   h->set_ring_buffer_bytes(o.ring_buffer_bytes);
@@ -78,6 +154,12 @@ int MakeSignalFd() {
   sigaddset(&set, SIGHUP);
   sigprocmask(SIG_BLOCK, &set, nullptr);
   return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+uint64_t TotalWritten(const AgentCounters& a) {
+  uint64_t n = a.histograms_written;
+  for (const auto& k : a.kind) n += k.written;
+  return n;
 }
 
 std::string HumanBytes(uint64_t b) {
@@ -122,19 +204,23 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   auto sink = [&](const void* data, size_t size) {
     event_record.Clear();
     if (DecodeEvent(data, size, &event_record, page_size) != DecodeResult::kOk) {
-      agent.lost_decode++;
+      agent.kind[KindOfEventType(data, size)].lost_decode++;
       return;
     }
+    KindTally& tally = agent.kind[KindOfRecord(event_record)];
     if (writer->Append(event_record))
-      agent.written++;
+      tally.written++;
     else
-      agent.lost_write++;
+      tally.lost_write++;
   };
 
   BpfConfig cfg;
   cfg.target_all = o.all;
   cfg.follow_children = o.follow_children;
   cfg.ring_buffer_bytes = o.ring_buffer_bytes;
+  cfg.emit_process_exits = o.trace_process;
+  cfg.trace_syscalls = o.trace_syscalls;
+  cfg.min_latency_ns = o.min_latency_ns;
   auto bpf = BpfSession::Create(cfg, sink, &error);
   if (!bpf) {
     launcher.Abort();
@@ -177,6 +263,8 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   const bool tty = isatty(STDERR_FILENO);
   const uint64_t deadline = o.duration_s > 0 ? start_ns + uint64_t(o.duration_s * 1e9) : 0;
   uint64_t next_tick = MonotonicNs() + 1000000000ull;
+  uint64_t next_histograms = MonotonicNs() + o.histogram_interval_ns;
+  std::map<uint64_t, uint64_t> histogram_counts;  // (pid << 32 | syscall) -> count written
   int child_status = -1;
   std::string stop_reason;
   uint64_t last_written = 0;
@@ -195,27 +283,32 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
         bpf->Targets().empty()) {
       stop_reason = "targets exited";
     }
+    if (now >= next_histograms && stop_reason.empty()) {
+      next_histograms = now + o.histogram_interval_ns;
+      EmitHistograms(*bpf, *writer, histogram_counts, agent);
+    }
     if (now >= next_tick || !stop_reason.empty()) {
       next_tick = now + 1000000000ull;
       v1::Record stats;
       stats.mutable_stats()->set_time_ns(now);
-      FillCounters(bpf->ReadCounters(), agent, stats.mutable_stats()->mutable_counters());
+      FillCounters(o, bpf->ReadCounters(), agent, stats.mutable_stats()->mutable_counters());
       stats.mutable_stats()->set_bytes_written(writer->bytes_written());
       writer->Append(stats);
       writer->Flush();
       if (tty) {
         KernelCounters k = bpf->ReadCounters();
-        fprintf(stderr, "\r[probe] %.0fs  %" PRIu64 " events/s  %s  lost %" PRIu64 "   ",
-                (now - start_ns) / 1e9, agent.written - last_written,
-                HumanBytes(writer->bytes_written()).c_str(),
-                k.proc_ring_full + agent.lost_decode + agent.lost_write);
-        last_written = agent.written;
+        uint64_t written = TotalWritten(agent);
+        fprintf(stderr, "\r[probe] %.0fs  %" PRIu64 " records/s  %s  lost %" PRIu64 "   ",
+                (now - start_ns) / 1e9, written - last_written,
+                HumanBytes(writer->bytes_written()).c_str(), KernelLost(k) + agent.Lost());
+        last_written = written;
       }
     }
     if (writer->failed()) stop_reason = "write failed";
   }
   if (tty) fprintf(stderr, "\n");
   bpf->Consume();  // events submitted before the stop decision
+  EmitHistograms(*bpf, *writer, histogram_counts, agent);
 
   // Processes still alive get an unfinished record.
   for (int pid : o.all ? std::vector<int>() : bpf->Targets()) {
@@ -223,29 +316,41 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     if (UnfinishedLifetime(pid, r.mutable_process())) {
       bpf->AddExecInfo(pid, r.mutable_process());
       if (writer->Append(r))
-        agent.written++;
+        agent.kind[v1::EVENT_KIND_PROCESS].written++;
       else
-        agent.lost_write++;
+        agent.kind[v1::EVENT_KIND_PROCESS].lost_write++;
     }
   }
   KernelCounters k = bpf->ReadCounters();
   v1::Record trailer;
   trailer.mutable_trailer()->set_time_ns(MonotonicNs());
   trailer.mutable_trailer()->set_stop_reason(stop_reason);
-  FillCounters(k, agent, trailer.mutable_trailer()->mutable_counters());
+  FillCounters(o, k, agent, trailer.mutable_trailer()->mutable_counters());
   trailer.mutable_trailer()->set_bytes_written(writer->bytes_written());
   writer->Append(trailer);
   writer->Flush();
 
-  uint64_t lost = k.proc_ring_full + agent.lost_decode + agent.lost_write;
-  fprintf(stderr, "probe-agent: %s: %" PRIu64 " process records, %s, stopped: %s\n",
-          o.output.c_str(), agent.written, HumanBytes(writer->bytes_written()).c_str(),
-          stop_reason.c_str());
+  const KindTally& procs = agent.kind[v1::EVENT_KIND_PROCESS];
+  const KindTally& calls = agent.kind[v1::EVENT_KIND_SYSCALL];
+  fprintf(stderr,
+          "probe-agent: %s: %" PRIu64 " process records, %" PRIu64 " syscall records (%" PRIu64
+          " calls), %" PRIu64 " histogram records, %s, stopped: %s\n",
+          o.output.c_str(), procs.written, calls.written, k.sys_produced, agent.histograms_written,
+          HumanBytes(writer->bytes_written()).c_str(), stop_reason.c_str());
+  uint64_t lost = KernelLost(k) + agent.Lost();
   if (lost > 0) {
     fprintf(stderr,
             "probe-agent: warning: %" PRIu64 " events lost (ring buffer full: %" PRIu64
-            ", malformed: %" PRIu64 ", write failed: %" PRIu64 "); try a larger --ring-buffer\n",
-            lost, k.proc_ring_full, agent.lost_decode, agent.lost_write);
+            ", no in-flight slot: %" PRIu64 ", malformed: %" PRIu64 ", write failed: %" PRIu64
+            "); try a larger --ring-buffer or a --min-latency\n",
+            lost, k.proc_ring_full + k.sys_ring_full, k.sys_table_full,
+            procs.lost_decode + calls.lost_decode, procs.lost_write + calls.lost_write);
+  }
+  if (k.sys_hist_full > 0) {
+    fprintf(stderr,
+            "probe-agent: warning: %" PRIu64
+            " calls missing from histograms: the histogram map was full\n",
+            k.sys_hist_full);
   }
   if (writer->failed()) {
     fprintf(stderr, "probe-agent: %s\n", writer->error().c_str());

@@ -9,14 +9,46 @@
 
 enum probe_event_type {
   PROBE_EV_PROC_EXIT = 1,
+  PROBE_EV_SYSCALL = 2,
 };
 
-/* Index into the per-CPU counter array. */
+/* Index into the per-CPU counter array. For each kind:
+ * produced == written + filtered + ring_full + table_full. */
 enum probe_counter {
   PROBE_CTR_PROC_PRODUCED = 0,
   PROBE_CTR_PROC_RING_FULL = 1,
-  PROBE_CTR_MAX = 8,
+  PROBE_CTR_SYS_PRODUCED = 2, /* traced calls that completed or could not be tracked */
+  PROBE_CTR_SYS_RING_FULL = 3,
+  PROBE_CTR_SYS_FILTERED = 4,   /* shorter than --min-latency: histogram only */
+  PROBE_CTR_SYS_TABLE_FULL = 5, /* no in-flight slot for the thread */
+  PROBE_CTR_SYS_HIST_FULL = 6,  /* histogram map full: call missing from histograms */
+  PROBE_CTR_MAX = 32,
 };
+
+/* Syscalls traced, as recorded (mirrors probe.v1.Syscall). */
+enum probe_syscall {
+  PROBE_SYS_SELECT = 1,
+  PROBE_SYS_PSELECT6 = 2,
+  PROBE_SYS_POLL = 3,
+  PROBE_SYS_PPOLL = 4,
+  PROBE_SYS_EPOLL_WAIT = 5,
+  PROBE_SYS_EPOLL_PWAIT = 6,
+  PROBE_SYS_EPOLL_PWAIT2 = 7,
+  PROBE_SYS_EVENTFD = 8,
+  PROBE_SYS_EVENTFD2 = 9,
+  PROBE_SYS_READ = 10, /* read/write/readv/writev: on eventfds only */
+  PROBE_SYS_WRITE = 11,
+  PROBE_SYS_READV = 12,
+  PROBE_SYS_WRITEV = 13,
+  PROBE_SYS_MAX = 14,
+};
+
+/* probe_syscall_event.flags */
+#define PROBE_SYS_F_HAS_TIMEOUT 0x1 /* timeout_ns is valid (else: wait forever) */
+#define PROBE_SYS_F_TIMED_OUT 0x2   /* returned 0 because the timeout expired */
+#define PROBE_SYS_F_HAS_VALUE 0x4   /* value holds the 8 bytes transferred */
+
+#define PROBE_HIST_BUCKETS 48 /* log2(ns): bucket i is [2^i, 2^(i+1)), 0 is [0, 2) */
 
 struct probe_event_header {
   __u16 type;
@@ -49,6 +81,38 @@ struct probe_proc_exit_event {
   __u64 maxrss_pages; /* signal->maxrss: peak RSS in pages */
   char comm[PROBE_COMM_LEN];
   struct probe_proc_info info;
+};
+
+/* One completed traced syscall. hdr.time_ns = entry time. */
+struct probe_syscall_event {
+  struct probe_event_header hdr;
+  __u32 pid;
+  __u32 tid;
+  __u64 duration_ns;
+  __s64 ret;        /* return value, or -errno */
+  __s64 timeout_ns; /* requested timeout, valid with PROBE_SYS_F_HAS_TIMEOUT */
+  __u64 value;      /* eventfd counter value transferred, or eventfd initval */
+  __s32 fd;         /* eventfd fd for read/write, epoll fd for epoll waits, else -1 */
+  __u32 arg;        /* waits: nfds or maxevents; eventfd2: flags */
+  __u16 syscall;    /* enum probe_syscall */
+  __u16 flags;      /* PROBE_SYS_F_* */
+  __u32 pad;
+};
+
+struct probe_hist_key {
+  __u32 pid;
+  __u32 syscall; /* enum probe_syscall */
+};
+
+/* Per CPU; the agent sums over CPUs. min_ns is valid when count > 0. */
+struct probe_hist {
+  __u64 count;
+  __u64 sum_ns;
+  __u64 min_ns;
+  __u64 max_ns;
+  __u64 timeouts;
+  __u64 errors;
+  __u64 buckets[PROBE_HIST_BUCKETS];
 };
 
 #endif

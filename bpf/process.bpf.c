@@ -5,20 +5,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "probe_events.h"
+#include "probe_shared_maps.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-const volatile bool target_all = false;
 const volatile bool follow_children = true;
-
-/* tgid -> 1. Seeded by the agent; children added at fork. */
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 65536);
-  __type(key, __u32);
-  __type(value, __u8);
-} targets SEC(".maps");
+/* Off when --events leaves out "process": targets are still followed. */
+const volatile bool emit_exits = true;
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -27,18 +20,6 @@ struct {
   __type(value, struct probe_proc_info);
 } procs SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, PROBE_CTR_MAX);
-  __type(key, __u32);
-  __type(value, __u64);
-} counters SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
 /* Zeroed template for new procs entries (too large for the BPF stack). */
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -46,16 +27,6 @@ struct {
   __type(key, __u32);
   __type(value, struct probe_proc_info);
 } scratch SEC(".maps");
-
-static __always_inline void count(__u32 idx) {
-  __u64 *v = bpf_map_lookup_elem(&counters, &idx);
-  if (v) *v += 1;
-}
-
-static __always_inline bool is_target(__u32 tgid) {
-  if (target_all) return true;
-  return bpf_map_lookup_elem(&targets, &tgid) != NULL;
-}
 
 static __always_inline struct probe_proc_info *proc_info(__u32 tgid) {
   struct probe_proc_info *info = bpf_map_lookup_elem(&procs, &tgid);
@@ -114,15 +85,14 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
   if (!group_dead) return 0; /* other threads are still alive */
   __u32 tgid = BPF_CORE_READ(p, tgid);
   if (!is_target(tgid)) return 0;
-  count(PROBE_CTR_PROC_PRODUCED);
-  struct probe_proc_exit_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    count(PROBE_CTR_PROC_RING_FULL);
-  } else {
-    e->hdr.type = PROBE_EV_PROC_EXIT;
-    e->hdr.size = sizeof(*e);
-    e->hdr.cpu = bpf_get_smp_processor_id();
-    e->hdr.time_ns = bpf_ktime_get_ns();
+  struct probe_proc_exit_event *e = NULL;
+  if (emit_exits) {
+    count(PROBE_CTR_PROC_PRODUCED);
+    e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+    if (!e) count(PROBE_CTR_PROC_RING_FULL);
+  }
+  if (e) {
+    fill_header(&e->hdr, PROBE_EV_PROC_EXIT, sizeof(*e), bpf_ktime_get_ns());
     e->pid = tgid;
     e->exit_code = BPF_CORE_READ(p, exit_code);
     e->pad = 0;

@@ -1,0 +1,40 @@
+#include "histogram.h"
+
+#include <linux/types.h>
+
+extern "C" {
+#include "probe_events.h"
+}
+
+static_assert(sizeof(probe_hist) == 8 * (6 + PROBE_HIST_BUCKETS));
+
+namespace probe {
+
+void MergeHistogram(const probe_hist_key& key, const probe_hist* per_cpu, int ncpu,
+                    uint64_t time_ns, v1::SyscallHistogram* out) {
+  out->Clear();
+  out->set_pid(static_cast<int32_t>(key.pid));
+  out->set_syscall(v1::Syscall_IsValid(static_cast<int>(key.syscall))
+                       ? static_cast<v1::Syscall>(key.syscall)
+                       : v1::SYSCALL_UNSPECIFIED);
+  out->set_time_ns(time_ns);
+  uint64_t buckets[PROBE_HIST_BUCKETS] = {};
+  bool have_min = false;
+  for (int cpu = 0; cpu < ncpu; ++cpu) {
+    const probe_hist& h = per_cpu[cpu];
+    if (h.count == 0) continue;
+    out->set_count(out->count() + h.count);
+    out->set_sum_ns(out->sum_ns() + h.sum_ns);
+    out->set_timeouts(out->timeouts() + h.timeouts);
+    out->set_errors(out->errors() + h.errors);
+    if (!have_min || h.min_ns < out->min_ns()) out->set_min_ns(h.min_ns);
+    have_min = true;
+    if (h.max_ns > out->max_ns()) out->set_max_ns(h.max_ns);
+    for (int i = 0; i < PROBE_HIST_BUCKETS; ++i) buckets[i] += h.buckets[i];
+  }
+  int last = PROBE_HIST_BUCKETS - 1;
+  while (last >= 0 && buckets[last] == 0) --last;
+  for (int i = 0; i <= last; ++i) out->add_log2_buckets(buckets[i]);
+}
+
+}  // namespace probe

@@ -1,0 +1,50 @@
+/* Maps that every BPF object of the agent shares. Each object declares them
+ * identically; the agent creates them once with the first object and hands
+ * the same fds to the others (bpf_map__reuse_fd) before they load. */
+#ifndef PROBE_SHARED_MAPS_BPF_H
+#define PROBE_SHARED_MAPS_BPF_H
+
+#include "probe_events.h"
+
+/* Per object, set by the agent through rodata before load. */
+const volatile bool target_all = false;
+
+/* tgid -> 1. Seeded by the agent; children added at fork. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u32);
+  __type(value, __u8);
+} targets SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, PROBE_CTR_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+static __always_inline void count(__u32 idx) {
+  __u64 *v = bpf_map_lookup_elem(&counters, &idx);
+  if (v) *v += 1;
+}
+
+static __always_inline bool is_target(__u32 tgid) {
+  if (target_all) return true;
+  return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline void fill_header(struct probe_event_header *h, __u16 type, __u16 size,
+                                        __u64 time_ns) {
+  h->type = type;
+  h->size = size;
+  h->cpu = bpf_get_smp_processor_id();
+  h->time_ns = time_ns;
+}
+
+#endif

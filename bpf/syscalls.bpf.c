@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Syscall latency of targeted processes: the select/poll/epoll waits, eventfd
+ * creation, and read/write/readv/writev on eventfds. Every call lands in an
+ * exact log2 histogram per (process, syscall); per-call records go to the
+ * ring buffer when at least min_latency_ns long.
+ *
+ * One raw tracepoint pair for all syscalls (tracefs is not needed). An
+ * untargeted task pays a switch on the syscall number and, for the few traced
+ * numbers, one hash lookup on entry and one task-storage probe on exit. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "probe_shared_maps.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u64 min_latency_ns = 0;
+
+/* file_operations.read_iter of eventfds; found by resolve_ksyms at start-up.
+ * eventfd_fops itself is not in kallsyms, its read_iter is. */
+__u64 eventfd_read_iter = 0;
+
+/* x86_64 syscall numbers. */
+#define NR_read 0
+#define NR_write 1
+#define NR_poll 7
+#define NR_readv 19
+#define NR_writev 20
+#define NR_select 23
+#define NR_pselect6 270
+#define NR_ppoll 271
+#define NR_epoll_pwait 281
+#define NR_eventfd 284
+#define NR_eventfd2 290
+#define NR_epoll_wait 232
+#define NR_epoll_pwait2 441
+
+/* A thread's call in progress. Task storage is freed with the task, so a
+ * thread that exits or is killed mid-call leaves nothing behind. */
+struct inflight {
+  __u64 start_ns;
+  __u64 buf; /* user buffer an eventfd read fills */
+  __s64 timeout_ns;
+  __u64 value;
+  __s32 fd;
+  __u32 arg;
+  __u16 syscall; /* 0 when idle */
+  __u16 flags;
+  __u32 nr;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 16384);
+  __type(key, struct probe_hist_key);
+  __type(value, struct probe_hist);
+} histograms SEC(".maps");
+
+/* Zeroed template for new histogram entries (too large for the stack). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct probe_hist);
+} hist_zero SEC(".maps");
+
+SEC("syscall")
+int resolve_ksyms(void *ctx) {
+  bpf_kallsyms_lookup_name("eventfd_read", sizeof("eventfd_read"), 0, &eventfd_read_iter);
+  return 0;
+}
+
+static __always_inline __u16 classify(long nr) {
+  switch (nr) {
+    case NR_select:
+      return PROBE_SYS_SELECT;
+    case NR_pselect6:
+      return PROBE_SYS_PSELECT6;
+    case NR_poll:
+      return PROBE_SYS_POLL;
+    case NR_ppoll:
+      return PROBE_SYS_PPOLL;
+    case NR_epoll_wait:
+      return PROBE_SYS_EPOLL_WAIT;
+    case NR_epoll_pwait:
+      return PROBE_SYS_EPOLL_PWAIT;
+    case NR_epoll_pwait2:
+      return PROBE_SYS_EPOLL_PWAIT2;
+    case NR_eventfd:
+      return PROBE_SYS_EVENTFD;
+    case NR_eventfd2:
+      return PROBE_SYS_EVENTFD2;
+    case NR_read:
+      return PROBE_SYS_READ;
+    case NR_write:
+      return PROBE_SYS_WRITE;
+    case NR_readv:
+      return PROBE_SYS_READV;
+    case NR_writev:
+      return PROBE_SYS_WRITEV;
+    default:
+      return 0;
+  }
+}
+
+static __always_inline bool is_eventfd(int fd) {
+  if (fd < 0 || eventfd_read_iter == 0) return false;
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds)) return false;
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *file = NULL;
+  if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file) return false;
+  return (__u64)BPF_CORE_READ(file, f_op, read_iter) == eventfd_read_iter;
+}
+
+/* Reads a user timespec (or timeval when usec) into ns; false for NULL. */
+static __always_inline bool read_user_timeout(const void *uptr, bool usec, __s64 *ns) {
+  if (!uptr) return false;
+  struct {
+    __s64 sec;
+    __s64 sub;
+  } t;
+  if (bpf_probe_read_user(&t, sizeof(t), uptr)) return false;
+  *ns = t.sec * 1000000000ll + (usec ? t.sub * 1000 : t.sub);
+  return true;
+}
+
+static __always_inline void ms_timeout(long ms, struct inflight *f) {
+  if ((int)ms < 0) return; /* negative: wait forever */
+  f->timeout_ns = (__s64)(int)ms * 1000000ll;
+  f->flags |= PROBE_SYS_F_HAS_TIMEOUT;
+}
+
+/* Fills the call's arguments; false when the call is not traced after all
+ * (read/write on something other than an eventfd). */
+static __always_inline bool capture_args(__u16 sys, struct pt_regs *regs, struct inflight *f) {
+  unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10, a4 = regs->r8;
+  f->fd = -1;
+  f->arg = 0;
+  f->flags = 0;
+  f->buf = 0;
+  f->value = 0;
+  f->timeout_ns = 0;
+  switch (sys) {
+    case PROBE_SYS_SELECT:
+    case PROBE_SYS_PSELECT6:
+      f->arg = (__u32)a0;
+      if (read_user_timeout((void *)a4, sys == PROBE_SYS_SELECT, &f->timeout_ns))
+        f->flags |= PROBE_SYS_F_HAS_TIMEOUT;
+      return true;
+    case PROBE_SYS_POLL:
+      f->arg = (__u32)a1;
+      ms_timeout(a2, f);
+      return true;
+    case PROBE_SYS_PPOLL:
+      f->arg = (__u32)a1;
+      if (read_user_timeout((void *)a2, false, &f->timeout_ns)) f->flags |= PROBE_SYS_F_HAS_TIMEOUT;
+      return true;
+    case PROBE_SYS_EPOLL_WAIT:
+    case PROBE_SYS_EPOLL_PWAIT:
+      f->fd = (__s32)a0;
+      f->arg = (__u32)a2;
+      ms_timeout(a3, f);
+      return true;
+    case PROBE_SYS_EPOLL_PWAIT2:
+      f->fd = (__s32)a0;
+      f->arg = (__u32)a2;
+      if (read_user_timeout((void *)a3, false, &f->timeout_ns)) f->flags |= PROBE_SYS_F_HAS_TIMEOUT;
+      return true;
+    case PROBE_SYS_EVENTFD:
+    case PROBE_SYS_EVENTFD2:
+      f->value = (__u32)a0; /* initval */
+      f->arg = sys == PROBE_SYS_EVENTFD2 ? (__u32)a1 : 0;
+      f->flags |= PROBE_SYS_F_HAS_VALUE;
+      return true;
+    default:
+      break;
+  }
+  /* read/write/readv/writev: only on eventfds. */
+  if (!is_eventfd((int)a0)) return false;
+  f->fd = (__s32)a0;
+  if (sys == PROBE_SYS_READV || sys == PROBE_SYS_WRITEV) {
+    /* eventfd moves its 8 bytes through the first iovec when it is big enough. */
+    struct iovec iov;
+    if (a2 < 1 || bpf_probe_read_user(&iov, sizeof(iov), (void *)a1) || iov.iov_len < 8)
+      return true;
+    f->buf = (__u64)iov.iov_base;
+  } else {
+    if (a2 < 8) return true;
+    f->buf = a1;
+  }
+  if ((sys == PROBE_SYS_WRITE || sys == PROBE_SYS_WRITEV) &&
+      bpf_probe_read_user(&f->value, sizeof(f->value), (void *)f->buf) == 0)
+    f->flags |= PROBE_SYS_F_HAS_VALUE;
+  return true;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
+  __u16 sys = classify(id);
+  if (!sys) return 0;
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (!is_target(tgid)) return 0;
+  struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL,
+                                            BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (!f) {
+    count(PROBE_CTR_SYS_PRODUCED);
+    count(PROBE_CTR_SYS_TABLE_FULL);
+    return 0;
+  }
+  if (!capture_args(sys, regs, f)) {
+    f->syscall = 0;
+    return 0;
+  }
+  f->syscall = sys;
+  f->nr = (__u32)id;
+  f->start_ns = bpf_ktime_get_ns();
+  return 0;
+}
+
+static __always_inline __u32 log2_bucket(__u64 v) {
+  __u32 r = 0;
+  /* Unrolled binary search: bounded for the verifier. */
+  if (v >> 32) {
+    v >>= 32;
+    r += 32;
+  }
+  if (v >> 16) {
+    v >>= 16;
+    r += 16;
+  }
+  if (v >> 8) {
+    v >>= 8;
+    r += 8;
+  }
+  if (v >> 4) {
+    v >>= 4;
+    r += 4;
+  }
+  if (v >> 2) {
+    v >>= 2;
+    r += 2;
+  }
+  if (v >> 1) {
+    r += 1;
+  }
+  return r < PROBE_HIST_BUCKETS ? r : PROBE_HIST_BUCKETS - 1;
+}
+
+static __always_inline void add_to_histogram(__u32 tgid, __u16 sys, __u64 d, bool timed_out,
+                                             bool error) {
+  struct probe_hist_key key = {.pid = tgid, .syscall = sys};
+  struct probe_hist *h = bpf_map_lookup_elem(&histograms, &key);
+  if (!h) {
+    __u32 zero = 0;
+    struct probe_hist *blank = bpf_map_lookup_elem(&hist_zero, &zero);
+    if (!blank) return;
+    bpf_map_update_elem(&histograms, &key, blank, BPF_NOEXIST);
+    h = bpf_map_lookup_elem(&histograms, &key);
+    if (!h) {
+      count(PROBE_CTR_SYS_HIST_FULL);
+      return;
+    }
+  }
+  /* Per-CPU values and preemption is off in the tracepoint: plain adds. */
+  if (h->count == 0 || d < h->min_ns) h->min_ns = d;
+  if (d > h->max_ns) h->max_ns = d;
+  h->count += 1;
+  h->sum_ns += d;
+  if (timed_out) h->timeouts += 1;
+  if (error) h->errors += 1;
+  h->buckets[log2_bucket(d)] += 1;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
+  long id = regs->orig_ax;
+  if (!classify(id)) return 0;
+  struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL, 0);
+  if (!f || !f->syscall || f->nr != (__u32)id) return 0;
+  __u64 now = bpf_ktime_get_ns();
+  __u64 d = now - f->start_ns;
+  __u16 sys = f->syscall;
+  f->syscall = 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+
+  __u16 flags = f->flags;
+  bool waits = sys <= PROBE_SYS_EPOLL_PWAIT2;
+  bool timed_out = waits && ret == 0 && (flags & PROBE_SYS_F_HAS_TIMEOUT);
+  if (timed_out) flags |= PROBE_SYS_F_TIMED_OUT;
+  bool error = ret < 0;
+  count(PROBE_CTR_SYS_PRODUCED);
+  add_to_histogram(tgid, sys, d, timed_out, error);
+  if (d < min_latency_ns) {
+    count(PROBE_CTR_SYS_FILTERED);
+    return 0;
+  }
+
+  __u64 value = f->value;
+  if ((sys == PROBE_SYS_READ || sys == PROBE_SYS_READV) && ret == 8 && f->buf &&
+      bpf_probe_read_user(&value, sizeof(value), (void *)f->buf) == 0)
+    flags |= PROBE_SYS_F_HAS_VALUE;
+  if ((sys == PROBE_SYS_WRITE || sys == PROBE_SYS_WRITEV) && ret != 8)
+    flags &= ~PROBE_SYS_F_HAS_VALUE; /* nothing was transferred */
+
+  struct probe_syscall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    count(PROBE_CTR_SYS_RING_FULL);
+    return 0;
+  }
+  fill_header(&e->hdr, PROBE_EV_SYSCALL, sizeof(*e), f->start_ns);
+  e->pid = tgid;
+  e->tid = (__u32)pid_tgid;
+  e->duration_ns = d;
+  e->ret = ret;
+  e->timeout_ns = f->timeout_ns;
+  e->value = value;
+  e->fd = sys == PROBE_SYS_EVENTFD || sys == PROBE_SYS_EVENTFD2 ? (__s32)ret : f->fd;
+  e->arg = f->arg;
+  e->syscall = sys;
+  e->flags = flags;
+  e->pad = 0;
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+  return 0;
+}

@@ -1,0 +1,185 @@
+/* Ground truth for syscall tracing: thread A sleeps D ms, then writes an
+ * eventfd; thread B waits for it with select, poll or epoll and reads it.
+ * Prints what it did as key=value pairs so a test can compare the record
+ * file with the workload's own counts.
+ *
+ * usage: eventfd_pingpong MODE DELAY_MS ITERATIONS [--fork K] [--start-file PATH]
+ *   MODE         select | poll | epoll
+ *   --fork K     afterwards a forked child writes the inherited eventfd K times
+ *   --start-file create the eventfd, print "ready", and begin only once PATH
+ *                exists (so a tracer can attach with --pid in between) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VALUE_BASE 1000
+
+struct shared {
+  int efd;
+  int iterations;
+  int delay_ms;
+  int consumed; /* iterations B has read; A waits for it (futex: not traced) */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  uint64_t written_sum;
+  int writes;
+};
+
+static void die(const char *what) {
+  fprintf(stderr, "eventfd_pingpong: %s: %s\n", what, strerror(errno));
+  exit(2);
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+static void *writer_thread(void *arg) {
+  struct shared *s = arg;
+  for (int i = 0; i < s->iterations; ++i) {
+    sleep_ms(s->delay_ms);
+    uint64_t v = VALUE_BASE + (uint64_t)i;
+    if (write(s->efd, &v, sizeof(v)) != sizeof(v)) die("write eventfd");
+    s->written_sum += v;
+    s->writes++;
+    pthread_mutex_lock(&s->mu);
+    while (s->consumed <= i) pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+  }
+  return NULL;
+}
+
+/* One wait with no timeout (timeout_ms < 0) or the given one; returns the
+ * syscall's result. */
+static int wait_readable(const char *mode, int efd, int epfd, int timeout_ms) {
+  if (strcmp(mode, "select") == 0) {
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(efd, &rd);
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    return select(efd + 1, &rd, NULL, NULL, timeout_ms < 0 ? NULL : &tv);
+  }
+  if (strcmp(mode, "poll") == 0) {
+    struct pollfd p = {.fd = efd, .events = POLLIN};
+    return poll(&p, 1, timeout_ms);
+  }
+  struct epoll_event ev;
+  return epoll_wait(epfd, &ev, 1, timeout_ms);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr,
+            "usage: eventfd_pingpong select|poll|epoll DELAY_MS ITERATIONS [--fork K] "
+            "[--start-file PATH]\n");
+    return 2;
+  }
+  const char *mode = argv[1];
+  if (strcmp(mode, "select") && strcmp(mode, "poll") && strcmp(mode, "epoll")) {
+    fprintf(stderr, "eventfd_pingpong: unknown mode '%s'\n", mode);
+    return 2;
+  }
+  struct shared s = {.delay_ms = atoi(argv[2]), .iterations = atoi(argv[3])};
+  int fork_writes = 0;
+  const char *start_file = NULL;
+  for (int i = 4; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--fork") == 0) fork_writes = atoi(argv[i + 1]);
+    if (strcmp(argv[i], "--start-file") == 0) start_file = argv[i + 1];
+  }
+  pthread_mutex_init(&s.mu, NULL);
+  pthread_cond_init(&s.cv, NULL);
+
+  s.efd = eventfd(0, EFD_CLOEXEC);
+  if (s.efd < 0) die("eventfd");
+  if (start_file) {
+    printf("ready pid=%d\n", getpid());
+    fflush(stdout);
+    struct stat st;
+    while (stat(start_file, &st) != 0) sleep_ms(1);
+  }
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = s.efd};
+  if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, s.efd, &ev) != 0) die("epoll");
+
+  /* Not eventfd operations: a pipe read and write in the same process. */
+  int pipefd[2];
+  if (pipe(pipefd) != 0) die("pipe");
+  uint64_t junk = 42;
+  if (write(pipefd[1], &junk, sizeof(junk)) != sizeof(junk)) die("write pipe");
+  if (read(pipefd[0], &junk, sizeof(junk)) != sizeof(junk)) die("read pipe");
+
+  /* Nothing is pending: a zero-timeout wait must come back expired. */
+  int zero = wait_readable(mode, s.efd, epfd, 0);
+  if (zero != 0) die("zero-timeout wait was not empty");
+
+  pthread_t writer;
+  if (pthread_create(&writer, NULL, writer_thread, &s) != 0) die("pthread_create");
+  int waits = 0, reads = 0;
+  uint64_t read_sum = 0;
+  for (int i = 0; i < s.iterations; ++i) {
+    int r;
+    do {
+      r = wait_readable(mode, s.efd, epfd, -1);
+      waits++;
+    } while (r < 0 && errno == EINTR);
+    if (r != 1) die("wait");
+    uint64_t v;
+    if (read(s.efd, &v, sizeof(v)) != sizeof(v)) die("read eventfd");
+    reads++;
+    read_sum += v;
+    pthread_mutex_lock(&s.mu);
+    s.consumed = i + 1;
+    pthread_cond_signal(&s.cv);
+    pthread_mutex_unlock(&s.mu);
+  }
+  pthread_join(writer, NULL);
+
+  /* The vector forms move the 8 bytes through the first iovec. */
+  uint64_t vec_value = 77;
+  struct iovec iov = {&vec_value, sizeof(vec_value)};
+  if (writev(s.efd, &iov, 1) != sizeof(vec_value)) die("writev eventfd");
+  vec_value = 0;
+  if (readv(s.efd, &iov, 1) != sizeof(vec_value)) die("readv eventfd");
+
+  int child_pid = 0;
+  if (fork_writes > 0) {
+    child_pid = fork();
+    if (child_pid < 0) die("fork");
+    if (child_pid == 0) {
+      for (int k = 0; k < fork_writes; ++k) {
+        uint64_t v = 5;
+        if (write(s.efd, &v, sizeof(v)) != sizeof(v)) _exit(3);
+      }
+      _exit(0);
+    }
+    int status;
+    waitpid(child_pid, &status, 0);
+    uint64_t v;
+    if (read(s.efd, &v, sizeof(v)) != sizeof(v)) die("read eventfd after fork");
+    reads++;
+    read_sum += v;
+  }
+
+  printf(
+      "mode=%s waits=%d zero_timeout_waits=1 reads=%d writes=%d readv=1 writev=1 "
+      "written_sum=%llu read_sum=%llu vec_value=%llu child_pid=%d child_writes=%d "
+      "eventfd=%d pipe_read=%d pipe_write=%d pipe_reads=1 pipe_writes=1\n",
+      mode, waits, reads, s.writes, (unsigned long long)s.written_sum, (unsigned long long)read_sum,
+      (unsigned long long)vec_value, child_pid, fork_writes, s.efd, pipefd[0], pipefd[1]);
+  return 0;
+}
