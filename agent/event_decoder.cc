@@ -88,6 +88,7 @@ void SplitArgs(const char* data, size_t len, google::protobuf::RepeatedPtrField<
 }
 
 DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_t page_size) {
+  out->Clear();
   probe_event_header hdr;
   if (size < sizeof(hdr)) return DecodeResult::kMalformed;
   memcpy(&hdr, data, sizeof(hdr));

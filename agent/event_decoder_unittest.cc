@@ -97,3 +97,71 @@ TEST(EventDecoderTest, ArgvTruncationIsFlagged) {
 
 }  // namespace
 }  // namespace probe
+
+namespace probe {
+namespace {
+
+probe_syscall_event MakeSyscall(uint16_t sys) {
+  probe_syscall_event e;
+  memset(&e, 0, sizeof(e));
+  e.hdr.type = PROBE_EV_SYSCALL;
+  e.hdr.size = sizeof(e);
+  e.hdr.time_ns = 1000;
+  e.pid = 7;
+  e.tid = 8;
+  e.duration_ns = 5'000'000;
+  e.syscall = sys;
+  e.fd = -1;
+  return e;
+}
+
+TEST(EventDecoderTest, WaitWithTimeout) {
+  auto e = MakeSyscall(PROBE_SYS_PSELECT6);
+  e.arg = 4;
+  e.timeout_ns = 0;
+  e.flags = PROBE_SYS_F_HAS_TIMEOUT | PROBE_SYS_F_TIMED_OUT;
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  const auto& c = r.syscall();
+  EXPECT_EQ(c.pid(), 7);
+  EXPECT_EQ(c.tid(), 8);
+  EXPECT_EQ(c.syscall(), v1::SYSCALL_PSELECT6);
+  EXPECT_EQ(c.start_time_ns(), 1000u);
+  EXPECT_EQ(c.duration_ns(), 5'000'000u);
+  EXPECT_EQ(c.nfds(), 4u);
+  EXPECT_TRUE(c.has_timeout());
+  EXPECT_TRUE(c.timed_out());
+  EXPECT_FALSE(c.has_value());
+}
+
+TEST(EventDecoderTest, EventfdReadValueAndError) {
+  auto e = MakeSyscall(PROBE_SYS_READ);
+  e.fd = 3;
+  e.ret = 8;
+  e.value = 1234;
+  e.flags = PROBE_SYS_F_HAS_VALUE;
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.syscall().fd(), 3);
+  EXPECT_EQ(r.syscall().value(), 1234u);
+  EXPECT_FALSE(r.syscall().has_timeout()) << "not a wait";
+  e.ret = -11;
+  e.flags = 0;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.syscall().ret(), -11);
+  EXPECT_FALSE(r.syscall().has_value());
+}
+
+TEST(EventDecoderTest, SyscallOutOfRangeOrWrongSizeIsMalformed) {
+  v1::Record r;
+  auto e = MakeSyscall(0);
+  EXPECT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kMalformed);
+  e = MakeSyscall(PROBE_SYS_MAX);
+  EXPECT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kMalformed);
+  e = MakeSyscall(PROBE_SYS_WRITE);
+  e.hdr.size = sizeof(e) - 8;
+  EXPECT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kMalformed);
+}
+
+}  // namespace
+}  // namespace probe

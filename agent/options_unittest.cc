@@ -55,3 +55,42 @@ TEST(OptionsTest, SizesAndDuration) {
 
 }  // namespace
 }  // namespace probe
+
+namespace probe {
+namespace {
+
+TEST(OptionsTest, DurationsWithUnits) {
+  uint64_t ns = 1;
+  EXPECT_TRUE(ParseDuration("0", &ns));
+  EXPECT_EQ(ns, 0u);
+  EXPECT_TRUE(ParseDuration("250ns", &ns));
+  EXPECT_EQ(ns, 250u);
+  EXPECT_TRUE(ParseDuration("40us", &ns));
+  EXPECT_EQ(ns, 40000u);
+  EXPECT_TRUE(ParseDuration("1.5ms", &ns));
+  EXPECT_EQ(ns, 1500000u);
+  EXPECT_TRUE(ParseDuration("2s", &ns));
+  EXPECT_EQ(ns, 2000000000u);
+  for (const char* bad : {"", "5", "ms", "-1ms", "5 ms", "1h", "1e30s"})
+    EXPECT_FALSE(ParseDuration(bad, &ns)) << bad;
+}
+
+TEST(OptionsTest, EventsAndMinLatency) {
+  auto r = ParseOptions({"--pid", "1"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(EventNames(*r.options), (std::vector<std::string>{"process", "syscalls"}));
+  EXPECT_EQ(r.options->min_latency_ns, 0u);
+  r = ParseOptions({"--pid", "1", "-e", "syscalls", "--min-latency", "2ms"});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(EventNames(*r.options), (std::vector<std::string>{"syscalls"}));
+  EXPECT_EQ(r.options->min_latency_ns, 2000000u);
+  r = ParseOptions({"--pid", "1", "--events", "process,bogus"});
+  EXPECT_FALSE(r.options);
+  EXPECT_EQ(r.error, "unknown event family 'bogus' in --events (known: process, syscalls)");
+  r = ParseOptions({"--pid", "1", "--min-latency", "5"});
+  EXPECT_FALSE(r.options);
+  EXPECT_NE(r.error.find("expected a duration"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace probe

@@ -1,0 +1,365 @@
+// Runs the real agent over eventfd_pingpong, which prints what it did, and
+// checks the syscall records and histograms against that ground truth.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "run_command.h"
+
+namespace probe {
+namespace {
+
+using testing::ReadRecords;
+using testing::RunCommand;
+
+constexpr int kDelayMs = 5;
+constexpr int kIterations = 20;
+constexpr int kChildWrites = 3;
+
+// "a=1 b=x" -> {a: 1, b: x}, from the line that has the workload's counts.
+std::map<std::string, std::string> ParseCounts(const std::string& out) {
+  std::map<std::string, std::string> m;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("mode=", 0) != 0) continue;
+    std::istringstream words(line);
+    std::string w;
+    while (words >> w) {
+      auto eq = w.find('=');
+      if (eq != std::string::npos) m[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+  }
+  return m;
+}
+
+long Num(const std::map<std::string, std::string>& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? -1 : std::stol(it->second);
+}
+
+std::vector<v1::SyscallCall> Calls(const std::vector<v1::Record>& records) {
+  std::vector<v1::SyscallCall> out;
+  for (const auto& r : records)
+    if (r.has_syscall()) out.push_back(r.syscall());
+  return out;
+}
+
+// The last (cumulative) histogram per (pid, syscall).
+std::map<std::pair<int, int>, v1::SyscallHistogram> Histograms(
+    const std::vector<v1::Record>& records) {
+  std::map<std::pair<int, int>, v1::SyscallHistogram> out;
+  for (const auto& r : records)
+    if (r.has_syscall_histogram())
+      out[{r.syscall_histogram().pid(), r.syscall_histogram().syscall()}] = r.syscall_histogram();
+  return out;
+}
+
+const v1::KindCounters* SyscallCounters(const std::vector<v1::Record>& records) {
+  if (records.empty() || !records.back().has_trailer()) return nullptr;
+  for (const auto& c : records.back().trailer().counters())
+    if (c.kind() == v1::EVENT_KIND_SYSCALL) return &c;
+  return nullptr;
+}
+
+bool IsWait(v1::Syscall s) { return s >= v1::SYSCALL_SELECT && s <= v1::SYSCALL_EPOLL_PWAIT2; }
+
+// The syscalls glibc may use for each mode; the record says which really ran.
+std::set<v1::Syscall> WaitSyscalls(const std::string& mode) {
+  if (mode == "select") return {v1::SYSCALL_SELECT, v1::SYSCALL_PSELECT6};
+  if (mode == "poll") return {v1::SYSCALL_POLL, v1::SYSCALL_PPOLL};
+  return {v1::SYSCALL_EPOLL_WAIT, v1::SYSCALL_EPOLL_PWAIT};
+}
+
+int CountOf(const std::vector<v1::SyscallCall>& calls, int pid, v1::Syscall s) {
+  return static_cast<int>(std::count_if(calls.begin(), calls.end(), [&](const auto& c) {
+    return c.pid() == pid && c.syscall() == s;
+  }));
+}
+
+class SyscallLatencyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0)
+      GTEST_SKIP() << "needs root to load BPF (running as uid " << geteuid() << ")";
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF";
+    dir_ = testing::MakeTempDir();
+    file_ = dir_ + "/run.ptrace";
+  }
+  void TearDown() override {
+    if (!dir_.empty()) (void)!system(("rm -rf " + dir_).c_str());
+  }
+
+  // Runs the workload under the agent; returns the workload's counts.
+  std::map<std::string, std::string> Record(const std::string& mode,
+                                            std::vector<std::string> extra_flags = {}) {
+    std::vector<std::string> argv = {PROBE_AGENT, "-o", file_};
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    for (const char* a : {"--", PROBE_EVENTFD_PINGPONG}) argv.push_back(a);
+    argv.insert(argv.end(), {mode, std::to_string(kDelayMs), std::to_string(kIterations), "--fork",
+                             std::to_string(kChildWrites)});
+    auto r = RunCommand(argv);
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    auto counts = ParseCounts(r.out);
+    EXPECT_FALSE(counts.empty()) << "workload printed no counts: " << r.out << r.err;
+    return counts;
+  }
+
+  std::string dir_, file_;
+};
+
+class WaitModeTest : public SyscallLatencyTest,
+                     public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(WaitModeTest, WaitsAndEventfdOperationsMatchTheWorkload) {
+  const std::string mode = GetParam();
+  auto counts = Record(mode);
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  ASSERT_TRUE(records.back().has_trailer());
+  // The workload's own pid is the launched process: the header names it.
+  ASSERT_EQ(records.front().header().target_pids_size(), 1);
+  const int pid = records.front().header().target_pids(0);
+  const int child = static_cast<int>(Num(counts, "child_pid"));
+  const int efd = static_cast<int>(Num(counts, "eventfd"));
+  auto calls = Calls(records);
+
+  // Blocking waits of thread B (the main thread): D ms each, within 10%.
+  auto wait_kinds = WaitSyscalls(mode);
+  int blocking = 0, zero_timeout = 0;
+  std::vector<double> wait_ms;
+  for (const auto& c : calls) {
+    if (!IsWait(c.syscall())) continue;
+    EXPECT_TRUE(wait_kinds.count(c.syscall())) << mode << " recorded as " << c.syscall();
+    EXPECT_EQ(c.pid(), pid);
+    EXPECT_EQ(c.tid(), pid) << "waits are made by the main thread";
+    EXPECT_EQ(c.nfds(), mode == "select" ? uint32_t(efd + 1) : 1u);
+    if (c.has_timeout()) {
+      ++zero_timeout;
+      EXPECT_EQ(c.timeout_ns(), 0);
+      EXPECT_TRUE(c.timed_out()) << "a zero-timeout wait with nothing ready expires";
+      EXPECT_EQ(c.ret(), 0);
+      continue;
+    }
+    ++blocking;
+    EXPECT_FALSE(c.timed_out());
+    EXPECT_EQ(c.ret(), 1);
+    wait_ms.push_back(c.duration_ns() / 1e6);
+  }
+  EXPECT_EQ(blocking, Num(counts, "waits"));
+  // Each wait lasts D plus wakeup latency; on a loaded 2-CPU machine a few
+  // wakeups run late, so the median must be within 10% and nearly all waits.
+  ASSERT_FALSE(wait_ms.empty());
+  std::string all;
+  for (double ms : wait_ms) all += std::to_string(ms) + " ";
+  std::vector<double> sorted = wait_ms;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_NEAR(sorted[sorted.size() / 2], kDelayMs, kDelayMs * 0.1) << all;
+  EXPECT_GE(sorted.front(), kDelayMs * 0.9) << all;
+  auto within = std::count_if(sorted.begin(), sorted.end(),
+                              [](double ms) { return std::abs(ms - kDelayMs) <= kDelayMs * 0.1; });
+  EXPECT_GE(within * 10, static_cast<long>(sorted.size()) * 9) << all;
+  EXPECT_EQ(zero_timeout, Num(counts, "zero_timeout_waits"));
+
+  // eventfd reads and writes: counts, fds and the values moved.
+  uint64_t read_sum = 0, written_sum = 0;
+  int reads = 0, writes = 0, child_writes = 0;
+  std::set<uint64_t> written_values;
+  for (const auto& c : calls) {
+    if (c.syscall() == v1::SYSCALL_READ || c.syscall() == v1::SYSCALL_WRITE) {
+      EXPECT_EQ(c.fd(), efd) << "only eventfd reads/writes are recorded";
+      EXPECT_EQ(c.ret(), 8);
+      EXPECT_TRUE(c.has_value());
+    }
+    if (c.syscall() == v1::SYSCALL_READ && c.pid() == pid) {
+      ++reads;
+      read_sum += c.value();
+    }
+    if (c.syscall() == v1::SYSCALL_WRITE && c.pid() == pid) {
+      ++writes;
+      EXPECT_NE(c.tid(), pid) << "writes come from thread A";
+      written_sum += c.value();
+      written_values.insert(c.value());
+    }
+    if (c.syscall() == v1::SYSCALL_WRITE && c.pid() == child) {
+      ++child_writes;
+      EXPECT_EQ(c.value(), 5u);
+    }
+  }
+  EXPECT_EQ(reads, Num(counts, "reads"));
+  EXPECT_EQ(writes, Num(counts, "writes"));
+  EXPECT_EQ(child_writes, Num(counts, "child_writes")) << "inherited eventfd in a forked child";
+  EXPECT_EQ(written_sum, uint64_t(Num(counts, "written_sum")));
+  EXPECT_EQ(read_sum, uint64_t(Num(counts, "read_sum")));
+  EXPECT_EQ(written_values.size(), size_t(kIterations));
+  EXPECT_EQ(*written_values.begin(), 1000u);
+
+  // readv/writev on the eventfd, the 8 bytes through the first iovec.
+  for (auto s : {v1::SYSCALL_READV, v1::SYSCALL_WRITEV}) {
+    ASSERT_EQ(CountOf(calls, pid, s), 1) << s;
+    for (const auto& c : calls)
+      if (c.syscall() == s) EXPECT_EQ(c.value(), uint64_t(Num(counts, "vec_value")));
+  }
+  // eventfd(0, EFD_CLOEXEC) enters as eventfd2 and returns the fd.
+  ASSERT_EQ(CountOf(calls, pid, v1::SYSCALL_EVENTFD2), 1);
+  for (const auto& c : calls) {
+    if (c.syscall() != v1::SYSCALL_EVENTFD2) continue;
+    EXPECT_EQ(c.ret(), efd);
+    EXPECT_EQ(c.fd(), efd);
+    EXPECT_EQ(c.eventfd_flags(), unsigned(EFD_CLOEXEC));
+    EXPECT_EQ(c.value(), 0u);
+  }
+
+  // Nothing filtered: the histograms count exactly the per-call records.
+  auto hists = Histograms(records);
+  std::map<std::pair<int, int>, uint64_t> per_key;
+  for (const auto& c : calls) per_key[{c.pid(), c.syscall()}]++;
+  EXPECT_EQ(hists.size(), per_key.size());
+  for (const auto& [key, n] : per_key) {
+    ASSERT_TRUE(hists.count(key)) << "no histogram for pid " << key.first << " " << key.second;
+    const auto& h = hists[key];
+    EXPECT_EQ(h.count(), n);
+    uint64_t bucket_total = 0;
+    for (uint64_t b : h.log2_buckets()) bucket_total += b;
+    EXPECT_EQ(bucket_total, n);
+    EXPECT_LE(h.min_ns(), h.max_ns());
+  }
+  const auto* k = SyscallCounters(records);
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->produced(), calls.size());
+  EXPECT_EQ(k->written(), calls.size());
+  EXPECT_EQ(k->lost_ring_full() + k->lost_table_full() + k->sampled_out(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, WaitModeTest, ::testing::Values("select", "poll", "epoll"));
+
+TEST_F(SyscallLatencyTest, MinLatencyThinsRecordsButHistogramsStayExact) {
+  auto counts = Record("select", {"--min-latency", "1ms"});
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  const int pid = records.front().header().target_pids(0);
+  EXPECT_EQ(records.front().header().min_latency_ns(), 1000000u);
+  auto calls = Calls(records);
+  for (const auto& c : calls) EXPECT_GE(c.duration_ns(), 1000000u);
+  // Only the blocking waits last that long.
+  EXPECT_EQ(static_cast<long>(calls.size()), Num(counts, "waits"));
+
+  auto hists = Histograms(records);
+  auto count_of = [&](int p, v1::Syscall s) {
+    auto it = hists.find({p, s});
+    return it == hists.end() ? -1l : static_cast<long>(it->second.count());
+  };
+  EXPECT_EQ(count_of(pid, v1::SYSCALL_READ), Num(counts, "reads"));
+  EXPECT_EQ(count_of(pid, v1::SYSCALL_WRITE), Num(counts, "writes"));
+  EXPECT_EQ(count_of(static_cast<int>(Num(counts, "child_pid")), v1::SYSCALL_WRITE),
+            Num(counts, "child_writes"));
+  long waits = 0, timeouts = 0;
+  for (const auto& [key, h] : hists) {
+    if (!IsWait(static_cast<v1::Syscall>(key.second))) continue;
+    waits += static_cast<long>(h.count());
+    timeouts += static_cast<long>(h.timeouts());
+  }
+  EXPECT_EQ(waits, Num(counts, "waits") + Num(counts, "zero_timeout_waits"));
+  EXPECT_EQ(timeouts, Num(counts, "zero_timeout_waits"));
+
+  const auto* k = SyscallCounters(records);
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->written(), calls.size());
+  EXPECT_GT(k->sampled_out(), 0u);
+  EXPECT_EQ(k->produced(), k->written() + k->sampled_out());
+}
+
+TEST_F(SyscallLatencyTest, EventfdCreatedBeforeAttachIsRecognised) {
+  const std::string start = dir_ + "/go";
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  pid_t w = fork();
+  if (w == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    execl(PROBE_EVENTFD_PINGPONG, PROBE_EVENTFD_PINGPONG, "epoll", "2", "10", "--start-file",
+          start.c_str(), nullptr);
+    _exit(127);
+  }
+  close(out[1]);
+  FILE* wout = fdopen(out[0], "r");
+  char line[256] = {};
+  ASSERT_NE(fgets(line, sizeof(line), wout), nullptr);
+  ASSERT_EQ(std::string(line).rfind("ready", 0), 0u) << line;
+
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(PROBE_AGENT, PROBE_AGENT, "--pid", std::to_string(w).c_str(), "-o", file_.c_str(),
+          nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 200 && ReadRecords(file_).empty(); ++i) usleep(10000);
+  ASSERT_FALSE(ReadRecords(file_).empty()) << "agent did not start";
+  std::ofstream(start).put('x');
+  std::string rest;
+  while (fgets(line, sizeof(line), wout)) rest += line;
+  fclose(wout);
+  int st;
+  waitpid(w, &st, 0);
+  waitpid(agent, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+  auto counts = ParseCounts(rest);
+  auto calls = Calls(ReadRecords(file_));
+  EXPECT_EQ(CountOf(calls, w, v1::SYSCALL_EVENTFD2), 0) << "created before the agent attached";
+  EXPECT_EQ(CountOf(calls, w, v1::SYSCALL_READ), Num(counts, "reads"));
+  EXPECT_EQ(CountOf(calls, w, v1::SYSCALL_WRITE), Num(counts, "writes"));
+  EXPECT_EQ(CountOf(calls, w, v1::SYSCALL_EPOLL_WAIT) + CountOf(calls, w, v1::SYSCALL_EPOLL_PWAIT),
+            Num(counts, "waits") + 1);
+}
+
+TEST_F(SyscallLatencyTest, UntargetedProcessesProduceNothing) {
+  pid_t bystander = fork();
+  if (bystander == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    execl(PROBE_EVENTFD_PINGPONG, PROBE_EVENTFD_PINGPONG, "poll", "1", "50", nullptr);
+    _exit(127);
+  }
+  Record("poll");
+  waitpid(bystander, nullptr, 0);
+  auto records = ReadRecords(file_);
+  for (const auto& c : Calls(records)) EXPECT_NE(c.pid(), bystander);
+  for (const auto& [key, h] : Histograms(records)) EXPECT_NE(key.first, bystander);
+}
+
+TEST_F(SyscallLatencyTest, EventsChoosesTheFamilies) {
+  Record("select", {"--events", "process"});
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.front().header().events_size(), 1);
+  EXPECT_TRUE(Calls(records).empty());
+  EXPECT_TRUE(Histograms(records).empty());
+  int processes = 0;
+  for (const auto& r : records) processes += r.has_process();
+  EXPECT_EQ(processes, 2);  // the workload and its forked child
+
+  unlink(file_.c_str());
+  Record("select", {"--events", "syscalls"});
+  records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  ASSERT_EQ(records.front().header().events_size(), 1);
+  EXPECT_EQ(records.front().header().events(0), "syscalls");
+  EXPECT_FALSE(Calls(records).empty());
+  for (const auto& r : records) EXPECT_FALSE(r.has_process());
+  ASSERT_TRUE(records.back().has_trailer());
+  EXPECT_EQ(records.back().trailer().stop_reason(), "targets exited");
+}
+
+}  // namespace
+}  // namespace probe
