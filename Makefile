@@ -16,7 +16,8 @@ build: deps
 # Records the bundled demo workload and prints its report.
 demo: build
 	@rm -f demo.ptrace
-	$(BUILD)/agent/probe-agent -o demo.ptrace -- tests/workloads/demo.sh
+	PROBE_PINGPONG=$(BUILD)/tests/eventfd_pingpong \
+	  $(BUILD)/agent/probe-agent -o demo.ptrace -- tests/workloads/demo.sh
 	$(BUILD)/report/probe-report demo.ptrace
 
 test: build

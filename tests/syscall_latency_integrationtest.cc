@@ -361,5 +361,66 @@ TEST_F(SyscallLatencyTest, EventsChoosesTheFamilies) {
   EXPECT_EQ(records.back().trailer().stop_reason(), "targets exited");
 }
 
+TEST_F(SyscallLatencyTest, HistogramsAreWrittenPeriodicallyAndCumulatively) {
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--histogram-interval", "200ms", "--",
+                       PROBE_EVENTFD_PINGPONG, "select", "20", "40"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto counts = ParseCounts(r.out);
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  const int pid = records.front().header().target_pids(0);
+  std::vector<uint64_t> read_counts;
+  for (const auto& rec : records) {
+    if (rec.has_syscall_histogram() && rec.syscall_histogram().pid() == pid &&
+        rec.syscall_histogram().syscall() == v1::SYSCALL_READ)
+      read_counts.push_back(rec.syscall_histogram().count());
+  }
+  // 800 ms of reads, a histogram every 200 ms while they change.
+  ASSERT_GE(read_counts.size(), 3u);
+  EXPECT_TRUE(std::is_sorted(read_counts.begin(), read_counts.end()));
+  EXPECT_EQ(static_cast<long>(read_counts.back()), Num(counts, "reads"));
+}
+
+TEST_F(SyscallLatencyTest, ThreadKilledMidWaitIsRecordedAndBalanced) {
+  // A process blocked in select() for 10 s is SIGKILLed after ~300 ms: the
+  // call ends with the kernel's restart code and the counters still balance.
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--", "/usr/bin/python3", "-c",
+          "import select, os; print(os.getpid(), flush=True); select.select([], [], [], 10)",
+          nullptr);
+    _exit(127);
+  }
+  int victim = -1;
+  for (int i = 0; i < 300 && victim < 0; ++i) {
+    usleep(10000);
+    for (const auto& r : ReadRecords(file_))
+      if (r.has_header() && r.header().target_pids_size() == 1) victim = r.header().target_pids(0);
+  }
+  ASSERT_GT(victim, 0) << "agent did not start";
+  usleep(300000);
+  kill(victim, SIGKILL);
+  int st;
+  waitpid(agent, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st)) << "agent exits with the killed child's status";
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  ASSERT_TRUE(records.back().has_trailer());
+  bool found = false;
+  for (const auto& c : Calls(records)) {
+    if (c.pid() != victim || !IsWait(c.syscall()) || c.timeout_ns() != 10'000'000'000) continue;
+    found = true;
+    EXPECT_LT(c.ret(), 0);
+    EXPECT_FALSE(c.timed_out());
+    EXPECT_GT(c.duration_ns(), 200'000'000u);
+    EXPECT_LT(c.duration_ns(), 5'000'000'000u);
+  }
+  EXPECT_TRUE(found) << "the interrupted 10 s select is recorded";
+  const auto* k = SyscallCounters(records);
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->produced(),
+            k->written() + k->sampled_out() + k->lost_ring_full() + k->lost_table_full());
+}
+
 }  // namespace
 }  // namespace probe
