@@ -13,7 +13,7 @@ namespace {
 
 const char kUsage[] =
     "usage: probe-report [--json] FILE\n"
-    "  (default)  header, per-process table, counters, warnings\n"
+    "  (default)  header, per-process table, syscall latency, counters, warnings\n"
     "  --json     every record as one JSON object per line (protobuf JSON mapping)\n";
 
 }  // namespace

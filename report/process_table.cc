@@ -27,6 +27,12 @@ void AddRecord(const v1::Record& r, TraceSummary* s) {
     case v1::Record::kProcess:
       s->processes.push_back(r.process());
       break;
+    case v1::Record::kSyscall:
+      s->syscalls.AddCall(r.syscall());
+      break;
+    case v1::Record::kSyscallHistogram:
+      s->syscalls.AddHistogram(r.syscall_histogram());
+      break;
     default:
       s->unknown_records++;
       break;
@@ -66,19 +72,29 @@ std::string Command(const v1::ProcessLifetime& p) {
 
 }  // namespace
 
-std::string FormatSummary(const TraceSummary& s) {
-  std::ostringstream o;
-  char line[512];
-  if (s.has_header) {
-    const auto& h = s.header;
-    o << "probe trace: format " << h.format_version() << ", host " << h.hostname() << ", kernel "
-      << h.kernel_release() << ", agent " << h.agent_version() << "\n";
-    o << "command:";
-    for (const auto& a : h.command_line()) o << " " << a;
-    o << "\n";
-  } else {
+namespace {
+
+void AppendHeader(const TraceSummary& s, std::ostringstream& o) {
+  if (!s.has_header) {
     o << "warning: no header record\n";
+    return;
   }
+  const auto& h = s.header;
+  o << "probe trace: format " << h.format_version() << ", host " << h.hostname() << ", kernel "
+    << h.kernel_release() << ", agent " << h.agent_version() << "\n";
+  o << "command:";
+  for (const auto& a : h.command_line()) o << " " << a;
+  o << "\n";
+  if (h.events().empty()) return;
+  o << "events:";
+  for (int i = 0; i < h.events_size(); ++i) o << (i ? ", " : " ") << h.events(i);
+  if (h.min_latency_ns())
+    o << "; per-call syscall records only >= " << FormatDuration(h.min_latency_ns());
+  o << "\n";
+}
+
+void AppendProcesses(const TraceSummary& s, std::ostringstream& o) {
+  char line[512];
   std::vector<v1::ProcessLifetime> procs = s.processes;
   std::sort(procs.begin(), procs.end(),
             [](const auto& a, const auto& b) { return a.exec_to_exit_ns() > b.exec_to_exit_ns(); });
@@ -99,27 +115,71 @@ std::string FormatSummary(const TraceSummary& s) {
   }
   if (!s.snapshots.empty())
     o << "\n" << s.snapshots.size() << " processes existed when recording started\n";
+}
+
+SyscallReportContext SyscallContext(const TraceSummary& s) {
+  SyscallReportContext ctx;
+  // Lifetime records come after snapshots and carry the comm after exec.
+  for (const auto& p : s.snapshots) ctx.comm_by_pid[p.pid()] = p.comm();
+  for (const auto& p : s.processes) ctx.comm_by_pid[p.pid()] = p.comm();
+  ctx.start_time_ns = s.header.start_time_ns();
+  ctx.min_latency_ns = s.header.min_latency_ns();
+  return ctx;
+}
+
+// lost_table_full calls were never timed, so they are part of "lost" (the
+// produced = written + sampled_out + lost identity); lost_histogram_full
+// calls may still have been written, so they are shown apart.
+uint64_t Lost(const v1::KindCounters& c) {
+  return c.lost_ring_full() + c.lost_decode() + c.lost_write() + c.lost_table_full();
+}
+
+std::string CounterLine(const v1::KindCounters& c) {
+  const bool sys = c.kind() == v1::EVENT_KIND_SYSCALL;
+  char line[256];
+  snprintf(line, sizeof(line),
+           "  %-8s produced %" PRIu64 "  written %" PRIu64 "  %s %" PRIu64 "  lost %" PRIu64,
+           v1::EventKind_Name(c.kind()).c_str() + 11, c.produced(), c.written(),
+           sys ? "below --min-latency" : "sampled out", c.sampled_out(), Lost(c));
+  std::string out = line;
+  if (c.lost_table_full())
+    out += " (no in-flight slot " + std::to_string(c.lost_table_full()) + ")";
+  if (c.lost_histogram_full())
+    out += "  missing from histograms " + std::to_string(c.lost_histogram_full());
+  return out + "\n";
+}
+
+void AppendCounters(const TraceSummary& s, std::ostringstream& o) {
   const auto* counters = s.has_trailer ? &s.trailer.counters()
                          : s.has_stats ? &s.last_stats.counters()
                                        : nullptr;
   uint64_t lost = 0;
+  uint64_t unhistogrammed = 0;
   if (counters) {
     o << "\ncounters" << (s.has_trailer ? "" : " (last stats record)") << ":\n";
     for (const auto& c : *counters) {
-      uint64_t l = c.lost_ring_full() + c.lost_decode() + c.lost_write();
-      lost += l;
-      snprintf(line, sizeof(line),
-               "  %-8s produced %" PRIu64 "  written %" PRIu64 "  sampled out %" PRIu64
-               "  lost %" PRIu64 "\n",
-               v1::EventKind_Name(c.kind()).c_str() + 11, c.produced(), c.written(),
-               c.sampled_out(), l);
-      o << line;
+      lost += Lost(c);
+      unhistogrammed += c.lost_histogram_full();
+      o << CounterLine(c);
     }
   }
   if (s.has_trailer) o << "stopped: " << s.trailer.stop_reason() << "\n";
   if (lost > 0) o << "warning: " << lost << " events were lost; see counters\n";
+  if (unhistogrammed > 0)
+    o << "warning: " << unhistogrammed
+      << " calls are missing from the histograms (histogram map full)\n";
   if (s.unknown_records)
     o << "note: " << s.unknown_records << " records of kinds this report does not know\n";
+}
+
+}  // namespace
+
+std::string FormatSummary(const TraceSummary& s) {
+  std::ostringstream o;
+  AppendHeader(s, o);
+  AppendProcesses(s, o);
+  o << FormatSyscallSection(s.syscalls, SyscallContext(s));
+  AppendCounters(s, o);
   return o.str();
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "probe.pb.h"
+#include "syscall_table.h"
 
 namespace probe {
 
@@ -12,6 +13,7 @@ struct TraceSummary {
   v1::Header header;
   std::vector<v1::ProcessLifetime> processes;
   std::vector<v1::ProcessSnapshot> snapshots;
+  SyscallTable syscalls;
   bool has_trailer = false;
   v1::Trailer trailer;
   bool has_stats = false;

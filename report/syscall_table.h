@@ -1,0 +1,103 @@
+// Syscall latency for probe-report: per-(pid, syscall) histograms, their
+// percentiles, the slowest recorded calls, and their text form. Pure, no I/O:
+// records go in one at a time and memory stays bounded by the number of keys,
+// however large the file.
+#pragma once
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "probe.pb.h"
+
+namespace probe {
+
+// Matches PROBE_HIST_BUCKETS in bpf/probe_events.h.
+inline constexpr int kHistogramBuckets = 48;
+
+// Lower-case kernel name; read/write/readv/writev say "(eventfd)" because
+// only eventfds are traced for them.
+std::string SyscallName(v1::Syscall s);
+
+// Bucket of a duration: i for [2^i, 2^(i+1)), 0 for [0, 2), capped at the last.
+int Log2Bucket(uint64_t ns);
+
+// Counts one call into h as the kernel would have.
+void AddCallToHistogram(const v1::SyscallCall& c, v1::SyscallHistogram* h);
+
+// Duration at quantile q (0..1), exact to the bucket; see the .cc.
+uint64_t HistogramPercentile(const v1::SyscallHistogram& h, double q);
+
+struct SyscallKey {
+  int32_t pid = 0;
+  v1::Syscall syscall = v1::SYSCALL_UNSPECIFIED;
+  auto operator<=>(const SyscallKey&) const = default;
+};
+
+struct SyscallRow {
+  SyscallKey key;
+  v1::SyscallHistogram histogram;
+  bool from_calls = false;  // no histogram record: built from the per-call records
+  uint64_t recorded = 0;    // per-call records in the file
+};
+
+// The limit slowest calls seen, in a min-heap so each Add is O(log limit).
+class TopCalls {
+ public:
+  explicit TopCalls(size_t limit) : limit_(limit) {}
+  void Add(const v1::SyscallCall& c);
+  size_t size() const { return heap_.size(); }
+  // Slowest first; equal durations by start time.
+  std::vector<v1::SyscallCall> Sorted() const;
+
+ private:
+  size_t limit_;
+  std::vector<v1::SyscallCall> heap_;
+};
+
+class SyscallTable {
+ public:
+  static constexpr size_t kSlowest = 10;
+
+  void AddCall(const v1::SyscallCall& c);
+  void AddHistogram(const v1::SyscallHistogram& h);
+  bool empty() const { return keys_.empty(); }
+  uint64_t recorded() const { return recorded_; }
+  // By pid, then by total time, longest first.
+  std::vector<SyscallRow> Rows() const;
+  const TopCalls& slowest() const { return slowest_; }
+
+ private:
+  struct Entry {
+    bool has_record = false;
+    v1::SyscallHistogram histogram;  // the last record, else built from calls
+    uint64_t recorded = 0;
+  };
+  std::map<SyscallKey, Entry> keys_;
+  TopCalls slowest_{kSlowest};
+  uint64_t recorded_ = 0;
+};
+
+enum class DurationUnit { kNs, kUs, kMs };
+
+DurationUnit UnitFor(uint64_t max_ns);
+// One bcc-style row: "      4096 -> 8191       : 5        |*****...|".
+std::string FormatHistogramRow(int bucket, uint64_t count, uint64_t max_count, DurationUnit unit);
+// Header and rows from the first to the last non-empty bucket.
+std::string FormatHistogram(const v1::SyscallHistogram& h);
+// What the call was asked and what it returned, e.g. "nfds 4, timeout none, ret 1".
+std::string FormatCallContext(const v1::SyscallCall& c);
+
+struct SyscallReportContext {
+  std::map<int32_t, std::string> comm_by_pid;
+  uint64_t start_time_ns = 0;   // slowest calls are shown relative to it
+  uint64_t min_latency_ns = 0;  // per-call records were only written at or above it
+};
+
+// The table, one histogram per key and the slowest calls; empty when the
+// table is.
+std::string FormatSyscallSection(const SyscallTable& t, const SyscallReportContext& ctx);
+
+}  // namespace probe
