@@ -12,7 +12,7 @@ static_assert(sizeof(probe_event_header) == 16);
 static_assert(sizeof(probe_proc_info) == 16 + 8 + PROBE_FILENAME_LEN + PROBE_ARGS_LEN);
 static_assert(sizeof(probe_proc_exit_event) ==
               16 + 16 + 32 + PROBE_COMM_LEN + sizeof(probe_proc_info));
-static_assert(sizeof(probe_syscall_event) == 16 + 8 + 8 * 4 + 4 * 2 + 2 * 2 + 4);
+static_assert(sizeof(probe_syscall_event) == 56);
 static_assert(PROBE_SYS_MAX - 1 == probe::v1::Syscall_MAX);
 
 namespace probe {

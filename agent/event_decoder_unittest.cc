@@ -138,7 +138,7 @@ TEST(EventDecoderTest, EventfdReadValueAndError) {
   auto e = MakeSyscall(PROBE_SYS_READ);
   e.fd = 3;
   e.ret = 8;
-  e.value = 1234;
+  e.value = 1234;  // shares its bytes with timeout_ns: only waits have one
   e.flags = PROBE_SYS_F_HAS_VALUE;
   v1::Record r;
   ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);

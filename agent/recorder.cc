@@ -270,7 +270,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   uint64_t last_written = 0;
   while (stop_reason.empty()) {
     bpf->Poll(100);
-    bpf->Consume();  // BPF_RB_NO_WAKEUP submits are only seen by consume
+    bpf->Consume();  // records below the wakeup threshold are only seen by consume
     signalfd_siginfo si;
     if (read(sigfd, &si, sizeof(si)) == sizeof(si)) stop_reason = "signal";
     if (launcher.pid() > 0 && child_status < 0) {

@@ -83,20 +83,22 @@ struct probe_proc_exit_event {
   struct probe_proc_info info;
 };
 
-/* One completed traced syscall. hdr.time_ns = entry time. */
+/* One completed traced syscall. hdr.time_ns = entry time. 56 bytes, so with
+ * the ring buffer's 8-byte record header it fills one cache line. */
 struct probe_syscall_event {
   struct probe_event_header hdr;
   __u32 pid;
   __u32 tid;
   __u64 duration_ns;
-  __s64 ret;        /* return value, or -errno */
-  __s64 timeout_ns; /* requested timeout, valid with PROBE_SYS_F_HAS_TIMEOUT */
-  __u64 value;      /* eventfd counter value transferred, or eventfd initval */
-  __s32 fd;         /* eventfd fd for read/write, epoll fd for epoll waits, else -1 */
-  __u32 arg;        /* waits: nfds or maxevents; eventfd2: flags */
-  __u16 syscall;    /* enum probe_syscall */
-  __u16 flags;      /* PROBE_SYS_F_* */
-  __u32 pad;
+  __s32 fd;  /* eventfd fd for read/write and eventfd's result, epoll fd for epoll waits, else -1 */
+  __u32 arg; /* waits: nfds or maxevents; eventfd2: flags */
+  __u16 syscall; /* enum probe_syscall */
+  __u16 flags;   /* PROBE_SYS_F_* */
+  __s32 ret;     /* return value, or -errno (every traced syscall returns an int) */
+  union {
+    __s64 timeout_ns; /* waits: requested timeout, valid with PROBE_SYS_F_HAS_TIMEOUT */
+    __u64 value;      /* eventfd ops: value moved, or eventfd's initval (PROBE_SYS_F_HAS_VALUE) */
+  };
 };
 
 struct probe_hist_key {

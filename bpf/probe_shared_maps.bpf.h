@@ -8,6 +8,9 @@
 
 /* Per object, set by the agent through rodata before load. */
 const volatile bool target_all = false;
+/* Submits wake the agent only once this much is waiting: batching keeps a
+ * busy target's cost down, and a filling ring still drains before 100 ms. */
+const volatile __u64 wakeup_bytes = 1 << 18;
 
 /* tgid -> 1. Seeded by the agent; children added at fork. */
 struct {
@@ -45,6 +48,15 @@ static __always_inline void fill_header(struct probe_event_header *h, __u16 type
   h->size = size;
   h->cpu = bpf_get_smp_processor_id();
   h->time_ns = time_ns;
+}
+
+/* Wakes the agent when this record (already reserved, so counted in the
+ * ring's pending data) takes the pending data across wakeup_bytes: one
+ * wakeup per crossing, none per event even when the agent is stalled. */
+static __always_inline __u64 submit_flags(__u32 size) {
+  __u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+  return pending >= wakeup_bytes && pending < wakeup_bytes + size + 8 ? BPF_RB_FORCE_WAKEUP
+                                                                      : BPF_RB_NO_WAKEUP;
 }
 
 #endif

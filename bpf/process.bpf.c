@@ -109,8 +109,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
     }
     if (e->info.ppid == 0) e->info.ppid = BPF_CORE_READ(p, real_parent, tgid);
     e->ppid = e->info.ppid;
-    /* No wakeup per event: the agent consumes on a 100 ms timer. */
-    bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+    bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
   }
   bpf_map_delete_elem(&procs, &tgid);
   if (!target_all) bpf_map_delete_elem(&targets, &tgid);

@@ -112,15 +112,19 @@ static __always_inline __u16 classify(long nr) {
   }
 }
 
+/* Typed view of a kernel pointer: its fields are then plain loads, not one
+ * bpf_probe_read_kernel call each. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 static __always_inline bool is_eventfd(int fd) {
   if (fd < 0 || eventfd_read_iter == 0) return false;
   struct task_struct *task = bpf_get_current_task_btf();
-  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-  if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds)) return false;
-  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct fdtable *fdt = task->files->fdt;
+  if ((unsigned int)fd >= fdt->max_fds) return false;
   struct file *file = NULL;
-  if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file) return false;
-  return (__u64)BPF_CORE_READ(file, f_op, read_iter) == eventfd_read_iter;
+  if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file) return false;
+  struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+  return (__u64)f->f_op->read_iter == eventfd_read_iter;
 }
 
 /* Reads a user timespec (or timeval when usec) into ns; false for NULL. */
@@ -209,10 +213,13 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   __u16 sys = classify(id);
   if (!sys) return 0;
-  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  if (!is_target(tgid)) return 0;
-  struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL,
-                                            BPF_LOCAL_STORAGE_GET_F_CREATE);
+  /* Only threads of targets ever get a slot, so having one means targeted. */
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct inflight *f = bpf_task_storage_get(&inflight, task, NULL, 0);
+  if (!f) {
+    if (!is_target(bpf_get_current_pid_tgid() >> 32)) return 0;
+    f = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  }
   if (!f) {
     count(PROBE_CTR_SYS_PRODUCED);
     count(PROBE_CTR_SYS_TABLE_FULL);
@@ -323,14 +330,15 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   e->pid = tgid;
   e->tid = (__u32)pid_tgid;
   e->duration_ns = d;
-  e->ret = ret;
-  e->timeout_ns = f->timeout_ns;
-  e->value = value;
+  e->ret = (__s32)ret;
+  if (sys <= PROBE_SYS_EPOLL_PWAIT2)
+    e->timeout_ns = f->timeout_ns;
+  else
+    e->value = value;
   e->fd = sys == PROBE_SYS_EVENTFD || sys == PROBE_SYS_EVENTFD2 ? (__s32)ret : f->fd;
   e->arg = f->arg;
   e->syscall = sys;
   e->flags = flags;
-  e->pad = 0;
-  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+  bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
   return 0;
 }
