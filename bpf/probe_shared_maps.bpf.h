@@ -15,6 +15,7 @@ const volatile __u64 wakeup_bytes = 1 << 18;
 /* tgid -> 1. Seeded by the agent; children added at fork. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 65536);
   __type(key, __u32);
   __type(value, __u8);
