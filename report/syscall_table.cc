@@ -136,11 +136,26 @@ std::vector<v1::SyscallCall> TopCalls::Sorted() const {
   return out;
 }
 
+uint64_t ExactPercentile(const std::vector<uint64_t>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  q = std::clamp(q, 0.0, 1.0);
+  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[rank == 0 ? 0 : rank - 1];
+}
+
 void SyscallTable::AddCall(const v1::SyscallCall& c) {
   Entry& e = keys_[{c.pid(), c.syscall()}];
   ++e.recorded;
   ++recorded_;
   slowest_.Add(c);
+  if (!e.too_many) {
+    if (e.durations.size() < kMaxExactCalls) {
+      e.durations.push_back(c.duration_ns());
+    } else {
+      e.too_many = true;
+      std::vector<uint64_t>().swap(e.durations);
+    }
+  }
   if (e.has_record) return;
   e.histogram.set_pid(c.pid());
   e.histogram.set_syscall(c.syscall());
@@ -157,7 +172,14 @@ void SyscallTable::AddHistogram(const v1::SyscallHistogram& h) {
 std::vector<SyscallRow> SyscallTable::Rows() const {
   std::vector<SyscallRow> rows;
   rows.reserve(keys_.size());
-  for (const auto& [key, e] : keys_) rows.push_back({key, e.histogram, !e.has_record, e.recorded});
+  for (const auto& [key, e] : keys_) {
+    rows.push_back({key, e.histogram, !e.has_record, e.recorded, {}});
+    // Exact only if the file holds every call the kernel counted.
+    if (!e.too_many && e.durations.size() == e.histogram.count()) {
+      rows.back().exact_durations = e.durations;
+      std::sort(rows.back().exact_durations.begin(), rows.back().exact_durations.end());
+    }
+  }
   std::stable_sort(rows.begin(), rows.end(), [](const SyscallRow& a, const SyscallRow& b) {
     if (a.key.pid != b.key.pid) return a.key.pid < b.key.pid;
     return a.histogram.sum_ns() > b.histogram.sum_ns();
@@ -314,7 +336,8 @@ std::string CommOf(const SyscallReportContext& ctx, int32_t pid) {
 }
 
 std::string Percentile(const SyscallRow& r, double q) {
-  return FormatDuration(HistogramPercentile(r.histogram, q));
+  if (!r.exact_durations.empty()) return FormatDuration(ExactPercentile(r.exact_durations, q));
+  return "~" + FormatDuration(HistogramPercentile(r.histogram, q));
 }
 
 void AppendTable(const std::vector<SyscallRow>& rows, const SyscallReportContext& ctx,
@@ -336,6 +359,8 @@ void AppendTable(const std::vector<SyscallRow>& rows, const SyscallReportContext
              FormatDuration(h.max_ns()).c_str(), std::to_string(r.recorded).c_str());
     o << line;
   }
+  o << "percentiles are exact where every call was recorded; ~ marks those interpolated "
+       "inside the histogram's bucket\n";
   if (any_from_calls)
     o << "* no histogram record (file cut short): counted from the per-call records"
       << (ctx.min_latency_ns ? ", which miss calls below --min-latency" : "") << "\n";

@@ -41,7 +41,13 @@ struct SyscallRow {
   v1::SyscallHistogram histogram;
   bool from_calls = false;  // no histogram record: built from the per-call records
   uint64_t recorded = 0;    // per-call records in the file
+  // Every call's duration, sorted, when the file recorded every call of the
+  // key and there were at most kMaxExactCalls; else empty.
+  std::vector<uint64_t> exact_durations;
 };
+
+// Nearest-rank percentile of sorted durations (q in 0..1).
+uint64_t ExactPercentile(const std::vector<uint64_t>& sorted, double q);
 
 // The limit slowest calls seen, in a min-heap so each Add is O(log limit).
 class TopCalls {
@@ -60,6 +66,8 @@ class TopCalls {
 class SyscallTable {
  public:
   static constexpr size_t kSlowest = 10;
+  // Durations kept per key for exact percentiles; bounded so memory is too.
+  static constexpr size_t kMaxExactCalls = 1 << 16;
 
   void AddCall(const v1::SyscallCall& c);
   void AddHistogram(const v1::SyscallHistogram& h);
@@ -74,6 +82,8 @@ class SyscallTable {
     bool has_record = false;
     v1::SyscallHistogram histogram;  // the last record, else built from calls
     uint64_t recorded = 0;
+    std::vector<uint64_t> durations;  // cleared for good past kMaxExactCalls
+    bool too_many = false;
   };
   std::map<SyscallKey, Entry> keys_;
   TopCalls slowest_{kSlowest};

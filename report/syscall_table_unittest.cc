@@ -247,3 +247,54 @@ TEST(SyscallTable, CallContext) {
 
 }  // namespace
 }  // namespace probe
+
+namespace probe {
+namespace {
+
+v1::SyscallCall CallOf(int pid, uint64_t ns) {
+  v1::SyscallCall c;
+  c.set_pid(pid);
+  c.set_tid(pid);
+  c.set_syscall(v1::SYSCALL_PSELECT6);
+  c.set_duration_ns(ns);
+  return c;
+}
+
+TEST(SyscallTable, ExactPercentilesWhenEveryCallWasRecorded) {
+  SyscallTable t;
+  v1::SyscallHistogram h;
+  h.set_pid(1);
+  h.set_syscall(v1::SYSCALL_PSELECT6);
+  for (uint64_t ns = 1; ns <= 100; ++ns) {
+    auto c = CallOf(1, ns * 1000);
+    t.AddCall(c);
+    AddCallToHistogram(c, &h);
+  }
+  t.AddHistogram(h);
+  auto rows = t.Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows[0].exact_durations.size(), 100u);
+  EXPECT_EQ(ExactPercentile(rows[0].exact_durations, 0.50), 50000u);
+  EXPECT_EQ(ExactPercentile(rows[0].exact_durations, 0.90), 90000u);
+  EXPECT_EQ(ExactPercentile(rows[0].exact_durations, 0.99), 99000u);
+  EXPECT_EQ(ExactPercentile(rows[0].exact_durations, 0.0), 1000u);
+}
+
+TEST(SyscallTable, NoExactPercentilesWhenCallsWereFiltered) {
+  SyscallTable t;
+  v1::SyscallHistogram h;
+  h.set_pid(1);
+  h.set_syscall(v1::SYSCALL_PSELECT6);
+  AddCallToHistogram(CallOf(1, 10), &h);  // below --min-latency: counted, not recorded
+  auto slow = CallOf(1, 5'000'000);
+  AddCallToHistogram(slow, &h);
+  t.AddCall(slow);
+  t.AddHistogram(h);
+  auto rows = t.Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].exact_durations.empty());
+  EXPECT_EQ(rows[0].recorded, 1u);
+}
+
+}  // namespace
+}  // namespace probe
