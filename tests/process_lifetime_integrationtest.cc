@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "agent_test.h"
 #include "run_command.h"
 
 namespace probe {
@@ -16,19 +17,8 @@ namespace {
 using testing::ReadRecords;
 using testing::RunCommand;
 
-class ProcessLifetimeTest : public ::testing::Test {
+class ProcessLifetimeTest : public testing::AgentTest {
  protected:
-  void SetUp() override {
-    if (geteuid() != 0)
-      GTEST_SKIP() << "needs root to load BPF (running as uid " << geteuid() << ")";
-    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF";
-    dir_ = testing::MakeTempDir();
-    file_ = dir_ + "/run.ptrace";
-  }
-  void TearDown() override {
-    if (!dir_.empty()) (void)!system(("rm -rf " + dir_).c_str());
-  }
-
   // Process records by comm (last exec'd name).
   static std::map<std::string, v1::ProcessLifetime> ByComm(const std::vector<v1::Record>& records) {
     std::map<std::string, v1::ProcessLifetime> m;
@@ -59,8 +49,6 @@ class ProcessLifetimeTest : public ::testing::Test {
     EXPECT_GT(procs["sleep"].peak_rss_bytes(), 100u * 1024);
     EXPECT_GE(sh.exec_to_exit_ns(), procs["sleep"].exec_to_exit_ns());
   }
-
-  std::string dir_, file_;
 };
 
 TEST_F(ProcessLifetimeTest, LaunchedCommand) {

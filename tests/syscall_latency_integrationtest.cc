@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent_test.h"
 #include "run_command.h"
 
 namespace probe {
@@ -87,27 +88,16 @@ int CountOf(const std::vector<v1::SyscallCall>& calls, int pid, v1::Syscall s) {
   }));
 }
 
-class SyscallLatencyTest : public ::testing::Test {
+class SyscallLatencyTest : public testing::AgentTest {
  protected:
-  void SetUp() override {
-    if (geteuid() != 0)
-      GTEST_SKIP() << "needs root to load BPF (running as uid " << geteuid() << ")";
-    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF";
-    dir_ = testing::MakeTempDir();
-    file_ = dir_ + "/run.ptrace";
-  }
-  void TearDown() override {
-    if (!dir_.empty()) (void)!system(("rm -rf " + dir_).c_str());
-  }
-
-  // Runs the workload under the agent; returns the workload's counts.
-  std::map<std::string, std::string> Record(const std::string& mode,
-                                            std::vector<std::string> extra_flags = {}) {
+  // Runs eventfd_pingpong with workload_args under the agent; returns the
+  // workload's counts.
+  std::map<std::string, std::string> RecordWorkload(const std::vector<std::string>& agent_flags,
+                                                    const std::vector<std::string>& workload_args) {
     std::vector<std::string> argv = {PROBE_AGENT, "-o", file_};
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-    for (const char* a : {"--", PROBE_EVENTFD_PINGPONG}) argv.push_back(a);
-    argv.insert(argv.end(), {mode, std::to_string(kDelayMs), std::to_string(kIterations), "--fork",
-                             std::to_string(kChildWrites)});
+    argv.insert(argv.end(), agent_flags.begin(), agent_flags.end());
+    argv.insert(argv.end(), {"--", PROBE_EVENTFD_PINGPONG});
+    argv.insert(argv.end(), workload_args.begin(), workload_args.end());
     auto r = RunCommand(argv);
     EXPECT_EQ(r.exit_status, 0) << r.err;
     auto counts = ParseCounts(r.out);
@@ -115,7 +105,12 @@ class SyscallLatencyTest : public ::testing::Test {
     return counts;
   }
 
-  std::string dir_, file_;
+  // The standard run: D ms, N iterations, a forked child writing K times.
+  std::map<std::string, std::string> Record(const std::string& mode,
+                                            const std::vector<std::string>& agent_flags = {}) {
+    return RecordWorkload(agent_flags, {mode, std::to_string(kDelayMs), std::to_string(kIterations),
+                                        "--fork", std::to_string(kChildWrites)});
+  }
 };
 
 class WaitModeTest : public SyscallLatencyTest,
@@ -362,10 +357,7 @@ TEST_F(SyscallLatencyTest, EventsChoosesTheFamilies) {
 }
 
 TEST_F(SyscallLatencyTest, HistogramsAreWrittenPeriodicallyAndCumulatively) {
-  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--histogram-interval", "200ms", "--",
-                       PROBE_EVENTFD_PINGPONG, "select", "20", "40"});
-  ASSERT_EQ(r.exit_status, 0) << r.err;
-  auto counts = ParseCounts(r.out);
+  auto counts = RecordWorkload({"--histogram-interval", "200ms"}, {"select", "20", "40"});
   auto records = ReadRecords(file_);
   ASSERT_FALSE(records.empty());
   const int pid = records.front().header().target_pids(0);
@@ -385,10 +377,7 @@ TEST_F(SyscallLatencyTest, SmallRingIsDrainedOnWakeupWithoutLoss) {
   // ~30k records of 64 bytes in about a second through a 64 KiB ring: the
   // 100 ms timer alone would overflow it; the kernel's wakeup at a quarter
   // full must get them all out.
-  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--ring-buffer", "64K", "--",
-                       PROBE_EVENTFD_PINGPONG, "select", "0", "10000"});
-  ASSERT_EQ(r.exit_status, 0) << r.err;
-  auto counts = ParseCounts(r.out);
+  auto counts = RecordWorkload({"--ring-buffer", "64K"}, {"select", "0", "10000"});
   auto records = ReadRecords(file_);
   const auto* k = SyscallCounters(records);
   ASSERT_NE(k, nullptr);
