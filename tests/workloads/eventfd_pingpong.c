@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -80,6 +81,34 @@ static int wait_readable(const char *mode, int efd, int epfd, int timeout_ms) {
   }
   struct epoll_event ev;
   return epoll_wait(epfd, &ev, 1, timeout_ms);
+}
+
+/* Sends fd to ourselves with SCM_RIGHTS; returns the new fd the kernel made. */
+static int receive_over_socket(int fd) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return -1;
+  char byte = 'x';
+  struct iovec iov = {&byte, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  memset(&ctl, 0, sizeof(ctl));
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  int out = -1;
+  if (sendmsg(sv[0], &msg, 0) == 1 && recvmsg(sv[1], &msg, 0) == 1) {
+    c = CMSG_FIRSTHDR(&msg);
+    if (c && c->cmsg_type == SCM_RIGHTS) memcpy(&out, CMSG_DATA(c), sizeof(int));
+  }
+  close(sv[0]);
+  close(sv[1]);
+  return out;
 }
 
 int main(int argc, char **argv) {
@@ -156,6 +185,17 @@ int main(int argc, char **argv) {
   vec_value = 0;
   if (readv(s.efd, &iov, 1) != sizeof(vec_value)) die("readv eventfd");
 
+  /* The same eventfd under other fds: dup'd, and received over a socket. */
+  int dup_fd = dup(s.efd);
+  int passed_fd = receive_over_socket(s.efd);
+  if (dup_fd < 0 || passed_fd < 0) die("dup / SCM_RIGHTS");
+  uint64_t dup_value = 11, passed_value = 13, got;
+  if (write(dup_fd, &dup_value, sizeof(dup_value)) != sizeof(dup_value)) die("write dup");
+  if (write(passed_fd, &passed_value, sizeof(passed_value)) != sizeof(passed_value))
+    die("write passed");
+  if (read(passed_fd, &got, sizeof(got)) != sizeof(got) || got != dup_value + passed_value)
+    die("read passed");
+
   int child_pid = 0;
   if (fork_writes > 0) {
     child_pid = fork();
@@ -178,8 +218,10 @@ int main(int argc, char **argv) {
   printf(
       "mode=%s waits=%d zero_timeout_waits=1 reads=%d writes=%d readv=1 writev=1 "
       "written_sum=%llu read_sum=%llu vec_value=%llu child_pid=%d child_writes=%d "
-      "eventfd=%d pipe_read=%d pipe_write=%d pipe_reads=1 pipe_writes=1\n",
+      "eventfd=%d pipe_read=%d pipe_write=%d pipe_reads=1 pipe_writes=1 dup_fd=%d "
+      "passed_fd=%d dup_value=11 passed_value=13 other_fd_reads=1 other_fd_writes=2\n",
       mode, waits, reads, s.writes, (unsigned long long)s.written_sum, (unsigned long long)read_sum,
-      (unsigned long long)vec_value, child_pid, fork_writes, s.efd, pipefd[0], pipefd[1]);
+      (unsigned long long)vec_value, child_pid, fork_writes, s.efd, pipefd[0], pipefd[1], dup_fd,
+      passed_fd);
   return 0;
 }
