@@ -63,6 +63,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   s->skel_->rodata->target_all = config.target_all;
   s->skel_->rodata->follow_children = config.follow_children;
   s->skel_->rodata->emit_exits = config.emit_process_exits;
+  s->skel_->rodata->self_tgid = static_cast<uint32_t>(getpid());
   s->skel_->rodata->wakeup_bytes = config.ring_buffer_bytes / 4;
   if (int err = bpf_map__set_max_entries(s->skel_->maps.events,
                                          static_cast<uint32_t>(config.ring_buffer_bytes))) {
@@ -104,6 +105,7 @@ bool BpfSession::LoadSyscalls(const BpfConfig& config, std::string* error) {
   }
   sys_->rodata->target_all = config.target_all;
   sys_->rodata->min_latency_ns = config.min_latency_ns;
+  sys_->rodata->self_tgid = static_cast<uint32_t>(getpid());
   sys_->rodata->wakeup_bytes = config.ring_buffer_bytes / 4;
   bpf_map__set_max_entries(sys_->maps.events, static_cast<uint32_t>(config.ring_buffer_bytes));
   int err = bpf_map__reuse_fd(sys_->maps.targets, bpf_map__fd(skel_->maps.targets));

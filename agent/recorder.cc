@@ -139,6 +139,7 @@ v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
   for (const auto& e : EventNames(o)) h->add_events(e);
   h->set_min_latency_ns(o.min_latency_ns);
   h->set_histogram_interval_ns(o.histogram_interval_ns);
+  h->set_agent_pid(getpid());
   h->set_start_time_ns(start_ns);
   h->set_ready_time_ns(MonotonicNs());
   h->set_ring_buffer_bytes(o.ring_buffer_bytes);

@@ -8,6 +8,9 @@
 
 /* Per object, set by the agent through rodata before load. */
 const volatile bool target_all = false;
+/* The agent itself: never a target, or with --all its own polling would be
+ * traced, producing records about draining records. */
+const volatile __u32 self_tgid = 0;
 /* Submits wake the agent only once this much is waiting: batching keeps a
  * busy target's cost down, and a filling ring still drains before 100 ms. */
 const volatile __u64 wakeup_bytes = 1 << 18;
@@ -39,7 +42,7 @@ static __always_inline void count(__u32 idx) {
 }
 
 static __always_inline bool is_target(__u32 tgid) {
-  if (target_all) return true;
+  if (target_all) return tgid != self_tgid;
   return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
 

@@ -38,7 +38,9 @@ class ProcessLifetimeTest : public testing::AgentTest {
     ASSERT_TRUE(procs.count("sleep")) << "no sleep record";
     ASSERT_TRUE(procs.count("true")) << "no true record";
     const auto& sh = procs["sh"];
-    if (sh_pid > 0) EXPECT_EQ(sh.pid(), sh_pid);
+    if (sh_pid > 0) {
+      EXPECT_EQ(sh.pid(), sh_pid);
+    }
     EXPECT_EQ(procs["sleep"].ppid(), sh.pid());
     EXPECT_EQ(procs["true"].ppid(), sh.pid());
     EXPECT_NEAR(procs["sleep"].exec_to_exit_ns() / 1e6, 200.0, 5.0);

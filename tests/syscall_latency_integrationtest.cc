@@ -350,6 +350,30 @@ TEST_F(SyscallLatencyTest, UntargetedProcessesProduceNothing) {
   for (const auto& [key, h] : Histograms(records)) EXPECT_NE(key.first, bystander);
 }
 
+TEST_F(SyscallLatencyTest, AllTracesOthersButNotTheAgent) {
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(PROBE_AGENT, PROBE_AGENT, "--all", "-d", "1.5", "-o", file_.c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 200 && ReadRecords(file_).empty(); ++i) usleep(10000);
+  auto r = RunCommand({PROBE_EVENTFD_PINGPONG, "epoll", "2", "20"});
+  ASSERT_EQ(r.exit_status, 0);
+  int st;
+  waitpid(agent, &st, 0);
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  const int agent_pid = records.front().header().agent_pid();
+  EXPECT_EQ(agent_pid, agent);
+  int waits = 0;
+  for (const auto& c : Calls(records)) {
+    EXPECT_NE(c.pid(), agent_pid) << "the agent's own epoll_wait is not traced";
+    if (c.syscall() == v1::SYSCALL_EPOLL_WAIT || c.syscall() == v1::SYSCALL_EPOLL_PWAIT)
+      waits += c.nfds() == 1;
+  }
+  EXPECT_GE(waits, 21) << "the unrelated workload's waits are";
+}
+
 TEST_F(SyscallLatencyTest, EventsChoosesTheFamilies) {
   Record("select", {"--events", "process"});
   auto records = ReadRecords(file_);
