@@ -12,8 +12,9 @@ const char* UsageText() {
 
 Records what the targets do into a record file, read later with
 probe-report: process lifetimes (fork, exec, exit) and the latency of their
-select/poll/epoll waits and eventfd operations, with exact histograms. Needs root (or CAP_BPF + CAP_PERFMON)
-and a kernel with BTF (/sys/kernel/btf/vmlinux).
+select/poll/epoll waits and eventfd operations, with exact histograms.
+Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF
+(/sys/kernel/btf/vmlinux).
 
 Targets:
   -p, --pid N          trace process N (repeatable) and its descendants
