@@ -12,6 +12,7 @@
 #include "event_decoder.h"
 #include "process.skel.h"
 #include "syscalls.skel.h"
+#include "wakeups.skel.h"
 extern "C" {
 #include "probe_events.h"
 }
@@ -76,6 +77,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
     return nullptr;
   }
   if (config.trace_syscalls && !s->LoadSyscalls(config, error)) return nullptr;
+  if (config.trace_syscalls && config.trace_wakeups && !s->LoadWakeups(error)) return nullptr;
   if (int err = process_bpf__attach(s->skel_)) {
     *error = std::string("cannot attach BPF programs: ") + strerror(-err);
     return nullptr;
@@ -83,6 +85,12 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   if (s->sys_) {
     if (int err = syscalls_bpf__attach(s->sys_)) {
       *error = std::string("cannot attach syscall programs: ") + strerror(-err);
+      return nullptr;
+    }
+  }
+  if (s->wake_) {
+    if (int err = wakeups_bpf__attach(s->wake_)) {
+      *error = std::string("cannot attach scheduler programs: ") + strerror(-err);
       return nullptr;
     }
   }
@@ -129,7 +137,27 @@ bool BpfSession::LoadSyscalls(const BpfConfig& config, std::string* error) {
   return true;
 }
 
+// The scheduler programs annotate the syscall programs' in-flight slots.
+bool BpfSession::LoadWakeups(std::string* error) {
+  wake_ = wakeups_bpf__open();
+  if (!wake_) {
+    *error = std::string("cannot open scheduler BPF object: ") + strerror(errno);
+    return false;
+  }
+  if (int err = bpf_map__reuse_fd(wake_->maps.inflight, bpf_map__fd(sys_->maps.inflight))) {
+    *error = std::string("cannot share maps with the scheduler programs: ") + strerror(-err);
+    return false;
+  }
+  if (int err = wakeups_bpf__load(wake_)) {
+    *error = std::string("cannot load scheduler BPF programs: ") + strerror(-err) +
+             " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
+    return false;
+  }
+  return true;
+}
+
 BpfSession::~BpfSession() {
+  wakeups_bpf__destroy(wake_);
   ring_buffer__free(ring_);
   syscalls_bpf__destroy(sys_);  // detaches links, closes maps
   process_bpf__destroy(skel_);

@@ -11,6 +11,7 @@
 
 struct process_bpf;
 struct syscalls_bpf;
+struct wakeups_bpf;
 struct ring_buffer;
 struct probe_hist_key;
 struct probe_hist;
@@ -23,6 +24,7 @@ struct BpfConfig {
   uint64_t ring_buffer_bytes = 1u << 20;
   bool emit_process_exits = true;
   bool trace_syscalls = true;
+  bool trace_wakeups = true;
   uint64_t min_latency_ns = 0;
 };
 
@@ -67,8 +69,10 @@ class BpfSession {
   BpfSession() = default;
   static int OnEvent(void* ctx, void* data, size_t size);
   bool LoadSyscalls(const BpfConfig& config, std::string* error);
+  bool LoadWakeups(std::string* error);
   process_bpf* skel_ = nullptr;
   syscalls_bpf* sys_ = nullptr;
+  wakeups_bpf* wake_ = nullptr;
   ring_buffer* ring_ = nullptr;
   EventSink sink_;
 };

@@ -13,6 +13,8 @@ static_assert(sizeof(probe_proc_info) == 16 + 8 + PROBE_FILENAME_LEN + PROBE_ARG
 static_assert(sizeof(probe_proc_exit_event) ==
               16 + 16 + 32 + PROBE_COMM_LEN + sizeof(probe_proc_info));
 static_assert(sizeof(probe_syscall_event) == 56);
+static_assert(sizeof(probe_waker) == 32);
+static_assert(sizeof(probe_syscall_wait_event) == 56 + 32 + 32);
 static_assert(PROBE_SYS_MAX - 1 == probe::v1::Syscall_MAX);
 
 namespace probe {
@@ -74,6 +76,29 @@ void DecodeSyscall(const probe_syscall_event& e, v1::SyscallCall* c) {
   if (e.syscall == PROBE_SYS_EVENTFD2) c->set_eventfd_flags(e.arg);
 }
 
+void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
+  const uint64_t start = w.call.hdr.time_ns, end = start + w.call.duration_ns;
+  auto span = [](uint64_t from, uint64_t to) { return to >= from && from != 0 ? to - from : 0; };
+  auto* b = c->mutable_breakdown();
+  b->set_to_block_ns(span(start, w.off_ns));
+  b->set_total_blocked_ns(w.blocked_ns);
+  b->set_woken(w.wake_ns != 0);
+  if (w.wake_ns == 0) {
+    b->set_blocked_ns(span(w.off_ns, end));  // never woken: off CPU until the return path
+    return;
+  }
+  b->set_blocked_ns(span(w.off_ns, w.wake_ns));
+  uint64_t on = w.on_ns != 0 ? w.on_ns : end;
+  b->set_run_queue_ns(span(w.wake_ns, on));
+  b->set_return_ns(span(on, end));
+  auto* k = b->mutable_waker();
+  k->set_pid(static_cast<int32_t>(w.waker.pid));
+  k->set_tid(static_cast<int32_t>(w.waker.tid));
+  k->set_comm(BoundedString(w.waker.comm, sizeof(w.waker.comm)));
+  k->set_syscall_nr(w.waker.nr);
+  k->set_fd(w.waker.fd);
+}
+
 }  // namespace
 
 void SplitArgs(const char* data, size_t len, google::protobuf::RepeatedPtrField<std::string>* out) {
@@ -107,6 +132,15 @@ DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_
       memcpy(&e, data, sizeof(e));
       if (e.syscall == 0 || e.syscall >= PROBE_SYS_MAX) return DecodeResult::kMalformed;
       DecodeSyscall(e, out->mutable_syscall());
+      return DecodeResult::kOk;
+    }
+    case PROBE_EV_SYSCALL_WAIT: {
+      if (hdr.size != sizeof(probe_syscall_wait_event)) return DecodeResult::kMalformed;
+      probe_syscall_wait_event w;
+      memcpy(&w, data, sizeof(w));
+      if (w.call.syscall == 0 || w.call.syscall >= PROBE_SYS_MAX) return DecodeResult::kMalformed;
+      DecodeSyscall(w.call, out->mutable_syscall());
+      DecodeWait(w, out->mutable_syscall());
       return DecodeResult::kOk;
     }
     default:

@@ -28,6 +28,9 @@ Events:
                          syscalls  select, pselect6, poll, ppoll, epoll_wait,
                                    epoll_pwait, epoll_pwait2, eventfd, eventfd2,
                                    and read/write/readv/writev on eventfds
+                         wakeups   for each syscall that blocked: time blocked,
+                                   who woke it and in which syscall, run-queue
+                                   delay and time to return (needs syscalls)
   --min-latency DUR    write per-call syscall records only for calls lasting at
                        least DUR (e.g. 500us, 2ms); histograms still count
                        every call (default: 0, every call)
@@ -75,7 +78,7 @@ bool ParseSize(const std::string& s, uint64_t* out) {
 }
 
 bool ParseEvents(const std::string& list, Options* o, std::string* bad) {
-  o->trace_process = o->trace_syscalls = false;
+  o->trace_process = o->trace_syscalls = o->trace_wakeups = false;
   size_t start = 0;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
@@ -84,6 +87,8 @@ bool ParseEvents(const std::string& list, Options* o, std::string* bad) {
       o->trace_process = true;
     } else if (name == "syscalls") {
       o->trace_syscalls = true;
+    } else if (name == "wakeups") {
+      o->trace_wakeups = true;
     } else {
       *bad = name;
       return false;
@@ -127,6 +132,7 @@ std::vector<std::string> EventNames(const Options& o) {
   std::vector<std::string> out;
   if (o.trace_process) out.push_back("process");
   if (o.trace_syscalls) out.push_back("syscalls");
+  if (o.trace_wakeups) out.push_back("wakeups");
   return out;
 }
 
@@ -179,7 +185,8 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       std::string bad;
       if (!value(&v)) return fail(a + " needs a list such as process,syscalls");
       if (!ParseEvents(v, &o, &bad))
-        return fail("unknown event family '" + bad + "' in " + a + " (known: process, syscalls)");
+        return fail("unknown event family '" + bad + "' in " + a +
+                    " (known: process, syscalls, wakeups)");
     } else if (a == "--min-latency") {
       if (!value(&v) || !ParseDuration(v, &o.min_latency_ns))
         return fail("invalid --min-latency '" + v + "': expected a duration such as 500us or 2ms");
@@ -191,6 +198,8 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       return fail("unknown option '" + a + "' (see --help)");
     }
   }
+  if (o.trace_wakeups && !o.trace_syscalls)
+    return fail("--events wakeups needs syscalls: the breakdown is of each traced syscall");
   int modes = (!o.pids.empty()) + o.all + (!o.command.empty());
   if (modes == 0) return fail("no target: give --pid N, --all, or -- CMD (see --help)");
   if (modes > 1) return fail("choose one of --pid, --all and -- CMD");

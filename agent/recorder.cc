@@ -52,7 +52,8 @@ struct AgentCounters {
 v1::EventKind KindOfEventType(const void* data, size_t size) {
   uint16_t type = 0;
   if (size >= sizeof(type)) memcpy(&type, data, sizeof(type));
-  return type == PROBE_EV_SYSCALL ? v1::EVENT_KIND_SYSCALL : v1::EVENT_KIND_PROCESS;
+  return type == PROBE_EV_SYSCALL || type == PROBE_EV_SYSCALL_WAIT ? v1::EVENT_KIND_SYSCALL
+                                                                   : v1::EVENT_KIND_PROCESS;
 }
 
 v1::EventKind KindOfRecord(const v1::Record& r) {
@@ -221,6 +222,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   cfg.ring_buffer_bytes = o.ring_buffer_bytes;
   cfg.emit_process_exits = o.trace_process;
   cfg.trace_syscalls = o.trace_syscalls;
+  cfg.trace_wakeups = o.trace_wakeups;
   cfg.min_latency_ns = o.min_latency_ns;
   auto bpf = BpfSession::Create(cfg, sink, &error);
   if (!bpf) {

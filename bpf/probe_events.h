@@ -10,6 +10,7 @@
 enum probe_event_type {
   PROBE_EV_PROC_EXIT = 1,
   PROBE_EV_SYSCALL = 2,
+  PROBE_EV_SYSCALL_WAIT = 3, /* a syscall that blocked: probe_syscall_wait_event */
 };
 
 /* Index into the per-CPU counter array. For each kind:
@@ -99,6 +100,26 @@ struct probe_syscall_event {
     __s64 timeout_ns; /* waits: requested timeout, valid with PROBE_SYS_F_HAS_TIMEOUT */
     __u64 value;      /* eventfd ops: value moved, or eventfd's initval (PROBE_SYS_F_HAS_VALUE) */
   };
+};
+
+/* Who woke a blocked thread, seen at sched_waking in the waker's context. */
+struct probe_waker {
+  __u32 pid; /* 0 when the wakeup came from an interrupt or a kernel thread */
+  __u32 tid;
+  char comm[PROBE_COMM_LEN];
+  __s32 nr; /* the waker's syscall number then, -1 for none */
+  __s32 fd; /* its first argument, for syscalls that take an fd */
+};
+
+/* A traced syscall that blocked, with the breakdown of its time:
+ * duration = (off - start) + blocked(last) + runq + return. */
+struct probe_syscall_wait_event {
+  struct probe_syscall_event call;
+  __u64 off_ns;     /* switched out, sleeping (last time in the call) */
+  __u64 wake_ns;    /* woken (last time) */
+  __u64 on_ns;      /* back on a CPU */
+  __u64 blocked_ns; /* total off CPU sleeping during the call */
+  struct probe_waker waker;
 };
 
 struct probe_hist_key {

@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "probe_shared_maps.bpf.h"
+#include "inflight.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -35,27 +36,6 @@ __u64 eventfd_read_iter = 0;
 #define NR_eventfd2 290
 #define NR_epoll_wait 232
 #define NR_epoll_pwait2 441
-
-/* A thread's call in progress. Task storage is freed with the task, so a
- * thread that exits or is killed mid-call leaves nothing behind. */
-struct inflight {
-  __u64 start_ns;
-  __u64 buf; /* user buffer an eventfd read fills */
-  __s64 timeout_ns;
-  __u64 value;
-  __s32 fd;
-  __u32 arg;
-  __u16 syscall; /* 0 when idle */
-  __u16 flags;
-  __u32 nr;
-};
-
-struct {
-  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, int);
-  __type(value, struct inflight);
-} inflight SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -231,6 +211,10 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   }
   f->syscall = sys;
   f->nr = (__u32)id;
+  f->off_ns = 0;
+  f->wake_ns = 0;
+  f->on_ns = 0;
+  f->blocked_ns = 0;
   f->start_ns = bpf_ktime_get_ns();
   return 0;
 }
@@ -321,12 +305,29 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   if ((sys == PROBE_SYS_WRITE || sys == PROBE_SYS_WRITEV) && ret != 8)
     flags &= ~PROBE_SYS_F_HAS_VALUE; /* nothing was transferred */
 
-  struct probe_syscall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  /* A call that blocked carries its scheduler breakdown. */
+  struct probe_syscall_event *e;
+  struct probe_syscall_wait_event *w = NULL;
+  if (f->off_ns) {
+    w = bpf_ringbuf_reserve(&events, sizeof(*w), 0);
+    e = w ? &w->call : NULL;
+  } else {
+    e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  }
   if (!e) {
     count(PROBE_CTR_SYS_RING_FULL);
     return 0;
   }
-  fill_header(&e->hdr, PROBE_EV_SYSCALL, sizeof(*e), f->start_ns);
+  if (w) {
+    fill_header(&e->hdr, PROBE_EV_SYSCALL_WAIT, sizeof(*w), f->start_ns);
+    w->off_ns = f->off_ns;
+    w->wake_ns = f->wake_ns;
+    w->on_ns = f->on_ns;
+    w->blocked_ns = f->blocked_ns;
+    w->waker = f->waker;
+  } else {
+    fill_header(&e->hdr, PROBE_EV_SYSCALL, sizeof(*e), f->start_ns);
+  }
   e->pid = tgid;
   e->tid = (__u32)pid_tgid;
   e->duration_ns = d;
@@ -339,6 +340,6 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   e->arg = f->arg;
   e->syscall = sys;
   e->flags = flags;
-  bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
+  bpf_ringbuf_submit(e, submit_flags(w ? sizeof(*w) : sizeof(*e)));
   return 0;
 }

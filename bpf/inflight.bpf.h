@@ -1,0 +1,38 @@
+/* A thread's traced syscall in progress, in task-local storage: the syscall
+ * programs fill it at entry and read it at exit, the scheduler programs add
+ * what happened in between (blocked, woken by whom, back on CPU when). The
+ * kernel frees it with the task, so a thread that exits, execs or is killed
+ * mid-call leaves nothing behind. Shared by fd like the maps in
+ * probe_shared_maps.bpf.h. */
+#ifndef PROBE_INFLIGHT_BPF_H
+#define PROBE_INFLIGHT_BPF_H
+
+#include "probe_events.h"
+
+struct inflight {
+  __u64 start_ns;
+  __u64 buf; /* user buffer an eventfd read fills */
+  __s64 timeout_ns;
+  __u64 value;
+  __s32 fd;
+  __u32 arg;
+  __u16 syscall; /* 0 when idle */
+  __u16 flags;
+  __u32 nr;
+  /* Scheduler view of the call; zero until it blocks. For a call that blocks
+   * more than once, the last episode is described and blocked_ns sums all. */
+  __u64 off_ns;     /* switched out sleeping */
+  __u64 wake_ns;    /* woken after off_ns */
+  __u64 on_ns;      /* back on a CPU after wake_ns */
+  __u64 blocked_ns; /* sum of off -> wake over the call */
+  struct probe_waker waker;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct inflight);
+} inflight SEC(".maps");
+
+#endif
