@@ -78,7 +78,7 @@ TEST(OptionsTest, DurationsWithUnits) {
 TEST(OptionsTest, EventsAndMinLatency) {
   auto r = ParseOptions({"--pid", "1"});
   ASSERT_TRUE(r.options);
-  EXPECT_EQ(EventNames(*r.options), (std::vector<std::string>{"process", "syscalls"}));
+  EXPECT_EQ(EventNames(*r.options), (std::vector<std::string>{"process", "syscalls", "wakeups"}));
   EXPECT_EQ(r.options->min_latency_ns, 0u);
   r = ParseOptions({"--pid", "1", "-e", "syscalls", "--min-latency", "2ms"});
   ASSERT_TRUE(r.options) << r.error;
@@ -86,7 +86,11 @@ TEST(OptionsTest, EventsAndMinLatency) {
   EXPECT_EQ(r.options->min_latency_ns, 2000000u);
   r = ParseOptions({"--pid", "1", "--events", "process,bogus"});
   EXPECT_FALSE(r.options);
-  EXPECT_EQ(r.error, "unknown event family 'bogus' in --events (known: process, syscalls)");
+  EXPECT_EQ(r.error,
+            "unknown event family 'bogus' in --events (known: process, syscalls, wakeups)");
+  r = ParseOptions({"--pid", "1", "--events", "process,wakeups"});
+  EXPECT_FALSE(r.options);
+  EXPECT_EQ(r.error, "--events wakeups needs syscalls: the breakdown is of each traced syscall");
   r = ParseOptions({"--pid", "1", "--min-latency", "5"});
   EXPECT_FALSE(r.options);
   EXPECT_NE(r.error.find("expected a duration"), std::string::npos);

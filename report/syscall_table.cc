@@ -321,6 +321,62 @@ std::string EventfdIoContext(const v1::SyscallCall& c) {
 
 }  // namespace
 
+std::string X86SyscallName(int nr) {
+  static const std::map<int, const char*> kNames = {{0, "read"},
+                                                    {1, "write"},
+                                                    {3, "close"},
+                                                    {7, "poll"},
+                                                    {16, "ioctl"},
+                                                    {19, "readv"},
+                                                    {20, "writev"},
+                                                    {23, "select"},
+                                                    {35, "nanosleep"},
+                                                    {44, "sendto"},
+                                                    {46, "sendmsg"},
+                                                    {56, "clone"},
+                                                    {59, "execve"},
+                                                    {60, "exit"},
+                                                    {61, "wait4"},
+                                                    {62, "kill"},
+                                                    {200, "tkill"},
+                                                    {202, "futex"},
+                                                    {230, "clock_nanosleep"},
+                                                    {231, "exit_group"},
+                                                    {232, "epoll_wait"},
+                                                    {234, "tgkill"},
+                                                    {270, "pselect6"},
+                                                    {271, "ppoll"},
+                                                    {281, "epoll_pwait"},
+                                                    {290, "eventfd2"},
+                                                    {435, "clone3"},
+                                                    {441, "epoll_pwait2"}};
+  auto it = kNames.find(nr);
+  return it != kNames.end() ? it->second : "syscall " + std::to_string(nr);
+}
+
+std::string FormatBreakdown(const v1::WaitBreakdown& b) {
+  std::string waker;
+  if (!b.woken()) {
+    waker = "not woken by a task";
+  } else if (b.waker().pid() == 0) {
+    waker = "woken by kernel thread " + b.waker().comm();
+  } else {
+    waker = "woken by tid " + std::to_string(b.waker().tid()) + " (" + b.waker().comm() + ")";
+    if (b.waker().syscall_nr() >= 0) {
+      waker += " in " + X86SyscallName(b.waker().syscall_nr());
+      waker += "(fd " + std::to_string(b.waker().fd()) + ")";
+    } else {
+      waker += " outside a syscall";
+    }
+  }
+  std::string out = "= " + FormatDuration(b.blocked_ns()) + " blocked (" + waker + ")";
+  if (b.woken()) out += " + " + FormatDuration(b.run_queue_ns()) + " run queue";
+  out += " + " + FormatDuration(b.to_block_ns() + b.return_ns()) + " to block and return";
+  if (b.total_blocked_ns() > b.blocked_ns())
+    out += "; blocked " + FormatDuration(b.total_blocked_ns()) + " in all";
+  return out;
+}
+
 std::string FormatCallContext(const v1::SyscallCall& c) {
   if (IsWait(c.syscall())) return WaitContext(c);
   if (IsEventfdCreate(c.syscall())) return EventfdCreateContext(c);
@@ -401,6 +457,7 @@ void AppendSlowest(const SyscallTable& t, const SyscallReportContext& ctx, std::
              StartOffset(c.start_time_ns(), ctx.start_time_ns).c_str(),
              FormatCallContext(c).c_str());
     o << line;
+    if (c.has_breakdown()) o << "              " << FormatBreakdown(c.breakdown()) << "\n";
   }
 }
 

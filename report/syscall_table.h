@@ -97,6 +97,11 @@ DurationUnit UnitFor(uint64_t max_ns);
 std::string FormatHistogramRow(int bucket, uint64_t count, uint64_t max_count, DurationUnit unit);
 // Header and rows from the first to the last non-empty bucket.
 std::string FormatHistogram(const v1::SyscallHistogram& h);
+// "= 5.00 ms blocked (woken by tid 812 (server) in write(fd 7)) + 14.0 us run
+// queue + 3.0 us to block and return".
+std::string FormatBreakdown(const v1::WaitBreakdown& b);
+std::string X86SyscallName(int nr);
+
 // What the call was asked and what it returned, e.g. "nfds 4, timeout none, ret 1".
 std::string FormatCallContext(const v1::SyscallCall& c);
 

@@ -298,3 +298,31 @@ TEST(SyscallTable, NoExactPercentilesWhenCallsWereFiltered) {
 
 }  // namespace
 }  // namespace probe
+
+namespace probe {
+namespace {
+
+TEST(SyscallTable, BreakdownNamesTheWakerAndItsSyscall) {
+  v1::WaitBreakdown b;
+  b.set_woken(true);
+  b.set_to_block_ns(1000);
+  b.set_blocked_ns(5'000'000);
+  b.set_total_blocked_ns(5'000'000);
+  b.set_run_queue_ns(14'000);
+  b.set_return_ns(2000);
+  b.mutable_waker()->set_pid(800);
+  b.mutable_waker()->set_tid(812);
+  b.mutable_waker()->set_comm("server");
+  b.mutable_waker()->set_syscall_nr(1);
+  b.mutable_waker()->set_fd(7);
+  EXPECT_EQ(FormatBreakdown(b),
+            "= 5.00 ms blocked (woken by tid 812 (server) in write(fd 7)) + 14.0 us run queue + "
+            "3.0 us to block and return");
+  b.set_woken(false);
+  EXPECT_EQ(FormatBreakdown(b),
+            "= 5.00 ms blocked (not woken by a task) + 3.0 us to block and return");
+  EXPECT_EQ(X86SyscallName(999), "syscall 999");
+}
+
+}  // namespace
+}  // namespace probe

@@ -250,6 +250,44 @@ TEST_P(WaitModeTest, WaitsAndEventfdOperationsMatchTheWorkload) {
   EXPECT_EQ(k->lost_ring_full() + k->lost_table_full() + k->sampled_out(), 0u);
 }
 
+TEST_P(WaitModeTest, EachBlockedWaitSaysWhoWokeItAndWhereTheTimeWent) {
+  const std::string mode = GetParam();
+  auto counts = Record(mode);
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  const int pid = records.front().header().target_pids(0);
+  const int efd = static_cast<int>(Num(counts, "eventfd"));
+  auto calls = Calls(records);
+  int writer_tid = 0;
+  for (const auto& c : calls)
+    if (c.syscall() == v1::SYSCALL_WRITE && c.pid() == pid && c.fd() == efd) writer_tid = c.tid();
+  ASSERT_NE(writer_tid, 0);
+  int breakdowns = 0;
+  std::vector<double> blocked_ms;
+  for (const auto& c : calls) {
+    if (!IsWait(c.syscall()) || c.has_timeout()) continue;
+    ASSERT_TRUE(c.has_breakdown()) << "a 5 ms wait blocks";
+    const auto& b = c.breakdown();
+    ++breakdowns;
+    EXPECT_TRUE(b.woken());
+    EXPECT_EQ(b.waker().pid(), pid);
+    EXPECT_EQ(b.waker().tid(), writer_tid) << "thread A's write woke it";
+    EXPECT_EQ(b.waker().syscall_nr(), 1) << "write";
+    EXPECT_EQ(b.waker().fd(), efd);
+    EXPECT_EQ(b.to_block_ns() + b.blocked_ns() + b.run_queue_ns() + b.return_ns(), c.duration_ns())
+        << "the parts add up when it blocked once";
+    EXPECT_EQ(b.total_blocked_ns(), b.blocked_ns());
+    blocked_ms.push_back(b.blocked_ns() / 1e6);
+  }
+  EXPECT_EQ(breakdowns, Num(counts, "waits"));
+  std::sort(blocked_ms.begin(), blocked_ms.end());
+  ASSERT_FALSE(blocked_ms.empty());
+  EXPECT_NEAR(blocked_ms[blocked_ms.size() / 2], kDelayMs, kDelayMs * 0.1);
+  // The zero-timeout wait never blocked: no breakdown.
+  for (const auto& c : calls)
+    if (IsWait(c.syscall()) && c.has_timeout()) EXPECT_FALSE(c.has_breakdown());
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, WaitModeTest, ::testing::Values("select", "poll", "epoll"));
 
 TEST_F(SyscallLatencyTest, MinLatencyThinsRecordsButHistogramsStayExact) {
