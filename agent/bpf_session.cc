@@ -77,7 +77,8 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
     return nullptr;
   }
   if (config.trace_syscalls && !s->LoadSyscalls(config, error)) return nullptr;
-  if (config.trace_syscalls && config.trace_wakeups && !s->LoadWakeups(error)) return nullptr;
+  if (config.trace_syscalls && config.trace_wakeups && !s->LoadWakeups(config, error))
+    return nullptr;
   if (int err = process_bpf__attach(s->skel_)) {
     *error = std::string("cannot attach BPF programs: ") + strerror(-err);
     return nullptr;
@@ -138,13 +139,21 @@ bool BpfSession::LoadSyscalls(const BpfConfig& config, std::string* error) {
 }
 
 // The scheduler programs annotate the syscall programs' in-flight slots.
-bool BpfSession::LoadWakeups(std::string* error) {
+bool BpfSession::LoadWakeups(const BpfConfig& config, std::string* error) {
   wake_ = wakeups_bpf__open();
   if (!wake_) {
     *error = std::string("cannot open scheduler BPF object: ") + strerror(errno);
     return false;
   }
-  if (int err = bpf_map__reuse_fd(wake_->maps.inflight, bpf_map__fd(sys_->maps.inflight))) {
+  wake_->rodata->target_all = config.target_all;
+  wake_->rodata->self_tgid = static_cast<uint32_t>(getpid());
+  wake_->rodata->wakeup_bytes = config.ring_buffer_bytes / 4;
+  bpf_map__set_max_entries(wake_->maps.events, static_cast<uint32_t>(config.ring_buffer_bytes));
+  int err = bpf_map__reuse_fd(wake_->maps.inflight, bpf_map__fd(sys_->maps.inflight));
+  if (!err) err = bpf_map__reuse_fd(wake_->maps.targets, bpf_map__fd(skel_->maps.targets));
+  if (!err) err = bpf_map__reuse_fd(wake_->maps.counters, bpf_map__fd(skel_->maps.counters));
+  if (!err) err = bpf_map__reuse_fd(wake_->maps.events, bpf_map__fd(skel_->maps.events));
+  if (err) {
     *error = std::string("cannot share maps with the scheduler programs: ") + strerror(-err);
     return false;
   }
@@ -210,18 +219,28 @@ KernelCounters BpfSession::ReadCounters() const {
   c.sys_filtered = sum(PROBE_CTR_SYS_FILTERED);
   c.sys_table_full = sum(PROBE_CTR_SYS_TABLE_FULL);
   c.sys_hist_full = sum(PROBE_CTR_SYS_HIST_FULL);
+  c.wake_produced = sum(PROBE_CTR_WAKE_PRODUCED);
+  c.wake_ring_full = sum(PROBE_CTR_WAKE_RING_FULL);
+  c.wake_hist_full = sum(PROBE_CTR_WAKE_HIST_FULL);
+  c.wake_table_full = sum(PROBE_CTR_WAKE_TABLE_FULL);
   return c;
 }
 
-void BpfSession::ForEachHistogram(const HistogramVisitor& visit) const {
-  if (!sys_) return;
+bpf_map* BpfSession::HistogramMapOf(HistogramMap which) const {
+  if (which == HistogramMap::kSyscalls) return sys_ ? sys_->maps.histograms : nullptr;
+  return wake_ ? wake_->maps.sched_histograms : nullptr;
+}
+
+void BpfSession::ForEachHistogram(HistogramMap which, const HistogramVisitor& visit) const {
+  bpf_map* map = HistogramMapOf(which);
+  if (!map) return;
   int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return;
   std::vector<probe_hist> values(static_cast<size_t>(ncpu));
   probe_hist_key key, next;
   probe_hist_key* prev = nullptr;
-  while (bpf_map__get_next_key(sys_->maps.histograms, prev, &next, sizeof(next)) == 0) {
-    if (bpf_map__lookup_elem(sys_->maps.histograms, &next, sizeof(next), values.data(),
+  while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
+    if (bpf_map__lookup_elem(map, &next, sizeof(next), values.data(),
                              values.size() * sizeof(probe_hist), 0) == 0) {
       visit(next, values.data(), ncpu);
     }
@@ -230,8 +249,8 @@ void BpfSession::ForEachHistogram(const HistogramVisitor& visit) const {
   }
 }
 
-void BpfSession::DeleteHistogram(const probe_hist_key& key) {
-  if (sys_) bpf_map__delete_elem(sys_->maps.histograms, &key, sizeof(key), 0);
+void BpfSession::DeleteHistogram(HistogramMap which, const probe_hist_key& key) {
+  if (bpf_map* map = HistogramMapOf(which)) bpf_map__delete_elem(map, &key, sizeof(key), 0);
 }
 
 void BpfSession::AddExecInfo(int tgid, v1::ProcessLifetime* out) const {

@@ -15,6 +15,7 @@ struct wakeups_bpf;
 struct ring_buffer;
 struct probe_hist_key;
 struct probe_hist;
+struct bpf_map;
 
 namespace probe {
 
@@ -36,7 +37,14 @@ struct KernelCounters {
   uint64_t sys_filtered = 0;
   uint64_t sys_table_full = 0;
   uint64_t sys_hist_full = 0;
+  uint64_t wake_produced = 0;
+  uint64_t wake_ring_full = 0;
+  uint64_t wake_hist_full = 0;
+  uint64_t wake_table_full = 0;
 };
+
+// Which kernel histogram map.
+enum class HistogramMap { kSyscalls, kScheduler };
 
 // Called with a key and its per-CPU values (ncpu of them).
 using HistogramVisitor =
@@ -60,8 +68,8 @@ class BpfSession {
   int Consume();
   KernelCounters ReadCounters() const;
   // Visits every syscall histogram in the kernel.
-  void ForEachHistogram(const HistogramVisitor& visit) const;
-  void DeleteHistogram(const probe_hist_key& key);
+  void ForEachHistogram(HistogramMap which, const HistogramVisitor& visit) const;
+  void DeleteHistogram(HistogramMap which, const probe_hist_key& key);
   // Adds what the kernel saw at exec (time, path, argv) to an unfinished record.
   void AddExecInfo(int tgid, v1::ProcessLifetime* out) const;
 
@@ -69,7 +77,8 @@ class BpfSession {
   BpfSession() = default;
   static int OnEvent(void* ctx, void* data, size_t size);
   bool LoadSyscalls(const BpfConfig& config, std::string* error);
-  bool LoadWakeups(std::string* error);
+  bool LoadWakeups(const BpfConfig& config, std::string* error);
+  bpf_map* HistogramMapOf(HistogramMap which) const;
   process_bpf* skel_ = nullptr;
   syscalls_bpf* sys_ = nullptr;
   wakeups_bpf* wake_ = nullptr;

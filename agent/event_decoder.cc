@@ -15,6 +15,7 @@ static_assert(sizeof(probe_proc_exit_event) ==
 static_assert(sizeof(probe_syscall_event) == 56);
 static_assert(sizeof(probe_waker) == 32);
 static_assert(sizeof(probe_syscall_wait_event) == 56 + 32 + 32);
+static_assert(sizeof(probe_wakeup_event) == 16 + 8 + 16 + 8 + 32);
 static_assert(PROBE_SYS_MAX - 1 == probe::v1::Syscall_MAX);
 
 namespace probe {
@@ -76,6 +77,28 @@ void DecodeSyscall(const probe_syscall_event& e, v1::SyscallCall* c) {
   if (e.syscall == PROBE_SYS_EVENTFD2) c->set_eventfd_flags(e.arg);
 }
 
+void DecodeWaker(const probe_waker& w, v1::Waker* k) {
+  k->set_pid(static_cast<int32_t>(w.pid));
+  k->set_tid(static_cast<int32_t>(w.tid));
+  k->set_comm(BoundedString(w.comm, sizeof(w.comm)));
+  k->set_syscall_nr(w.nr);
+  k->set_fd(w.fd);
+}
+
+void DecodeWakeup(const probe_wakeup_event& e, v1::Wakeup* w) {
+  w->set_pid(static_cast<int32_t>(e.pid));
+  w->set_tid(static_cast<int32_t>(e.tid));
+  w->set_on_cpu_time_ns(e.hdr.time_ns);
+  w->set_cpu(e.hdr.cpu);
+  w->set_off_cpu_time_ns(e.off_ns);
+  w->set_wake_time_ns(e.wake_ns);
+  w->set_state(e.state <= PROBE_OFF_OTHER ? static_cast<v1::OffCpuState>(e.state)
+                                          : v1::OFF_CPU_OTHER);
+  if (e.wake_ns >= e.off_ns) w->set_off_cpu_ns(e.wake_ns - e.off_ns);
+  if (e.hdr.time_ns >= e.wake_ns) w->set_run_queue_ns(e.hdr.time_ns - e.wake_ns);
+  if (e.state != PROBE_OFF_PREEMPTED) DecodeWaker(e.waker, w->mutable_waker());
+}
+
 void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
   const uint64_t start = w.call.hdr.time_ns, end = start + w.call.duration_ns;
   auto span = [](uint64_t from, uint64_t to) { return to >= from && from != 0 ? to - from : 0; };
@@ -91,12 +114,7 @@ void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
   uint64_t on = w.on_ns != 0 ? w.on_ns : end;
   b->set_run_queue_ns(span(w.wake_ns, on));
   b->set_return_ns(span(on, end));
-  auto* k = b->mutable_waker();
-  k->set_pid(static_cast<int32_t>(w.waker.pid));
-  k->set_tid(static_cast<int32_t>(w.waker.tid));
-  k->set_comm(BoundedString(w.waker.comm, sizeof(w.waker.comm)));
-  k->set_syscall_nr(w.waker.nr);
-  k->set_fd(w.waker.fd);
+  DecodeWaker(w.waker, b->mutable_waker());
 }
 
 }  // namespace
@@ -141,6 +159,13 @@ DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_
       if (w.call.syscall == 0 || w.call.syscall >= PROBE_SYS_MAX) return DecodeResult::kMalformed;
       DecodeSyscall(w.call, out->mutable_syscall());
       DecodeWait(w, out->mutable_syscall());
+      return DecodeResult::kOk;
+    }
+    case PROBE_EV_WAKEUP: {
+      if (hdr.size != sizeof(probe_wakeup_event)) return DecodeResult::kMalformed;
+      probe_wakeup_event e;
+      memcpy(&e, data, sizeof(e));
+      DecodeWakeup(e, out->mutable_wakeup());
       return DecodeResult::kOk;
     }
     default:

@@ -37,4 +37,21 @@ void MergeHistogram(const probe_hist_key& key, const probe_hist* per_cpu, int nc
   for (int i = 0; i <= last; ++i) out->add_log2_buckets(buckets[i]);
 }
 
+void MergeSchedHistogram(const probe_hist_key& key, const probe_hist* per_cpu, int ncpu,
+                         uint64_t time_ns, v1::SchedHistogram* out) {
+  v1::SyscallHistogram merged;
+  MergeHistogram(key, per_cpu, ncpu, time_ns, &merged);
+  out->Clear();
+  out->set_pid(merged.pid());
+  out->set_kind(v1::SchedHistogramKind_IsValid(static_cast<int>(key.syscall))
+                    ? static_cast<v1::SchedHistogramKind>(key.syscall)
+                    : v1::SCHED_HISTOGRAM_UNSPECIFIED);
+  out->set_time_ns(time_ns);
+  out->set_count(merged.count());
+  out->set_sum_ns(merged.sum_ns());
+  out->set_min_ns(merged.min_ns());
+  out->set_max_ns(merged.max_ns());
+  *out->mutable_log2_buckets() = merged.log2_buckets();
+}
+
 }  // namespace probe

@@ -15,4 +15,8 @@ namespace probe {
 void MergeHistogram(const probe_hist_key& key, const probe_hist* per_cpu, int ncpu,
                     uint64_t time_ns, v1::SyscallHistogram* out);
 
+// The same for a scheduler histogram (key.syscall holds the kind).
+void MergeSchedHistogram(const probe_hist_key& key, const probe_hist* per_cpu, int ncpu,
+                         uint64_t time_ns, v1::SchedHistogram* out);
+
 }  // namespace probe

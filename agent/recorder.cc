@@ -52,12 +52,15 @@ struct AgentCounters {
 v1::EventKind KindOfEventType(const void* data, size_t size) {
   uint16_t type = 0;
   if (size >= sizeof(type)) memcpy(&type, data, sizeof(type));
-  return type == PROBE_EV_SYSCALL || type == PROBE_EV_SYSCALL_WAIT ? v1::EVENT_KIND_SYSCALL
-                                                                   : v1::EVENT_KIND_PROCESS;
+  if (type == PROBE_EV_SYSCALL || type == PROBE_EV_SYSCALL_WAIT) return v1::EVENT_KIND_SYSCALL;
+  if (type == PROBE_EV_WAKEUP) return v1::EVENT_KIND_WAKEUP;
+  return v1::EVENT_KIND_PROCESS;
 }
 
 v1::EventKind KindOfRecord(const v1::Record& r) {
-  return r.has_syscall() ? v1::EVENT_KIND_SYSCALL : v1::EVENT_KIND_PROCESS;
+  if (r.has_syscall()) return v1::EVENT_KIND_SYSCALL;
+  if (r.has_wakeup()) return v1::EVENT_KIND_WAKEUP;
+  return v1::EVENT_KIND_PROCESS;
 }
 
 void FillCounters(const Options& o, const KernelCounters& k, const AgentCounters& a,
@@ -85,37 +88,68 @@ void FillCounters(const Options& o, const KernelCounters& k, const AgentCounters
     c->set_lost_table_full(k.sys_table_full);
     c->set_lost_histogram_full(k.sys_hist_full);
   }
+  if (o.trace_syscalls && o.trace_wakeups) {
+    const KindTally& t = a.kind[v1::EVENT_KIND_WAKEUP];
+    auto* c = out->Add();
+    c->set_kind(v1::EVENT_KIND_WAKEUP);
+    c->set_produced(k.wake_produced);
+    c->set_written(t.written);
+    c->set_lost_ring_full(k.wake_ring_full);
+    c->set_lost_decode(t.lost_decode);
+    c->set_lost_write(t.lost_write);
+    c->set_lost_histogram_full(k.wake_hist_full);
+  }
 }
 
 uint64_t KernelLost(const KernelCounters& k) {
-  return k.proc_ring_full + k.sys_ring_full + k.sys_table_full;
+  return k.proc_ring_full + k.sys_ring_full + k.sys_table_full + k.wake_ring_full;
 }
 
 // Writes the histograms that changed since the last call. Those of processes
 // that are gone are final and are removed from the kernel map.
-void EmitHistograms(BpfSession& bpf, RecordWriter& writer, std::map<uint64_t, uint64_t>& last_count,
-                    AgentCounters& agent) {
+// Fills r from one kernel histogram; returns its count.
+uint64_t MergeInto(HistogramMap which, const probe_hist_key& key, const probe_hist* per_cpu,
+                   int ncpu, uint64_t now, v1::Record* r) {
+  if (which == HistogramMap::kSyscalls) {
+    MergeHistogram(key, per_cpu, ncpu, now, r->mutable_syscall_histogram());
+    return r->syscall_histogram().count();
+  }
+  MergeSchedHistogram(key, per_cpu, ncpu, now, r->mutable_sched_histogram());
+  return r->sched_histogram().count();
+}
+
+// Writes the histograms that changed since the last call. Those of processes
+// that are gone are final and are removed from the kernel map.
+void EmitHistograms(BpfSession& bpf, HistogramMap which, RecordWriter& writer,
+                    std::map<uint64_t, uint64_t>& last_count, AgentCounters& agent) {
   const uint64_t now = MonotonicNs();
   std::vector<probe_hist_key> finished;
   v1::Record r;
-  bpf.ForEachHistogram([&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {
-    MergeHistogram(key, per_cpu, ncpu, now, r.mutable_syscall_histogram());
+  bpf.ForEachHistogram(which, [&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {
+    uint64_t count = MergeInto(which, key, per_cpu, ncpu, now, &r);
     uint64_t id = (uint64_t(key.pid) << 32) | key.syscall;
     bool gone = !ProcessExists(static_cast<int>(key.pid));
     uint64_t& seen = last_count[id];
-    if (r.syscall_histogram().count() != seen) {
-      if (writer.Append(r)) {
-        agent.histograms_written++;
-        seen = r.syscall_histogram().count();
-      }
+    if (count != seen && writer.Append(r)) {
+      agent.histograms_written++;
+      seen = count;
     }
-    if (gone && seen == r.syscall_histogram().count()) finished.push_back(key);
+    if (gone && seen == count) finished.push_back(key);
   });
   for (const auto& key : finished) {
-    bpf.DeleteHistogram(key);
+    bpf.DeleteHistogram(which, key);
     last_count.erase((uint64_t(key.pid) << 32) | key.syscall);
   }
 }
+
+// Both kinds, each with its own record of what was written.
+struct HistogramState {
+  std::map<uint64_t, uint64_t> syscalls, scheduler;
+  void Emit(BpfSession& bpf, RecordWriter& writer, AgentCounters& agent) {
+    EmitHistograms(bpf, HistogramMap::kSyscalls, writer, syscalls, agent);
+    EmitHistograms(bpf, HistogramMap::kScheduler, writer, scheduler, agent);
+  }
+};
 
 v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
                       const std::vector<int>& roots, uint64_t start_ns) {
@@ -267,7 +301,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   const uint64_t deadline = o.duration_s > 0 ? start_ns + uint64_t(o.duration_s * 1e9) : 0;
   uint64_t next_tick = MonotonicNs() + 1000000000ull;
   uint64_t next_histograms = MonotonicNs() + o.histogram_interval_ns;
-  std::map<uint64_t, uint64_t> histogram_counts;  // (pid << 32 | syscall) -> count written
+  HistogramState histograms;
   int child_status = -1;
   std::string stop_reason;
   uint64_t last_written = 0;
@@ -288,7 +322,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     }
     if (now >= next_histograms && stop_reason.empty()) {
       next_histograms = now + o.histogram_interval_ns;
-      EmitHistograms(*bpf, *writer, histogram_counts, agent);
+      histograms.Emit(*bpf, *writer, agent);
     }
     if (now >= next_tick || !stop_reason.empty()) {
       next_tick = now + 1000000000ull;
@@ -311,7 +345,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   }
   if (tty) fprintf(stderr, "\n");
   bpf->Consume();  // events submitted before the stop decision
-  EmitHistograms(*bpf, *writer, histogram_counts, agent);
+  histograms.Emit(*bpf, *writer, agent);
 
   // Processes still alive get an unfinished record.
   for (int pid : o.all ? std::vector<int>() : bpf->Targets()) {
@@ -337,8 +371,9 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   const KindTally& calls = agent.kind[v1::EVENT_KIND_SYSCALL];
   fprintf(stderr,
           "probe-agent: %s: %" PRIu64 " process records, %" PRIu64 " syscall records (%" PRIu64
-          " calls), %" PRIu64 " histogram records, %s, stopped: %s\n",
-          o.output.c_str(), procs.written, calls.written, k.sys_produced, agent.histograms_written,
+          " calls), %" PRIu64 " wakeup records, %" PRIu64 " histogram records, %s, stopped: %s\n",
+          o.output.c_str(), procs.written, calls.written, k.sys_produced,
+          agent.kind[v1::EVENT_KIND_WAKEUP].written, agent.histograms_written,
           HumanBytes(writer->bytes_written()).c_str(), stop_reason.c_str());
   uint64_t lost = KernelLost(k) + agent.Lost();
   if (lost > 0) {
@@ -346,14 +381,17 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
             "probe-agent: warning: %" PRIu64 " events lost (ring buffer full: %" PRIu64
             ", no in-flight slot: %" PRIu64 ", malformed: %" PRIu64 ", write failed: %" PRIu64
             "); try a larger --ring-buffer or a --min-latency\n",
-            lost, k.proc_ring_full + k.sys_ring_full, k.sys_table_full,
+            lost, k.proc_ring_full + k.sys_ring_full + k.wake_ring_full, k.sys_table_full,
             procs.lost_decode + calls.lost_decode, procs.lost_write + calls.lost_write);
   }
-  if (k.sys_hist_full > 0) {
+  if (k.wake_table_full > 0)
+    fprintf(stderr, "probe-agent: warning: %" PRIu64 " thread switches untracked: no per-thread slot\n",
+            k.wake_table_full);
+  if (k.sys_hist_full + k.wake_hist_full > 0) {
     fprintf(stderr,
             "probe-agent: warning: %" PRIu64
             " calls missing from histograms: the histogram map was full\n",
-            k.sys_hist_full);
+            k.sys_hist_full + k.wake_hist_full);
   }
   if (writer->failed()) {
     fprintf(stderr, "probe-agent: %s\n", writer->error().c_str());

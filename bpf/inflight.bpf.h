@@ -26,6 +26,12 @@ struct inflight {
   __u64 on_ns;      /* back on a CPU after wake_ns */
   __u64 blocked_ns; /* sum of off -> wake over the call */
   struct probe_waker waker;
+  /* The thread's scheduler state, in or out of a syscall. */
+  __u64 s_off_ns;  /* switched out */
+  __u64 s_wake_ns; /* woken (= s_off_ns when preempted), 0 while asleep */
+  __u32 s_state;   /* PROBE_OFF_* */
+  __u32 s_out;     /* 1 from switch-out to switch-in */
+  struct probe_waker s_waker;
 };
 
 struct {

@@ -11,6 +11,7 @@ enum probe_event_type {
   PROBE_EV_PROC_EXIT = 1,
   PROBE_EV_SYSCALL = 2,
   PROBE_EV_SYSCALL_WAIT = 3, /* a syscall that blocked: probe_syscall_wait_event */
+  PROBE_EV_WAKEUP = 4,       /* a target thread back on a CPU: probe_wakeup_event */
 };
 
 /* Index into the per-CPU counter array. For each kind:
@@ -23,6 +24,10 @@ enum probe_counter {
   PROBE_CTR_SYS_FILTERED = 4,   /* shorter than --min-latency: histogram only */
   PROBE_CTR_SYS_TABLE_FULL = 5, /* no in-flight slot for the thread */
   PROBE_CTR_SYS_HIST_FULL = 6,  /* histogram map full: call missing from histograms */
+  PROBE_CTR_WAKE_PRODUCED = 7,  /* target threads put back on a CPU */
+  PROBE_CTR_WAKE_RING_FULL = 8,
+  PROBE_CTR_WAKE_HIST_FULL = 9,
+  PROBE_CTR_WAKE_TABLE_FULL = 10, /* no per-thread slot: not tracked */
   PROBE_CTR_MAX = 32,
 };
 
@@ -121,6 +126,29 @@ struct probe_syscall_wait_event {
   __u64 blocked_ns; /* total off CPU sleeping during the call */
   struct probe_waker waker;
 };
+
+/* probe_wakeup_event.state: how the thread left the CPU. */
+#define PROBE_OFF_PREEMPTED 0 /* still runnable: queued at once */
+#define PROBE_OFF_SLEEPING 1  /* TASK_INTERRUPTIBLE */
+#define PROBE_OFF_BLOCKED 2   /* TASK_UNINTERRUPTIBLE (I/O, locks) */
+#define PROBE_OFF_OTHER 3
+
+/* A target thread back on a CPU after a sleep (woken) or a preemption.
+ * hdr.time_ns = on CPU, hdr.cpu = the CPU it runs on. */
+struct probe_wakeup_event {
+  struct probe_event_header hdr;
+  __u32 pid;
+  __u32 tid;
+  __u64 off_ns;  /* switched out */
+  __u64 wake_ns; /* woken; = off_ns when preempted */
+  __u32 state;   /* PROBE_OFF_* */
+  __u32 pad;
+  struct probe_waker waker; /* pid 0 and nr -1 when preempted */
+};
+
+/* probe_hist_key.syscall values of the scheduler histograms. */
+#define PROBE_SCHED_RUN_QUEUE 1
+#define PROBE_SCHED_OFF_CPU 2
 
 struct probe_hist_key {
   __u32 pid;

@@ -13,6 +13,7 @@
 #include <bpf/bpf_core_read.h>
 #include "probe_shared_maps.bpf.h"
 #include "inflight.bpf.h"
+#include "histogram.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -219,58 +220,15 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   return 0;
 }
 
-static __always_inline __u32 log2_bucket(__u64 v) {
-  __u32 r = 0;
-  /* Unrolled binary search: bounded for the verifier. */
-  if (v >> 32) {
-    v >>= 32;
-    r += 32;
-  }
-  if (v >> 16) {
-    v >>= 16;
-    r += 16;
-  }
-  if (v >> 8) {
-    v >>= 8;
-    r += 8;
-  }
-  if (v >> 4) {
-    v >>= 4;
-    r += 4;
-  }
-  if (v >> 2) {
-    v >>= 2;
-    r += 2;
-  }
-  if (v >> 1) {
-    r += 1;
-  }
-  return r < PROBE_HIST_BUCKETS ? r : PROBE_HIST_BUCKETS - 1;
-}
-
 static __always_inline void add_to_histogram(__u32 tgid, __u16 sys, __u64 d, bool timed_out,
                                              bool error) {
   struct probe_hist_key key = {.pid = tgid, .syscall = sys};
-  struct probe_hist *h = bpf_map_lookup_elem(&histograms, &key);
+  struct probe_hist *h = HIST_ENTRY(&histograms, &hist_zero, &key);
   if (!h) {
-    __u32 zero = 0;
-    struct probe_hist *blank = bpf_map_lookup_elem(&hist_zero, &zero);
-    if (!blank) return;
-    bpf_map_update_elem(&histograms, &key, blank, BPF_NOEXIST);
-    h = bpf_map_lookup_elem(&histograms, &key);
-    if (!h) {
-      count(PROBE_CTR_SYS_HIST_FULL);
-      return;
-    }
+    count(PROBE_CTR_SYS_HIST_FULL);
+    return;
   }
-  /* Per-CPU values and preemption is off in the tracepoint: plain adds. */
-  if (h->count == 0 || d < h->min_ns) h->min_ns = d;
-  if (d > h->max_ns) h->max_ns = d;
-  h->count += 1;
-  h->sum_ns += d;
-  if (timed_out) h->timeouts += 1;
-  if (error) h->errors += 1;
-  h->buckets[log2_bucket(d)] += 1;
+  hist_add(h, d, timed_out, error);
 }
 
 SEC("tp_btf/sys_exit")

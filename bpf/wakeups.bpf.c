@@ -1,34 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The scheduler's view of traced syscalls in progress: when the thread went
- * off CPU sleeping, who woke it and what the waker was doing, and when it got
- * back on a CPU. Only threads with an in-flight slot (targets, in a traced
- * call) are touched; every other switch or wakeup costs two task-storage
- * probes that find nothing. */
+/* Scheduler view of target threads: when a thread leaves the CPU (sleeping or
+ * preempted), who wakes it and what the waker was doing, and how long it then
+ * waits on the run queue. Each return to a CPU becomes a wakeup record and
+ * lands in exact per-process histograms of run-queue delay and off-CPU time.
+ * A blocked traced syscall also gets its breakdown (see inflight.bpf.h).
+ *
+ * Per-thread state is the task-local in-flight slot, created at a target
+ * thread's first switch-out. Other threads cost a task-storage probe per
+ * switch and wakeup, plus one targets lookup at each switch-out. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "probe_shared_maps.bpf.h"
 #include "inflight.bpf.h"
+#include "histogram.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000
+#define TASK_INTERRUPTIBLE 0x1
+#define TASK_UNINTERRUPTIBLE 0x2
+
+/* Preallocated: entries are created inside sched_switch, with interrupts
+ * off, where allocating on demand can fail. Two per process. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, struct probe_hist_key);
+  __type(value, struct probe_hist);
+} sched_histograms SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct probe_hist);
+} sched_hist_zero SEC(".maps");
+
 static __always_inline void fill_waker(struct probe_waker *w) {
   struct task_struct *cur = bpf_get_current_task_btf();
   w->nr = -1;
   w->fd = -1;
-  /* TODO: a wakeup from an interrupt is attributed to the task it
-   * interrupted: __preempt_count, which would tell, is not in kallsyms. */
+  bpf_get_current_comm(w->comm, sizeof(w->comm));
+  /* A wakeup from an interrupt is attributed to the task it interrupted:
+   * __preempt_count, which would tell, is not in kallsyms here. */
   if (cur->flags & PF_KTHREAD) {
     w->pid = 0;
     w->tid = 0;
-    bpf_get_current_comm(w->comm, sizeof(w->comm));
     return;
   }
   __u64 id = bpf_get_current_pid_tgid();
   w->pid = id >> 32;
   w->tid = (__u32)id;
-  bpf_get_current_comm(w->comm, sizeof(w->comm));
   /* In a syscall the saved user registers hold its number and arguments. */
   struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
   long nr = BPF_CORE_READ(regs, orig_ax);
@@ -38,26 +62,97 @@ static __always_inline void fill_waker(struct probe_waker *w) {
   }
 }
 
+static __always_inline void add_sched_histogram(__u32 tgid, __u32 kind, __u64 d) {
+  struct probe_hist_key key = {.pid = tgid, .syscall = kind};
+  struct probe_hist *h = HIST_ENTRY(&sched_histograms, &sched_hist_zero, &key);
+  if (!h) {
+    count(PROBE_CTR_WAKE_HIST_FULL);
+    return;
+  }
+  hist_add(h, d, false, false);
+}
+
 SEC("tp_btf/sched_waking")
 int BPF_PROG(on_waking, struct task_struct *p) {
   struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
-  if (!f || !f->syscall || !f->off_ns || f->wake_ns) return 0;
-  f->wake_ns = bpf_ktime_get_ns();
-  f->blocked_ns += f->wake_ns - f->off_ns;
-  fill_waker(&f->waker);
+  if (!f || !f->s_out || f->s_wake_ns) return 0;
+  __u64 now = bpf_ktime_get_ns();
+  f->s_wake_ns = now;
+  fill_waker(&f->s_waker);
+  if (f->syscall && f->off_ns && !f->wake_ns) {
+    f->wake_ns = now;
+    f->blocked_ns += now - f->off_ns;
+    f->waker = f->s_waker;
+  }
   return 0;
+}
+
+static __always_inline void switched_out(struct task_struct *prev, unsigned int prev_state) {
+  struct inflight *f = bpf_task_storage_get(&inflight, prev, NULL, 0);
+  if (!f) {
+    if (!is_target(prev->tgid)) return;
+    f = bpf_task_storage_get(&inflight, prev, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!f) {
+      count(PROBE_CTR_WAKE_TABLE_FULL);
+      return;
+    }
+  }
+  __u64 now = bpf_ktime_get_ns();
+  f->s_off_ns = now;
+  f->s_out = 1;
+  if (prev_state == 0) { /* TASK_RUNNING: preempted, runnable at once */
+    f->s_state = PROBE_OFF_PREEMPTED;
+    f->s_wake_ns = now;
+    f->s_waker.pid = 0;
+    f->s_waker.tid = 0;
+    f->s_waker.nr = -1;
+    f->s_waker.fd = -1;
+    f->s_waker.comm[0] = 0;
+    return;
+  }
+  f->s_state = prev_state & TASK_INTERRUPTIBLE     ? PROBE_OFF_SLEEPING
+               : prev_state & TASK_UNINTERRUPTIBLE ? PROBE_OFF_BLOCKED
+                                                   : PROBE_OFF_OTHER;
+  f->s_wake_ns = 0;
+  if (f->syscall) {
+    f->off_ns = now;
+    f->wake_ns = 0;
+    f->on_ns = 0;
+  }
+}
+
+static __always_inline void switched_in(struct task_struct *next) {
+  struct inflight *f = bpf_task_storage_get(&inflight, next, NULL, 0);
+  if (!f || !f->s_out) return;
+  f->s_out = 0;
+  if (!f->s_wake_ns) return; /* woken before we saw it sleep */
+  __u64 now = bpf_ktime_get_ns();
+  if (f->syscall && f->wake_ns && !f->on_ns) f->on_ns = now;
+  __u32 tgid = next->tgid;
+  add_sched_histogram(tgid, PROBE_SCHED_RUN_QUEUE, now - f->s_wake_ns);
+  if (f->s_state != PROBE_OFF_PREEMPTED)
+    add_sched_histogram(tgid, PROBE_SCHED_OFF_CPU, f->s_wake_ns - f->s_off_ns);
+  count(PROBE_CTR_WAKE_PRODUCED);
+  struct probe_wakeup_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    count(PROBE_CTR_WAKE_RING_FULL);
+    return;
+  }
+  fill_header(&e->hdr, PROBE_EV_WAKEUP, sizeof(*e), now);
+  e->pid = tgid;
+  e->tid = next->pid;
+  e->off_ns = f->s_off_ns;
+  e->wake_ns = f->s_wake_ns;
+  e->state = f->s_state;
+  e->pad = 0;
+  e->waker = f->s_waker;
+  bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state) {
-  struct inflight *f = bpf_task_storage_get(&inflight, prev, NULL, 0);
-  if (f && f->syscall && prev_state != 0) { /* 0: TASK_RUNNING, i.e. preempted */
-    f->off_ns = bpf_ktime_get_ns();
-    f->wake_ns = 0;
-    f->on_ns = 0;
-  }
-  f = bpf_task_storage_get(&inflight, next, NULL, 0);
-  if (f && f->syscall && f->wake_ns && !f->on_ns) f->on_ns = bpf_ktime_get_ns();
+  switched_out(prev, prev_state);
+  switched_in(next);
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <sstream>
 
 #include "process_table.h"
@@ -354,6 +355,14 @@ std::string X86SyscallName(int nr) {
   return it != kNames.end() ? it->second : "syscall " + std::to_string(nr);
 }
 
+std::string FormatWakerSyscall(const v1::Waker& w) {
+  // Syscalls whose first argument is an fd, so "(fd N)" means something.
+  static const std::set<int> kFdFirst = {0, 1, 3, 16, 19, 20, 44, 46, 72, 232, 281, 441};
+  std::string out = X86SyscallName(w.syscall_nr());
+  if (kFdFirst.count(w.syscall_nr())) out += "(fd " + std::to_string(w.fd()) + ")";
+  return out;
+}
+
 std::string FormatBreakdown(const v1::WaitBreakdown& b) {
   std::string waker;
   if (!b.woken()) {
@@ -363,8 +372,7 @@ std::string FormatBreakdown(const v1::WaitBreakdown& b) {
   } else {
     waker = "woken by tid " + std::to_string(b.waker().tid()) + " (" + b.waker().comm() + ")";
     if (b.waker().syscall_nr() >= 0) {
-      waker += " in " + X86SyscallName(b.waker().syscall_nr());
-      waker += "(fd " + std::to_string(b.waker().fd()) + ")";
+      waker += " in " + FormatWakerSyscall(b.waker());
     } else {
       waker += " outside a syscall";
     }

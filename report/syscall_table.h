@@ -101,6 +101,8 @@ std::string FormatHistogram(const v1::SyscallHistogram& h);
 // queue + 3.0 us to block and return".
 std::string FormatBreakdown(const v1::WaitBreakdown& b);
 std::string X86SyscallName(int nr);
+// "write(fd 7)", "futex": the fd only for syscalls that take one first.
+std::string FormatWakerSyscall(const v1::Waker& w);
 
 // What the call was asked and what it returned, e.g. "nfds 4, timeout none, ret 1".
 std::string FormatCallContext(const v1::SyscallCall& c);
