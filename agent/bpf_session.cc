@@ -10,9 +10,7 @@
 #include <cstring>
 
 #include "event_decoder.h"
-#include "process.skel.h"
-#include "syscalls.skel.h"
-#include "wakeups.skel.h"
+#include "probe.skel.h"
 extern "C" {
 #include "probe_events.h"
 }
@@ -56,44 +54,41 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   libbpf_set_print(QuietPrint);
   std::unique_ptr<BpfSession> s(new BpfSession());
   s->sink_ = std::move(sink);
-  s->skel_ = process_bpf__open();
+  s->skel_ = probe_bpf__open();
   if (!s->skel_) {
     *error = std::string("cannot open BPF object: ") + strerror(errno);
     return nullptr;
   }
-  s->skel_->rodata->target_all = config.target_all;
-  s->skel_->rodata->follow_children = config.follow_children;
-  s->skel_->rodata->emit_exits = config.emit_process_exits;
-  s->skel_->rodata->self_tgid = static_cast<uint32_t>(getpid());
-  s->skel_->rodata->wakeup_bytes = config.ring_buffer_bytes / 4;
+  auto* ro = s->skel_->rodata;
+  ro->target_all = config.target_all;
+  ro->follow_children = config.follow_children;
+  ro->emit_exits = config.emit_process_exits;
+  ro->self_tgid = static_cast<uint32_t>(getpid());
+  ro->wakeup_bytes = config.ring_buffer_bytes / 4;
+  ro->min_latency_ns = config.min_latency_ns;
+  // Families left out are not loaded, so they cost nothing at run time.
+  const bool wakeups = config.trace_syscalls && config.trace_wakeups;
+  for (bpf_program* p :
+       {s->skel_->progs.resolve_ksyms, s->skel_->progs.on_sys_enter, s->skel_->progs.on_sys_exit})
+    bpf_program__set_autoload(p, config.trace_syscalls);
+  for (bpf_program* p : {s->skel_->progs.on_waking, s->skel_->progs.on_switch})
+    bpf_program__set_autoload(p, wakeups);
   if (int err = bpf_map__set_max_entries(s->skel_->maps.events,
                                          static_cast<uint32_t>(config.ring_buffer_bytes))) {
     *error = std::string("cannot size ring buffer: ") + strerror(-err);
     return nullptr;
   }
-  if (int err = process_bpf__load(s->skel_)) {
+  if (int err = probe_bpf__load(s->skel_)) {
     *error = std::string("cannot load BPF programs: ") + strerror(-err) +
              " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
     return nullptr;
   }
-  if (config.trace_syscalls && !s->LoadSyscalls(config, error)) return nullptr;
-  if (config.trace_syscalls && config.trace_wakeups && !s->LoadWakeups(config, error))
-    return nullptr;
-  if (int err = process_bpf__attach(s->skel_)) {
+  if (config.trace_syscalls && !s->ResolveEventfd(error)) return nullptr;
+  s->syscalls_ = config.trace_syscalls;
+  s->wakeups_ = wakeups;
+  if (int err = probe_bpf__attach(s->skel_)) {
     *error = std::string("cannot attach BPF programs: ") + strerror(-err);
     return nullptr;
-  }
-  if (s->sys_) {
-    if (int err = syscalls_bpf__attach(s->sys_)) {
-      *error = std::string("cannot attach syscall programs: ") + strerror(-err);
-      return nullptr;
-    }
-  }
-  if (s->wake_) {
-    if (int err = wakeups_bpf__attach(s->wake_)) {
-      *error = std::string("cannot attach scheduler programs: ") + strerror(-err);
-      return nullptr;
-    }
   }
   s->ring_ =
       ring_buffer__new(bpf_map__fd(s->skel_->maps.events), &BpfSession::OnEvent, s.get(), nullptr);
@@ -104,72 +99,21 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   return s;
 }
 
-// The syscall programs share targets, counters and the ring buffer with the
-// process programs: same fds, handed over before load.
-bool BpfSession::LoadSyscalls(const BpfConfig& config, std::string* error) {
-  sys_ = syscalls_bpf__open();
-  if (!sys_) {
-    *error = std::string("cannot open syscall BPF object: ") + strerror(errno);
-    return false;
-  }
-  sys_->rodata->target_all = config.target_all;
-  sys_->rodata->min_latency_ns = config.min_latency_ns;
-  sys_->rodata->self_tgid = static_cast<uint32_t>(getpid());
-  sys_->rodata->wakeup_bytes = config.ring_buffer_bytes / 4;
-  bpf_map__set_max_entries(sys_->maps.events, static_cast<uint32_t>(config.ring_buffer_bytes));
-  int err = bpf_map__reuse_fd(sys_->maps.targets, bpf_map__fd(skel_->maps.targets));
-  if (!err) err = bpf_map__reuse_fd(sys_->maps.counters, bpf_map__fd(skel_->maps.counters));
-  if (!err) err = bpf_map__reuse_fd(sys_->maps.events, bpf_map__fd(skel_->maps.events));
-  if (err) {
-    *error = std::string("cannot share maps with the syscall programs: ") + strerror(-err);
-    return false;
-  }
-  if ((err = syscalls_bpf__load(sys_))) {
-    *error = std::string("cannot load syscall BPF programs: ") + strerror(-err) +
-             " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
-    return false;
-  }
+// eventfds are recognised by their read_iter; a syscall program looks up its
+// address once (bpf_kallsyms_lookup_name), faster than reading kallsyms.
+bool BpfSession::ResolveEventfd(std::string* error) {
   LIBBPF_OPTS(bpf_test_run_opts, run);
-  err = bpf_prog_test_run_opts(bpf_program__fd(sys_->progs.resolve_ksyms), &run);
-  if (err || sys_->bss->eventfd_read_iter == 0) {
+  int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.resolve_ksyms), &run);
+  if (err || skel_->bss->eventfd_read_iter == 0) {
     *error = "cannot find eventfd_read in the kernel's symbols: eventfds cannot be recognised";
     return false;
   }
   return true;
 }
 
-// The scheduler programs annotate the syscall programs' in-flight slots.
-bool BpfSession::LoadWakeups(const BpfConfig& config, std::string* error) {
-  wake_ = wakeups_bpf__open();
-  if (!wake_) {
-    *error = std::string("cannot open scheduler BPF object: ") + strerror(errno);
-    return false;
-  }
-  wake_->rodata->target_all = config.target_all;
-  wake_->rodata->self_tgid = static_cast<uint32_t>(getpid());
-  wake_->rodata->wakeup_bytes = config.ring_buffer_bytes / 4;
-  bpf_map__set_max_entries(wake_->maps.events, static_cast<uint32_t>(config.ring_buffer_bytes));
-  int err = bpf_map__reuse_fd(wake_->maps.inflight, bpf_map__fd(sys_->maps.inflight));
-  if (!err) err = bpf_map__reuse_fd(wake_->maps.targets, bpf_map__fd(skel_->maps.targets));
-  if (!err) err = bpf_map__reuse_fd(wake_->maps.counters, bpf_map__fd(skel_->maps.counters));
-  if (!err) err = bpf_map__reuse_fd(wake_->maps.events, bpf_map__fd(skel_->maps.events));
-  if (err) {
-    *error = std::string("cannot share maps with the scheduler programs: ") + strerror(-err);
-    return false;
-  }
-  if (int err = wakeups_bpf__load(wake_)) {
-    *error = std::string("cannot load scheduler BPF programs: ") + strerror(-err) +
-             " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
-    return false;
-  }
-  return true;
-}
-
 BpfSession::~BpfSession() {
-  wakeups_bpf__destroy(wake_);
   ring_buffer__free(ring_);
-  syscalls_bpf__destroy(sys_);  // detaches links, closes maps
-  process_bpf__destroy(skel_);
+  probe_bpf__destroy(skel_);  // detaches links, closes maps
 }
 
 int BpfSession::OnEvent(void* ctx, void* data, size_t size) {
@@ -227,8 +171,8 @@ KernelCounters BpfSession::ReadCounters() const {
 }
 
 bpf_map* BpfSession::HistogramMapOf(HistogramMap which) const {
-  if (which == HistogramMap::kSyscalls) return sys_ ? sys_->maps.histograms : nullptr;
-  return wake_ ? wake_->maps.sched_histograms : nullptr;
+  if (which == HistogramMap::kSyscalls) return syscalls_ ? skel_->maps.histograms : nullptr;
+  return wakeups_ ? skel_->maps.sched_histograms : nullptr;
 }
 
 void BpfSession::ForEachHistogram(HistogramMap which, const HistogramVisitor& visit) const {

@@ -9,9 +9,7 @@
 
 #include "probe.pb.h"
 
-struct process_bpf;
-struct syscalls_bpf;
-struct wakeups_bpf;
+struct probe_bpf;
 struct ring_buffer;
 struct probe_hist_key;
 struct probe_hist;
@@ -76,12 +74,11 @@ class BpfSession {
  private:
   BpfSession() = default;
   static int OnEvent(void* ctx, void* data, size_t size);
-  bool LoadSyscalls(const BpfConfig& config, std::string* error);
-  bool LoadWakeups(const BpfConfig& config, std::string* error);
+  bool ResolveEventfd(std::string* error);
   bpf_map* HistogramMapOf(HistogramMap which) const;
-  process_bpf* skel_ = nullptr;
-  syscalls_bpf* sys_ = nullptr;
-  wakeups_bpf* wake_ = nullptr;
+  probe_bpf* skel_ = nullptr;
+  bool syscalls_ = false;
+  bool wakeups_ = false;
   ring_buffer* ring_ = nullptr;
   EventSink sink_;
 };

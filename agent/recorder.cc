@@ -385,7 +385,8 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
             procs.lost_decode + calls.lost_decode, procs.lost_write + calls.lost_write);
   }
   if (k.wake_table_full > 0)
-    fprintf(stderr, "probe-agent: warning: %" PRIu64 " thread switches untracked: no per-thread slot\n",
+    fprintf(stderr,
+            "probe-agent: warning: %" PRIu64 " thread switches untracked: no per-thread slot\n",
             k.wake_table_full);
   if (k.sys_hist_full + k.wake_hist_full > 0) {
     fprintf(stderr,

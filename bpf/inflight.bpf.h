@@ -2,8 +2,7 @@
  * programs fill it at entry and read it at exit, the scheduler programs add
  * what happened in between (blocked, woken by whom, back on CPU when). The
  * kernel frees it with the task, so a thread that exits, execs or is killed
- * mid-call leaves nothing behind. Shared by fd like the maps in
- * probe_shared_maps.bpf.h. */
+ * mid-call leaves nothing behind. __weak: one map in the linked object. */
 #ifndef PROBE_INFLIGHT_BPF_H
 #define PROBE_INFLIGHT_BPF_H
 
@@ -39,6 +38,6 @@ struct {
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, int);
   __type(value, struct inflight);
-} inflight SEC(".maps");
+} inflight SEC(".maps") __weak;
 
 #endif

@@ -1,19 +1,19 @@
-/* Maps that every BPF object of the agent shares. Each object declares them
- * identically; the agent creates them once with the first object and hands
- * the same fds to the others (bpf_map__reuse_fd) before they load. */
+/* Maps and settings that every program file of the agent uses. Each file
+ * declares them __weak; bpftool's static linker merges the files into one
+ * object (probe.bpf.o) where each exists once. */
 #ifndef PROBE_SHARED_MAPS_BPF_H
 #define PROBE_SHARED_MAPS_BPF_H
 
 #include "probe_events.h"
 
 /* Per object, set by the agent through rodata before load. */
-const volatile bool target_all = false;
+const volatile bool target_all __weak = false;
 /* The agent itself: never a target, or with --all its own polling would be
  * traced, producing records about draining records. */
-const volatile __u32 self_tgid = 0;
+const volatile __u32 self_tgid __weak = 0;
 /* Submits wake the agent only once this much is waiting: batching keeps a
  * busy target's cost down, and a filling ring still drains before 100 ms. */
-const volatile __u64 wakeup_bytes = 1 << 18;
+const volatile __u64 wakeup_bytes __weak = 1 << 18;
 
 /* tgid -> 1. Seeded by the agent; children added at fork. */
 struct {
@@ -22,19 +22,19 @@ struct {
   __uint(max_entries, 65536);
   __type(key, __u32);
   __type(value, __u8);
-} targets SEC(".maps");
+} targets SEC(".maps") __weak;
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, PROBE_CTR_MAX);
   __type(key, __u32);
   __type(value, __u64);
-} counters SEC(".maps");
+} counters SEC(".maps") __weak;
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 1 << 20);
-} events SEC(".maps");
+} events SEC(".maps") __weak;
 
 static __always_inline void count(__u32 idx) {
   __u64 *v = bpf_map_lookup_elem(&counters, &idx);

@@ -7,7 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include "probe_shared_maps.bpf.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") __weak = "GPL";
 
 const volatile bool follow_children = true;
 /* Off when --events leaves out "process": targets are still followed. */

@@ -15,7 +15,7 @@
 #include "inflight.bpf.h"
 #include "histogram.bpf.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") __weak = "GPL";
 
 const volatile __u64 min_latency_ns = 0;
 

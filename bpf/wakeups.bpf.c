@@ -16,7 +16,7 @@
 #include "inflight.bpf.h"
 #include "histogram.bpf.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") __weak = "GPL";
 
 #define PF_KTHREAD 0x00200000
 #define TASK_INTERRUPTIBLE 0x1
