@@ -285,7 +285,9 @@ TEST_P(WaitModeTest, EachBlockedWaitSaysWhoWokeItAndWhereTheTimeWent) {
   EXPECT_NEAR(blocked_ms[blocked_ms.size() / 2], kDelayMs, kDelayMs * 0.1);
   // The zero-timeout wait never blocked: no breakdown.
   for (const auto& c : calls)
-    if (IsWait(c.syscall()) && c.has_timeout()) EXPECT_FALSE(c.has_breakdown());
+    if (IsWait(c.syscall()) && c.has_timeout()) {
+      EXPECT_FALSE(c.has_breakdown());
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, WaitModeTest, ::testing::Values("select", "poll", "epoll"));
