@@ -33,6 +33,12 @@ void AddRecord(const v1::Record& r, TraceSummary* s) {
     case v1::Record::kSyscallHistogram:
       s->syscalls.AddHistogram(r.syscall_histogram());
       break;
+    case v1::Record::kWakeup:
+      s->sched.AddWakeup(r.wakeup());
+      break;
+    case v1::Record::kSchedHistogram:
+      s->sched.AddHistogram(r.sched_histogram());
+      break;
     default:
       s->unknown_records++;
       break;
@@ -179,6 +185,7 @@ std::string FormatSummary(const TraceSummary& s) {
   AppendHeader(s, o);
   AppendProcesses(s, o);
   o << FormatSyscallSection(s.syscalls, SyscallContext(s));
+  o << FormatSchedSection(s.sched, SyscallContext(s));
   AppendCounters(s, o);
   return o.str();
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "probe.pb.h"
+#include "sched_table.h"
 #include "syscall_table.h"
 
 namespace probe {
@@ -14,6 +15,7 @@ struct TraceSummary {
   std::vector<v1::ProcessLifetime> processes;
   std::vector<v1::ProcessSnapshot> snapshots;
   SyscallTable syscalls;
+  SchedTable sched;
   bool has_trailer = false;
   v1::Trailer trailer;
   bool has_stats = false;

@@ -1,0 +1,114 @@
+#include "sched_table.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+#include <vector>
+
+#include "process_table.h"
+
+namespace probe {
+
+void SchedTable::AddWakeup(const v1::Wakeup& w) {
+  ++wakeups_;
+  if (w.state() == v1::OFF_CPU_PREEMPTED) return;  // nobody woke it
+  PairKey key{w.waker().pid(), w.waker().tid(), w.tid()};
+  auto it = pairs_.find(key);
+  if (it == pairs_.end()) {
+    if (pairs_.size() >= kMaxPairs) {
+      ++untracked_;
+      return;
+    }
+    it = pairs_.emplace(key, Pair{0, 0, w.waker().comm()}).first;
+  }
+  it->second.count++;
+  it->second.blocked_ns += w.off_cpu_ns();
+}
+
+void SchedTable::AddHistogram(const v1::SchedHistogram& h) {
+  histograms_[{h.pid(), static_cast<int>(h.kind())}] = h;
+}
+
+v1::SyscallHistogram AsSyscallHistogram(const v1::SchedHistogram& h) {
+  v1::SyscallHistogram out;
+  out.set_pid(h.pid());
+  out.set_time_ns(h.time_ns());
+  out.set_count(h.count());
+  out.set_sum_ns(h.sum_ns());
+  out.set_min_ns(h.min_ns());
+  out.set_max_ns(h.max_ns());
+  *out.mutable_log2_buckets() = h.log2_buckets();
+  return out;
+}
+
+namespace {
+
+const char* KindName(int kind) {
+  return kind == v1::SCHED_HISTOGRAM_RUN_QUEUE ? "run queue" : "off CPU";
+}
+
+std::string Comm(const SyscallReportContext& ctx, int32_t pid) {
+  auto it = ctx.comm_by_pid.find(pid);
+  return it == ctx.comm_by_pid.end() ? "?" : it->second;
+}
+
+void AppendDistributions(const SchedTable& t, const SyscallReportContext& ctx,
+                         std::ostringstream& o) {
+  const char* fmt = "%8s %-16s %-10s %9s %10s %10s %10s %10s %12s\n";
+  char line[256];
+  snprintf(line, sizeof(line), fmt, "PID", "COMM", "WHAT", "COUNT", "P50", "P90", "P99", "MAX",
+           "TOTAL");
+  o << line;
+  for (const auto& [key, h] : t.histograms()) {
+    const v1::SyscallHistogram s = AsSyscallHistogram(h);
+    auto pct = [&](double q) { return "~" + FormatDuration(HistogramPercentile(s, q)); };
+    snprintf(line, sizeof(line), fmt, std::to_string(key.first).c_str(),
+             Comm(ctx, key.first).c_str(), KindName(key.second), std::to_string(h.count()).c_str(),
+             pct(0.5).c_str(), pct(0.9).c_str(), pct(0.99).c_str(),
+             FormatDuration(h.max_ns()).c_str(), FormatDuration(h.sum_ns()).c_str());
+    o << line;
+  }
+  for (const auto& [key, h] : t.histograms()) {
+    o << "\n"
+      << KindName(key.second) << ", pid " << key.first << " (" << Comm(ctx, key.first)
+      << "): " << h.count() << " times\n"
+      << FormatHistogram(AsSyscallHistogram(h));
+  }
+}
+
+void AppendPairs(const SchedTable& t, std::ostringstream& o) {
+  std::vector<std::pair<SchedTable::PairKey, SchedTable::Pair>> pairs(t.pairs().begin(),
+                                                                      t.pairs().end());
+  std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
+    return a.second.count != b.second.count ? a.second.count > b.second.count
+                                            : a.second.blocked_ns > b.second.blocked_ns;
+  });
+  if (pairs.size() > SchedTable::kTopPairs) pairs.resize(SchedTable::kTopPairs);
+  o << "\ntop wakers -> wakees (by wakeups):\n";
+  char line[256];
+  for (const auto& [key, p] : pairs) {
+    const auto& [waker_pid, waker_tid, wakee_tid] = key;
+    std::string waker = waker_pid == 0 ? "kernel " + p.waker_comm
+                                       : p.waker_comm + " " + std::to_string(waker_pid) + "/" +
+                                             std::to_string(waker_tid);
+    snprintf(line, sizeof(line), "  %-36s -> tid %-8d %8llu wakeups  %12s blocked before\n",
+             waker.c_str(), wakee_tid, static_cast<unsigned long long>(p.count),
+             FormatDuration(p.blocked_ns).c_str());
+    o << line;
+  }
+  if (t.untracked_pair_wakeups())
+    o << "  (" << t.untracked_pair_wakeups() << " wakeups of further pairs not listed)\n";
+}
+
+}  // namespace
+
+std::string FormatSchedSection(const SchedTable& t, const SyscallReportContext& ctx) {
+  if (t.empty()) return "";
+  std::ostringstream o;
+  o << "\nscheduler (exact histograms; ~ = interpolated inside the bucket):\n";
+  AppendDistributions(t, ctx, o);
+  if (!t.pairs().empty()) AppendPairs(t, o);
+  return o.str();
+}
+
+}  // namespace probe

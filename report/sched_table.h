@@ -1,0 +1,50 @@
+// Scheduler view for probe-report: per-process run-queue and off-CPU
+// distributions, and who wakes whom. Pure, bounded memory.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "probe.pb.h"
+#include "syscall_table.h"
+
+namespace probe {
+
+class SchedTable {
+ public:
+  // Distinct waker -> wakee pairs kept; later new pairs are counted apart.
+  static constexpr size_t kMaxPairs = 4096;
+  static constexpr size_t kTopPairs = 10;
+
+  void AddWakeup(const v1::Wakeup& w);
+  void AddHistogram(const v1::SchedHistogram& h);
+  bool empty() const { return histograms_.empty() && wakeups_ == 0; }
+
+  struct Pair {
+    uint64_t count = 0;
+    uint64_t blocked_ns = 0;  // sum of the wakees' off-CPU time before these wakeups
+    std::string waker_comm;
+  };
+  using PairKey = std::tuple<int32_t, int32_t, int32_t>;  // waker pid, waker tid, wakee tid
+  const std::map<PairKey, Pair>& pairs() const { return pairs_; }
+  uint64_t untracked_pair_wakeups() const { return untracked_; }
+  // The last (cumulative) histogram per (pid, kind).
+  const std::map<std::pair<int32_t, int>, v1::SchedHistogram>& histograms() const {
+    return histograms_;
+  }
+
+ private:
+  std::map<std::pair<int32_t, int>, v1::SchedHistogram> histograms_;
+  std::map<PairKey, Pair> pairs_;
+  uint64_t wakeups_ = 0;
+  uint64_t untracked_ = 0;
+};
+
+// A SchedHistogram as the syscall code's histogram type, for percentiles and
+// the bcc-style rendering.
+v1::SyscallHistogram AsSyscallHistogram(const v1::SchedHistogram& h);
+
+std::string FormatSchedSection(const SchedTable& t, const SyscallReportContext& ctx);
+
+}  // namespace probe
