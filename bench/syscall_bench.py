@@ -188,6 +188,10 @@ class Tracer:
             self.proc = subprocess.Popen(["stdbuf", "-oL", shutil.which("syscount") or "/usr/sbin/syscount",
                                           "-L", "-p", str(self.target)], stdout=logf, stderr=logf)
             wait_for(lambda: file_has(self.log, "Tracing syscalls"), self.proc, "syscount")
+        elif self.kind == "runqlat":
+            self.proc = subprocess.Popen(["stdbuf", "-oL", shutil.which("runqlat") or "/usr/sbin/runqlat",
+                                          "-p", str(self.target)], stdout=logf, stderr=logf)
+            wait_for(lambda: file_has(self.log, "Tracing run queue latency"), self.proc, "runqlat")
         else:
             raise ValueError(self.kind)
         return self
@@ -490,6 +494,10 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         skipped["syscount"] = "tracefs could not be mounted"
     else:
         kinds.append("syscount")
+    if shutil.which("runqlat") or os.path.exists("/usr/sbin/runqlat"):
+        kinds.append("runqlat")  # tp_btf: no tracefs needed
+    else:
+        skipped["runqlat"] = "libbpf-tools not installed (optional)"
 
     print(f"syscall_bench: {blocks} blocks; ping-pong {rounds} round trips per run on CPU {PP_CPU}; "
           f"untargeted loops {loop_iters} calls x 3 reps (fastest rep) on CPU {LOOP_CPU}")
@@ -522,7 +530,7 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
             log(f"  pingpong block {b + 1}/{blocks} done ({time.monotonic() - t_start:.0f} s)")
 
     # ---- part 2: untargeted loops
-    ukinds = [k for k in kinds if k != "probe-32M"]
+    ukinds = [k for k in kinds if k not in ("probe-32M", "probe-no-wakeups", "runqlat")]
     loops = {(k, op): [] for k in ukinds for op in ("getppid", "read0")}
     if only in ("", "untargeted"):
         for op in ("getppid", "read0"):
@@ -645,6 +653,16 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
               f"(target <= 30 ns)")
         print(f"  {verdict(r <= 30)}  untargeted read (traced nr) with probe attached: {r:+.1f} ns "
               f"(target <= 30 ns)")
+    # Scheduler events: each round trip has 2 wakeups and 2 context switches.
+    sched_events = 4 * rounds
+    if "runqlat" in results:
+        r = results["runqlat"][0]
+        print(f"  info  runqlat -p (run-queue histogram only): {r:.3f}x, "
+              f"{(r - 1) * base / sched_events:.0f} ns per scheduler event (published: 1.27x, ~400 ns)")
+    if "probe" in results and "probe-no-wakeups" in results:
+        extra = (results["probe"][0] - results["probe-no-wakeups"][0]) * base / sched_events
+        print(f"  info  probe's wakeups family (records + breakdown + histograms): {extra:.0f} ns per "
+              f"scheduler event (all on minus processes+syscalls, same run)")
     for k in ("bpftrace", "syscount"):
         if k in results:
             print(f"  info  {k}: {results[k][0]:.3f}x, {results[k][1]:.0f} ns per traced call "

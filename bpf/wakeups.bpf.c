@@ -87,7 +87,14 @@ int BPF_PROG(on_waking, struct task_struct *p) {
   return 0;
 }
 
-static __always_inline void switched_out(struct task_struct *prev, unsigned int prev_state) {
+/* One clock read per switch, taken only when a target is involved. */
+static __always_inline __u64 clock_once(__u64 *now) {
+  if (!*now) *now = bpf_ktime_get_ns();
+  return *now;
+}
+
+static __always_inline void switched_out(struct task_struct *prev, unsigned int prev_state,
+                                         __u64 *clock) {
   struct inflight *f = bpf_task_storage_get(&inflight, prev, NULL, 0);
   if (!f) {
     if (!is_target(prev->tgid)) return;
@@ -97,7 +104,7 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
       return;
     }
   }
-  __u64 now = bpf_ktime_get_ns();
+  __u64 now = clock_once(clock);
   f->s_off_ns = now;
   f->s_out = 1;
   if (prev_state == 0) { /* TASK_RUNNING: preempted, runnable at once */
@@ -121,12 +128,12 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
   }
 }
 
-static __always_inline void switched_in(struct task_struct *next) {
+static __always_inline void switched_in(struct task_struct *next, __u64 *clock) {
   struct inflight *f = bpf_task_storage_get(&inflight, next, NULL, 0);
   if (!f || !f->s_out) return;
   f->s_out = 0;
   if (!f->s_wake_ns) return; /* woken before we saw it sleep */
-  __u64 now = bpf_ktime_get_ns();
+  __u64 now = clock_once(clock);
   if (f->syscall && f->wake_ns && !f->on_ns) f->on_ns = now;
   __u32 tgid = next->tgid;
   add_sched_histogram(tgid, PROBE_SCHED_RUN_QUEUE, now - f->s_wake_ns);
@@ -152,7 +159,8 @@ static __always_inline void switched_in(struct task_struct *next) {
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state) {
-  switched_out(prev, prev_state);
-  switched_in(next);
+  __u64 clock = 0;
+  switched_out(prev, prev_state, &clock);
+  switched_in(next, &clock);
   return 0;
 }
