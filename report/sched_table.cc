@@ -68,7 +68,14 @@ void AppendDistributions(const SchedTable& t, const SyscallReportContext& ctx,
              FormatDuration(h.max_ns()).c_str(), FormatDuration(h.sum_ns()).c_str());
     o << line;
   }
-  for (const auto& [key, h] : t.histograms()) {
+  // Drawn only for the distributions holding the most time: a run of many
+  // short processes would otherwise print pages of tiny histograms.
+  std::vector<std::pair<std::pair<int32_t, int>, v1::SchedHistogram>> top(t.histograms().begin(),
+                                                                          t.histograms().end());
+  std::sort(top.begin(), top.end(),
+            [](const auto& a, const auto& b) { return a.second.sum_ns() > b.second.sum_ns(); });
+  if (top.size() > SchedTable::kDrawnHistograms) top.resize(SchedTable::kDrawnHistograms);
+  for (const auto& [key, h] : top) {
     o << "\n"
       << KindName(key.second) << ", pid " << key.first << " (" << Comm(ctx, key.first)
       << "): " << h.count() << " times\n"

@@ -16,6 +16,7 @@ class SchedTable {
   // Distinct waker -> wakee pairs kept; later new pairs are counted apart.
   static constexpr size_t kMaxPairs = 4096;
   static constexpr size_t kTopPairs = 10;
+  static constexpr size_t kDrawnHistograms = 4;
 
   void AddWakeup(const v1::Wakeup& w);
   void AddHistogram(const v1::SchedHistogram& h);
