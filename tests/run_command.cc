@@ -61,4 +61,22 @@ std::vector<v1::Record> ReadRecords(const std::string& path) {
   return out;
 }
 
+std::map<std::string, std::string> ParseKeyValues(const std::string& out,
+                                                  const std::string& prefix) {
+  std::map<std::string, std::string> m;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    std::istringstream words(line);
+    std::string w;
+    while (words >> w) {
+      auto eq = w.find('=');
+      if (eq != std::string::npos) m[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+    break;
+  }
+  return m;
+}
+
 }  // namespace probe::testing

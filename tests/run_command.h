@@ -1,5 +1,6 @@
 // Runs a program for tests and captures its exit status and stderr.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,5 +18,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv);
 // Reads every whole record of a file.
 std::vector<v1::Record> ReadRecords(const std::string& path);
 std::string MakeTempDir();
+// The workloads print what they did as "key=value key=value ..." lines; this
+// returns the pairs of the first line of out that starts with prefix.
+std::map<std::string, std::string> ParseKeyValues(const std::string& out,
+                                                  const std::string& prefix);
 
 }  // namespace probe::testing

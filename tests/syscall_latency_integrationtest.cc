@@ -27,21 +27,9 @@ constexpr int kDelayMs = 5;
 constexpr int kIterations = 20;
 constexpr int kChildWrites = 3;
 
-// "a=1 b=x" -> {a: 1, b: x}, from the line that has the workload's counts.
+// The workload's counts, from its "mode=..." line.
 std::map<std::string, std::string> ParseCounts(const std::string& out) {
-  std::map<std::string, std::string> m;
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("mode=", 0) != 0) continue;
-    std::istringstream words(line);
-    std::string w;
-    while (words >> w) {
-      auto eq = w.find('=');
-      if (eq != std::string::npos) m[w.substr(0, eq)] = w.substr(eq + 1);
-    }
-  }
-  return m;
+  return testing::ParseKeyValues(out, "mode=");
 }
 
 long Num(const std::map<std::string, std::string>& m, const std::string& key) {

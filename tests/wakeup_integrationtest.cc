@@ -28,23 +28,15 @@ struct Phase {
 // "phase=idle start_ns=.. end_ns=.. wakeups=.. median_latency_ns=.. reader_tid=.."
 std::map<std::string, Phase> ParsePhases(const std::string& out) {
   std::map<std::string, Phase> phases;
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("phase=", 0) != 0) continue;
-    std::map<std::string, std::string> kv;
-    std::istringstream words(line);
-    std::string w;
-    while (words >> w) {
-      auto eq = w.find('=');
-      if (eq != std::string::npos) kv[w.substr(0, eq)] = w.substr(eq + 1);
-    }
+  for (const char* name : {"idle", "busy"}) {
+    auto kv = testing::ParseKeyValues(out, std::string("phase=") + name + " ");
+    if (kv.empty()) continue;
     Phase p;
     p.start_ns = std::stoull(kv["start_ns"]);
     p.end_ns = std::stoull(kv["end_ns"]);
     p.median_latency_ns = std::stoull(kv["median_latency_ns"]);
     p.reader_tid = std::stoi(kv["reader_tid"]);
-    phases[kv["phase"]] = p;
+    phases[name] = p;
   }
   return phases;
 }
