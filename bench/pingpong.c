@@ -8,7 +8,10 @@
  * switches and six syscalls, all of which probe traces (glibc 2.36's select()
  * enters the kernel as pselect6; read/write are on eventfds).
  *
- * usage: pingpong [--rounds N] [--cpu N] [--wait]
+ * usage: pingpong [--rounds N] [--cpu N] [--wait] [--pipe]
+ *   --pipe  two pipes instead of two eventfds: the same wakeups and
+ *           switches, but read/write on pipes, which probe's syscall
+ *           family does not trace (only the selects are traced then).
  *   --wait  print "ready pid=P" and wait for a line on stdin before starting,
  *           so a tracer can attach to P first.
  * Output (stdout), key=value per line: rounds, selects, reads, writes,
@@ -27,7 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int efd_ab, efd_ba;
+static int ab_r, ab_w, ba_r, ba_w; /* read and write ends: eventfds (one fd each) or pipes */
+static int use_pipes;
 static long rounds = 100000;
 static int cpu = 0;
 static pthread_barrier_t start_barrier;
@@ -85,8 +89,8 @@ static void *peer(void *arg) {
   struct counts *c = arg;
   pthread_barrier_wait(&start_barrier);
   for (long i = 0; i < rounds; i++) {
-    wait_and_read(efd_ab, c);
-    signal_fd(efd_ba, c);
+    wait_and_read(ab_r, c);
+    signal_fd(ba_w, c);
   }
   return NULL;
 }
@@ -100,14 +104,22 @@ int main(int argc, char **argv) {
       cpu = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--wait"))
       wait_go = 1;
+    else if (!strcmp(argv[i], "--pipe"))
+      use_pipes = 1;
     else {
-      fprintf(stderr, "usage: pingpong [--rounds N] [--cpu N] [--wait]\n");
+      fprintf(stderr, "usage: pingpong [--rounds N] [--cpu N] [--wait] [--pipe]\n");
       return 2;
     }
   }
-  efd_ab = eventfd(0, 0);
-  efd_ba = eventfd(0, 0);
-  if (efd_ab < 0 || efd_ba < 0) die("eventfd");
+  if (use_pipes) {
+    int ab[2], ba[2];
+    if (pipe(ab) || pipe(ba)) die("pipe");
+    ab_r = ab[0], ab_w = ab[1], ba_r = ba[0], ba_w = ba[1];
+  } else {
+    ab_r = ab_w = eventfd(0, 0);
+    ba_r = ba_w = eventfd(0, 0);
+    if (ab_r < 0 || ba_r < 0) die("eventfd");
+  }
   pthread_barrier_init(&start_barrier, NULL, 2);
 
   struct counts ca = {0}, cb = {0};
@@ -126,8 +138,8 @@ int main(int argc, char **argv) {
   pthread_barrier_wait(&start_barrier);
   uint64_t t0 = now_ns();
   for (long i = 0; i < rounds; i++) {
-    signal_fd(efd_ab, &ca);
-    wait_and_read(efd_ba, &ca);
+    signal_fd(ab_w, &ca);
+    wait_and_read(ba_r, &ca);
   }
   uint64_t t1 = now_ns();
   pthread_join(t, NULL);

@@ -32,7 +32,9 @@ tracefs, which is not mounted at boot here: the bench mounts it at
      with early returns at successive points, under bpf_stats.
 
 Usage: bench/syscall_bench.py BUILD_DIR [--blocks N] [--rounds N]
-           [--loop-iters N] [--no-profile] [--only pingpong|untargeted]
+           [--loop-iters N] [--no-profile] [--only pingpong|pipe|untargeted]
+  1b. the same ping-pong over pipes (--pipe): untraced, probe with and without
+     the wakeups family, runqlat; cost per scheduler event.
   defaults: 8 blocks, 100000 round trips, 400000 calls per loop (~2.5 min);
   --no-profile skips parts 3 and 4.
 Exit status: non-zero only when something failed to run; targets are
@@ -238,8 +240,9 @@ def kv_out(text):
 
 
 # ---------------------------------------------------------------- workloads
-def run_pingpong(bins, kind):
-    pp = subprocess.Popen([bins["pingpong"], "--rounds", str(rounds), "--cpu", str(PP_CPU), "--wait"],
+def run_pingpong(bins, kind, pipes=False):
+    pp = subprocess.Popen([bins["pingpong"], "--rounds", str(rounds), "--cpu", str(PP_CPU), "--wait"]
+                          + (["--pipe"] if pipes else []),
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = pp.stdout.readline()
     if not line.startswith("ready"):
@@ -529,6 +532,24 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
                 seen[k].append(info)
             log(f"  pingpong block {b + 1}/{blocks} done ({time.monotonic() - t_start:.0f} s)")
 
+    # ---- part 1b: the same ping-pong over pipes (reads/writes not traced by
+    # probe's syscall family; the scheduler work is the same)
+    pipe_kinds = [k for k in ("untraced", "probe", "probe-no-wakeups", "runqlat") if k in kinds]
+    pipe_pp = {k: [] for k in pipe_kinds}
+    if only in ("", "pingpong", "pipe"):
+        for b in range(blocks):
+            order = pipe_kinds[b % len(pipe_kinds):] + pipe_kinds[:b % len(pipe_kinds)]
+            for k in order:
+                if k in broken:
+                    continue
+                try:
+                    ns, _, _ = run_pingpong(bins, k, pipes=True)
+                    pipe_pp[k].append(ns)
+                except Exception as e:
+                    failures.append(f"pipe pingpong under {k}: {e}")
+                    broken.add(k)
+            log(f"  pipe pingpong block {b + 1}/{blocks} done ({time.monotonic() - t_start:.0f} s)")
+
     # ---- part 2: untargeted loops
     ukinds = [k for k in kinds if k not in ("probe-32M", "probe-no-wakeups", "runqlat")]
     loops = {(k, op): [] for k in ukinds for op in ("getppid", "read0")}
@@ -596,6 +617,22 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
                   f"{traced:>8} {what:<8} {added if k != 'untraced' else 0:>7.0f} ns  {s}")
         spread = {k: (min(v) / 1e6, max(v) / 1e6) for k, v in pp.items() if v}
         print("   run-to-run range (ms): " + ", ".join(f"{k} {a:.0f}-{b:.0f}" for k, (a, b) in spread.items()))
+
+    if pipe_pp.get("untraced"):
+        pbase = statistics.median(pipe_pp["untraced"])
+        print()
+        print(f"1b. the same ping-pong over two pipes ({rounds} round trips: 4 scheduler events and 2 "
+              f"traced selects each); median of {len(pipe_pp['untraced'])} runs")
+        for k in pipe_kinds:
+            if not pipe_pp[k]:
+                continue
+            m = statistics.median(pipe_pp[k])
+            per_event = (m - pbase) / (4 * rounds)
+            print(f"   {k:<20} {m / 1e6:>7.1f} ms {m / pbase:>6.3f}x   {per_event:>5.0f} ns per scheduler event"
+                  f"{' (incl. the 2 traced selects)' if k.startswith('probe') else ''}")
+        if "probe" in pipe_pp and "probe-no-wakeups" in pipe_pp and pipe_pp["probe"] and pipe_pp["probe-no-wakeups"]:
+            d = (statistics.median(pipe_pp["probe"]) - statistics.median(pipe_pp["probe-no-wakeups"])) / (4 * rounds)
+            print(f"   probe's wakeups family alone: {d:.0f} ns per scheduler event")
 
     uresults = {}
     if loops[("untraced", "getppid")]:
