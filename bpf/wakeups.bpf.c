@@ -43,7 +43,8 @@ static __always_inline void fill_waker(struct probe_waker *w) {
   w->nr = -1;
   w->fd = -1;
   bpf_get_current_comm(w->comm, sizeof(w->comm));
-  /* A wakeup from an interrupt is attributed to the task it interrupted:
+  /* A wakeup from an interrupt is attributed to the task it interrupted
+   * (the idle task on an idle CPU, which the report names as an interrupt):
    * __preempt_count, which would tell, is not in kallsyms here. */
   if (cur->flags & PF_KTHREAD) {
     w->pid = 0;

@@ -95,7 +95,7 @@ void AppendPairs(const SchedTable& t, std::ostringstream& o) {
   char line[256];
   for (const auto& [key, p] : pairs) {
     const auto& [waker_pid, waker_tid, wakee_tid] = key;
-    std::string waker = waker_pid == 0 ? "kernel " + p.waker_comm
+    std::string waker = waker_pid == 0 ? KernelWakerName(p.waker_comm)
                                        : p.waker_comm + " " + std::to_string(waker_pid) + "/" +
                                              std::to_string(waker_tid);
     snprintf(line, sizeof(line), "  %-36s -> tid %-8d %8llu wakeups  %12s blocked before\n",

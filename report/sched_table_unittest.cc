@@ -64,3 +64,14 @@ TEST(SchedTable, LastHistogramWinsAndConvertsForPercentiles) {
 
 }  // namespace
 }  // namespace probe
+
+namespace probe {
+namespace {
+
+TEST(SchedTable, IdleTaskWakerIsNamedAsAnInterrupt) {
+  EXPECT_EQ(KernelWakerName("swapper/1"), "an interrupt on idle CPU 1");
+  EXPECT_EQ(KernelWakerName("kworker/0:1"), "kernel thread kworker/0:1");
+}
+
+}  // namespace
+}  // namespace probe

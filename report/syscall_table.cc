@@ -355,6 +355,12 @@ std::string X86SyscallName(int nr) {
   return it != kNames.end() ? it->second : "syscall " + std::to_string(nr);
 }
 
+std::string KernelWakerName(const std::string& comm) {
+  // The idle task only wakes others from interrupts: timers, I/O completions.
+  if (comm.rfind("swapper/", 0) == 0) return "an interrupt on idle CPU " + comm.substr(8);
+  return "kernel thread " + comm;
+}
+
 std::string FormatWakerSyscall(const v1::Waker& w) {
   // Syscalls whose first argument is an fd, so "(fd N)" means something.
   static const std::set<int> kFdFirst = {0, 1, 3, 16, 19, 20, 44, 46, 72, 232, 281, 441};
@@ -368,7 +374,7 @@ std::string FormatBreakdown(const v1::WaitBreakdown& b) {
   if (!b.woken()) {
     waker = "not woken by a task";
   } else if (b.waker().pid() == 0) {
-    waker = "woken by kernel thread " + b.waker().comm();
+    waker = "woken by " + KernelWakerName(b.waker().comm());
   } else {
     waker = "woken by tid " + std::to_string(b.waker().tid()) + " (" + b.waker().comm() + ")";
     if (b.waker().syscall_nr() >= 0) {

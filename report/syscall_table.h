@@ -101,6 +101,8 @@ std::string FormatHistogram(const v1::SyscallHistogram& h);
 // queue + 3.0 us to block and return".
 std::string FormatBreakdown(const v1::WaitBreakdown& b);
 std::string X86SyscallName(int nr);
+// A waker with pid 0: "an interrupt on idle CPU 1" or "kernel thread kworker/0:1".
+std::string KernelWakerName(const std::string& comm);
 // "write(fd 7)", "futex": the fd only for syscalls that take one first.
 std::string FormatWakerSyscall(const v1::Waker& w);
 
