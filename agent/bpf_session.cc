@@ -67,7 +67,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   ro->wakeup_bytes = config.ring_buffer_bytes / 4;
   ro->min_latency_ns = config.min_latency_ns;
   // Families left out are not loaded, so they cost nothing at run time.
-  const bool wakeups = config.trace_syscalls && config.trace_wakeups;
+  const bool wakeups = config.trace_wakeups;
   for (bpf_program* p :
        {s->skel_->progs.resolve_ksyms, s->skel_->progs.on_sys_enter, s->skel_->progs.on_sys_exit})
     bpf_program__set_autoload(p, config.trace_syscalls);

@@ -28,9 +28,10 @@ Events:
                          syscalls  select, pselect6, poll, ppoll, epoll_wait,
                                    epoll_pwait, epoll_pwait2, eventfd, eventfd2,
                                    and read/write/readv/writev on eventfds
-                         wakeups   for each syscall that blocked: time blocked,
-                                   who woke it and in which syscall, run-queue
-                                   delay and time to return (needs syscalls)
+                         wakeups   each time a target thread is back on a CPU:
+                                   how it left, who woke it and in which
+                                   syscall, run-queue delay; with syscalls,
+                                   the breakdown of every blocked syscall
   --min-latency DUR    write per-call syscall records only for calls lasting at
                        least DUR (e.g. 500us, 2ms); histograms still count
                        every call (default: 0, every call)
@@ -198,8 +199,6 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       return fail("unknown option '" + a + "' (see --help)");
     }
   }
-  if (o.trace_wakeups && !o.trace_syscalls)
-    return fail("--events wakeups needs syscalls: the breakdown is of each traced syscall");
   int modes = (!o.pids.empty()) + o.all + (!o.command.empty());
   if (modes == 0) return fail("no target: give --pid N, --all, or -- CMD (see --help)");
   if (modes > 1) return fail("choose one of --pid, --all and -- CMD");

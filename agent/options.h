@@ -18,7 +18,7 @@ struct Options {
   uint64_t histogram_interval_ns = 5000000000ull;
   bool trace_process = true;         // --events process
   bool trace_syscalls = true;        // --events syscalls
-  bool trace_wakeups = true;         // --events wakeups (needs syscalls)
+  bool trace_wakeups = true;         // --events wakeups
   std::vector<std::string> command;  // after "--"
   bool help = false;
 };

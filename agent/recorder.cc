@@ -88,7 +88,7 @@ void FillCounters(const Options& o, const KernelCounters& k, const AgentCounters
     c->set_lost_table_full(k.sys_table_full);
     c->set_lost_histogram_full(k.sys_hist_full);
   }
-  if (o.trace_syscalls && o.trace_wakeups) {
+  if (o.trace_wakeups) {
     const KindTally& t = a.kind[v1::EVENT_KIND_WAKEUP];
     auto* c = out->Add();
     c->set_kind(v1::EVENT_KIND_WAKEUP);

@@ -169,6 +169,8 @@ class Tracer:
                 cmd += ["--ring-buffer", "32M"]
             if self.kind == "probe-no-wakeups":
                 cmd += ["--events", "process,syscalls"]
+            if self.kind == "probe-wakeups-only":
+                cmd += ["--events", "process,wakeups"]
             self.proc = subprocess.Popen(cmd, stdout=logf, stderr=logf)
             wait_for(lambda: os.path.exists(self.out) and os.path.getsize(self.out) > 0, self.proc,
                      "probe-agent")
@@ -477,7 +479,7 @@ def main():
 
 def run_all(bins, have_tracefs, mounted, sleeper, t_start):
     skipped = {}
-    kinds = ["untraced", "probe", "probe-no-wakeups", "probe-32M"]
+    kinds = ["untraced", "probe", "probe-no-wakeups", "probe-wakeups-only", "probe-32M"]
     if "cmp_loader" in bins:
         kinds += ["cmp-tp_btf", "cmp-tp_btf-empty"]
         if have_tracefs:
@@ -534,7 +536,8 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
 
     # ---- part 1b: the same ping-pong over pipes (reads/writes not traced by
     # probe's syscall family; the scheduler work is the same)
-    pipe_kinds = [k for k in ("untraced", "probe", "probe-no-wakeups", "runqlat") if k in kinds]
+    pipe_kinds = [k for k in ("untraced", "probe", "probe-no-wakeups", "probe-wakeups-only", "runqlat")
+                  if k in kinds]
     pipe_pp = {k: [] for k in pipe_kinds}
     if only in ("", "pingpong", "pipe"):
         for b in range(blocks):
@@ -551,7 +554,7 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
             log(f"  pipe pingpong block {b + 1}/{blocks} done ({time.monotonic() - t_start:.0f} s)")
 
     # ---- part 2: untargeted loops
-    ukinds = [k for k in kinds if k not in ("probe-32M", "probe-no-wakeups", "runqlat")]
+    ukinds = [k for k in kinds if k not in ("probe-32M", "probe-no-wakeups", "probe-wakeups-only", "runqlat")]
     loops = {(k, op): [] for k in ukinds for op in ("getppid", "read0")}
     if only in ("", "untargeted"):
         for op in ("getppid", "read0"):
@@ -696,6 +699,10 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         r = results["runqlat"][0]
         print(f"  info  runqlat -p (run-queue histogram only): {r:.3f}x, "
               f"{(r - 1) * base / sched_events:.0f} ns per scheduler event (published: 1.27x, ~400 ns)")
+    if "probe-wakeups-only" in results:
+        r = results["probe-wakeups-only"][0]
+        print(f"  {verdict(r <= 1.15)}  probe --events process,wakeups (a record per wakeup, 2 histograms): "
+              f"{r:.3f}x, {(r - 1) * base / sched_events:.0f} ns per scheduler event (target <= 1.15x)")
     if "probe" in results and "probe-no-wakeups" in results:
         extra = (results["probe"][0] - results["probe-no-wakeups"][0]) * base / sched_events
         print(f"  info  probe's wakeups family (records + breakdown + histograms): {extra:.0f} ns per "

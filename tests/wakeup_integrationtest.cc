@@ -139,5 +139,18 @@ TEST_F(WakeupTest, SchedHistogramsCountEveryWakeupRecord) {
   EXPECT_EQ(k->lost_histogram_full(), 0u);
 }
 
+TEST_F(WakeupTest, WakeupsWithoutSyscallTracing) {
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--events", "process,wakeups", "--",
+                       PROBE_EVENTFD_PINGPONG, "select", "2", "20"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto records = ReadRecords(file_);
+  int by_write = 0;
+  for (const auto& rec : records) {
+    EXPECT_FALSE(rec.has_syscall() || rec.has_syscall_histogram());
+    if (rec.has_wakeup() && rec.wakeup().waker().syscall_nr() == 1) ++by_write;
+  }
+  EXPECT_GE(by_write, 20) << "the reader is woken by the writer's write() each round";
+}
+
 }  // namespace
 }  // namespace probe
