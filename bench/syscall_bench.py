@@ -632,7 +632,7 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
             m = statistics.median(pipe_pp[k])
             per_event = (m - pbase) / (4 * rounds)
             print(f"   {k:<20} {m / 1e6:>7.1f} ms {m / pbase:>6.3f}x   {per_event:>5.0f} ns per scheduler event"
-                  f"{' (incl. the 2 traced selects)' if k.startswith('probe') else ''}")
+                  f"{' (incl. the 2 traced selects)' if k in ('probe', 'probe-no-wakeups') else ''}")
         if "probe" in pipe_pp and "probe-no-wakeups" in pipe_pp and pipe_pp["probe"] and pipe_pp["probe-no-wakeups"]:
             d = (statistics.median(pipe_pp["probe"]) - statistics.median(pipe_pp["probe-no-wakeups"])) / (4 * rounds)
             print(f"   probe's wakeups family alone: {d:.0f} ns per scheduler event")
