@@ -513,26 +513,35 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         print(f"skipped {k}: {why}")
 
     # ---- part 1: ping-pong
-    pp = {k: [] for k in kinds}
-    counts, seen = {}, {k: [] for k in kinds}
     broken = set()
-    if only in ("", "pingpong"):
-        run_pingpong(bins, "untraced")  # warm-up
+
+    def alternate(name, ks, run_one):
+        """Runs run_one(k) for every kind in blocks, rotating the order; a
+        tracer that cannot run is reported and left out, the rest goes on."""
         for b in range(blocks):
-            order = kinds[b % len(kinds):] + kinds[:b % len(kinds)]
-            for k in order:
+            for k in ks[b % len(ks):] + ks[:b % len(ks)]:
                 if k in broken:
                     continue
                 try:
-                    ns, c, info = run_pingpong(bins, k)
-                except Exception as e:  # a tracer that cannot run is reported, the rest goes on
-                    failures.append(f"pingpong under {k}: {e}")
+                    run_one(k)
+                except Exception as e:
+                    failures.append(f"{name} under {k}: {e}")
                     broken.add(k)
-                    continue
-                pp[k].append(ns)
-                counts = c
-                seen[k].append(info)
-            log(f"  pingpong block {b + 1}/{blocks} done ({time.monotonic() - t_start:.0f} s)")
+            log(f"  {name} block {b + 1}/{blocks} done ({time.monotonic() - t_start:.0f} s)")
+
+    pp = {k: [] for k in kinds}
+    counts, seen = {}, {k: [] for k in kinds}
+    if only in ("", "pingpong"):
+        run_pingpong(bins, "untraced")  # warm-up
+
+        def one_pingpong(k):
+            nonlocal counts
+            ns, c, info = run_pingpong(bins, k)
+            pp[k].append(ns)
+            counts = c
+            seen[k].append(info)
+
+        alternate("pingpong", kinds, one_pingpong)
 
     # ---- part 1b: the same ping-pong over pipes (reads/writes not traced by
     # probe's syscall family; the scheduler work is the same)
@@ -540,18 +549,8 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
                   if k in kinds]
     pipe_pp = {k: [] for k in pipe_kinds}
     if only in ("", "pingpong", "pipe"):
-        for b in range(blocks):
-            order = pipe_kinds[b % len(pipe_kinds):] + pipe_kinds[:b % len(pipe_kinds)]
-            for k in order:
-                if k in broken:
-                    continue
-                try:
-                    ns, _, _ = run_pingpong(bins, k, pipes=True)
-                    pipe_pp[k].append(ns)
-                except Exception as e:
-                    failures.append(f"pipe pingpong under {k}: {e}")
-                    broken.add(k)
-            log(f"  pipe pingpong block {b + 1}/{blocks} done ({time.monotonic() - t_start:.0f} s)")
+        alternate("pipe pingpong", pipe_kinds,
+                  lambda k: pipe_pp[k].append(run_pingpong(bins, k, pipes=True)[0]))
 
     # ---- part 2: untargeted loops
     ukinds = [k for k in kinds if k not in ("probe-32M", "probe-no-wakeups", "probe-wakeups-only", "runqlat")]
