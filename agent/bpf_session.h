@@ -64,6 +64,9 @@ class BpfSession {
   // Waits up to timeout_ms for events and delivers them to the sink.
   int Poll(int timeout_ms);
   int Consume();
+  // Stops the programs (maps stay readable), so that after a last Consume the
+  // counters balance: nothing is produced that is not drained.
+  void Detach();
   KernelCounters ReadCounters() const;
   // Visits every syscall histogram in the kernel.
   void ForEachHistogram(HistogramMap which, const HistogramVisitor& visit) const;

@@ -75,6 +75,7 @@ void DecodeSyscall(const probe_syscall_event& e, v1::SyscallCall* c) {
     c->set_value(e.value);
   }
   if (e.syscall == PROBE_SYS_EVENTFD2) c->set_eventfd_flags(e.arg);
+  c->set_interrupted((e.flags & PROBE_SYS_F_INTERRUPTED) != 0);
 }
 
 void DecodeWaker(const probe_waker& w, v1::Waker* k) {

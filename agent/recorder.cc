@@ -105,8 +105,6 @@ uint64_t KernelLost(const KernelCounters& k) {
   return k.proc_ring_full + k.sys_ring_full + k.sys_table_full + k.wake_ring_full;
 }
 
-// Writes the histograms that changed since the last call. Those of processes
-// that are gone are final and are removed from the kernel map.
 // Fills r from one kernel histogram; returns its count.
 uint64_t MergeInto(HistogramMap which, const probe_hist_key& key, const probe_hist* per_cpu,
                    int ncpu, uint64_t now, v1::Record* r) {
@@ -118,33 +116,49 @@ uint64_t MergeInto(HistogramMap which, const probe_hist_key& key, const probe_hi
   return r->sched_histogram().count();
 }
 
-// Writes the histograms that changed since the last call. Those of processes
-// that are gone are final and are removed from the kernel map.
+// What was written of one histogram map: count per key, and the keys whose
+// process was already gone at the previous pass.
+struct HistogramLedger {
+  std::map<uint64_t, uint64_t> written;
+  std::set<uint64_t> gone;
+};
+
+// Writes the histograms that changed since the last call. A key is dropped
+// from the kernel map only when its process was already gone at the previous
+// pass too, and its count has not moved since: a last call racing the read
+// is written first, never lost.
 void EmitHistograms(BpfSession& bpf, HistogramMap which, RecordWriter& writer,
-                    std::map<uint64_t, uint64_t>& last_count, AgentCounters& agent) {
+                    HistogramLedger& ledger, AgentCounters& agent) {
   const uint64_t now = MonotonicNs();
   std::vector<probe_hist_key> finished;
+  std::set<uint64_t> gone_now;
   v1::Record r;
   bpf.ForEachHistogram(which, [&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {
     uint64_t count = MergeInto(which, key, per_cpu, ncpu, now, &r);
     uint64_t id = (uint64_t(key.pid) << 32) | key.syscall;
-    bool gone = !ProcessExists(static_cast<int>(key.pid));
-    uint64_t& seen = last_count[id];
-    if (count != seen && writer.Append(r)) {
+    uint64_t& seen = ledger.written[id];
+    bool unchanged = count == seen;
+    if (!unchanged && writer.Append(r)) {
       agent.histograms_written++;
       seen = count;
     }
-    if (gone && seen == count) finished.push_back(key);
+    if (!ProcessExists(static_cast<int>(key.pid))) {
+      if (ledger.gone.count(id) && unchanged)
+        finished.push_back(key);
+      else
+        gone_now.insert(id);
+    }
   });
   for (const auto& key : finished) {
     bpf.DeleteHistogram(which, key);
-    last_count.erase((uint64_t(key.pid) << 32) | key.syscall);
+    ledger.written.erase((uint64_t(key.pid) << 32) | key.syscall);
   }
+  ledger.gone = std::move(gone_now);
 }
 
-// Both kinds, each with its own record of what was written.
+// Both kinds, each with its own ledger.
 struct HistogramState {
-  std::map<uint64_t, uint64_t> syscalls, scheduler;
+  HistogramLedger syscalls, scheduler;
   void Emit(BpfSession& bpf, RecordWriter& writer, AgentCounters& agent) {
     EmitHistograms(bpf, HistogramMap::kSyscalls, writer, syscalls, agent);
     EmitHistograms(bpf, HistogramMap::kScheduler, writer, scheduler, agent);
@@ -344,7 +358,8 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     if (writer->failed()) stop_reason = "write failed";
   }
   if (tty) fprintf(stderr, "\n");
-  bpf->Consume();  // events submitted before the stop decision
+  bpf->Detach();
+  bpf->Consume();  // everything submitted before the programs stopped
   histograms.Emit(*bpf, *writer, agent);
 
   // Processes still alive get an unfinished record.

@@ -1,8 +1,9 @@
 /* A thread's traced syscall in progress, in task-local storage: the syscall
  * programs fill it at entry and read it at exit, the scheduler programs add
  * what happened in between (blocked, woken by whom, back on CPU when). The
- * kernel frees it with the task, so a thread that exits, execs or is killed
- * mid-call leaves nothing behind. __weak: one map in the linked object. */
+ * kernel frees it with the task, so a thread that exits or is killed
+ * mid-call leaves nothing behind (an exec keeps the task, and its slot). __weak: one map in the
+ * linked object. */
 #ifndef PROBE_INFLIGHT_BPF_H
 #define PROBE_INFLIGHT_BPF_H
 
@@ -31,6 +32,10 @@ struct inflight {
   __u32 s_state;   /* PROBE_OFF_* */
   __u32 s_out;     /* 1 from switch-out to switch-in */
   struct probe_waker s_waker;
+  /* Who last ran try_to_wake_up on the thread (sched_waking). The wake time
+   * comes from sched_wakeup, which the kernel orders after the switch-out;
+   * sched_waking can come first, while the thread is still switching out. */
+  struct probe_waker pending_waker;
 };
 
 struct {

@@ -14,8 +14,9 @@ enum probe_event_type {
   PROBE_EV_WAKEUP = 4,       /* a target thread back on a CPU: probe_wakeup_event */
 };
 
-/* Index into the per-CPU counter array. For each kind:
- * produced == written + filtered + ring_full + table_full. */
+/* Index into the per-CPU counter array. Syscalls: produced == written +
+ * filtered + ring_full + table_full; process and wakeup: produced == written +
+ * ring_full. WAKE_TABLE_FULL counts threads never tracked, outside produced. */
 enum probe_counter {
   PROBE_CTR_PROC_PRODUCED = 0,
   PROBE_CTR_PROC_RING_FULL = 1,
@@ -53,6 +54,7 @@ enum probe_syscall {
 #define PROBE_SYS_F_HAS_TIMEOUT 0x1 /* timeout_ns is valid (else: wait forever) */
 #define PROBE_SYS_F_TIMED_OUT 0x2   /* returned 0 because the timeout expired */
 #define PROBE_SYS_F_HAS_VALUE 0x4   /* value holds the 8 bytes transferred */
+#define PROBE_SYS_F_INTERRUPTED 0x8 /* a signal ended it with a kernel restart code */
 
 #define PROBE_HIST_BUCKETS 48 /* log2(ns): bucket i is [2^i, 2^(i+1)), 0 is [0, 2) */
 

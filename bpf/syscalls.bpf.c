@@ -202,6 +202,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
     f = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
   }
   if (!f) {
+    /* Only a call that would have been traced is lost: not a pipe read. */
+    if (sys >= PROBE_SYS_READ && !is_eventfd((int)regs->di)) return 0;
     count(PROBE_CTR_SYS_PRODUCED);
     count(PROBE_CTR_SYS_TABLE_FULL);
     return 0;
@@ -248,7 +250,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   bool waits = sys <= PROBE_SYS_EPOLL_PWAIT2;
   bool timed_out = waits && ret == 0 && (flags & PROBE_SYS_F_HAS_TIMEOUT);
   if (timed_out) flags |= PROBE_SYS_F_TIMED_OUT;
-  bool error = ret < 0;
+  /* -ERESTARTSYS..-ERESTART_RESTARTBLOCK (-512..-516) are seen here, before
+   * signal handling turns them into a restart or -EINTR: not errors. */
+  bool interrupted = ret <= -512 && ret >= -516;
+  if (interrupted) flags |= PROBE_SYS_F_INTERRUPTED;
+  bool error = ret < 0 && !interrupted;
   count(PROBE_CTR_SYS_PRODUCED);
   add_to_histogram(tgid, sys, d, timed_out, error);
   if (d < min_latency_ns) {

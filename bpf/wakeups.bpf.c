@@ -76,14 +76,21 @@ static __always_inline void add_sched_histogram(__u32 tgid, __u32 kind, __u64 d)
 SEC("tp_btf/sched_waking")
 int BPF_PROG(on_waking, struct task_struct *p) {
   struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
+  if (f) fill_waker(&f->pending_waker); /* in the waker's context */
+  return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_wakeup, struct task_struct *p) {
+  struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
   if (!f || !f->s_out || f->s_wake_ns) return 0;
   __u64 now = bpf_ktime_get_ns();
   f->s_wake_ns = now;
-  fill_waker(&f->s_waker);
+  f->s_waker = f->pending_waker;
   if (f->syscall && f->off_ns && !f->wake_ns) {
     f->wake_ns = now;
     f->blocked_ns += now - f->off_ns;
-    f->waker = f->s_waker;
+    f->waker = f->pending_waker;
   }
   return 0;
 }
@@ -161,7 +168,9 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state) {
   __u64 clock = 0;
-  switched_out(prev, prev_state, &clock);
+  /* Preempted after setting a sleep state but before sleeping: still
+   * runnable, so a preemption, whatever prev_state says. */
+  switched_out(prev, preempt ? 0 : prev_state, &clock);
   switched_in(next, &clock);
   return 0;
 }

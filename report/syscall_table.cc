@@ -271,6 +271,7 @@ std::string ErrnoName(int64_t err) {
 }
 
 std::string Result(const v1::SyscallCall& c) {
+  if (c.interrupted()) return "interrupted by a signal";
   return c.ret() < 0 ? ErrnoName(-c.ret()) : "ret " + std::to_string(c.ret());
 }
 

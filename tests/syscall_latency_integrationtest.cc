@@ -487,6 +487,7 @@ TEST_F(SyscallLatencyTest, ThreadKilledMidWaitIsRecordedAndBalanced) {
     if (c.pid() != victim || !IsWait(c.syscall()) || c.timeout_ns() != 10'000'000'000) continue;
     found = true;
     EXPECT_LT(c.ret(), 0);
+    EXPECT_TRUE(c.interrupted()) << "ret " << c.ret() << " is a kernel restart code";
     EXPECT_FALSE(c.timed_out());
     EXPECT_GT(c.duration_ns(), 200'000'000u);
     EXPECT_LT(c.duration_ns(), 5'000'000'000u);
