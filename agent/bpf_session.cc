@@ -71,8 +71,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   for (bpf_program* p :
        {s->skel_->progs.resolve_ksyms, s->skel_->progs.on_sys_enter, s->skel_->progs.on_sys_exit})
     bpf_program__set_autoload(p, config.trace_syscalls);
-  for (bpf_program* p :
-       {s->skel_->progs.on_waking, s->skel_->progs.on_wakeup, s->skel_->progs.on_switch})
+  for (bpf_program* p : {s->skel_->progs.on_waking, s->skel_->progs.on_switch})
     bpf_program__set_autoload(p, wakeups);
   if (int err = bpf_map__set_max_entries(s->skel_->maps.events,
                                          static_cast<uint32_t>(config.ring_buffer_bytes))) {

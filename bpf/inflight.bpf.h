@@ -32,9 +32,9 @@ struct inflight {
   __u32 s_state;   /* PROBE_OFF_* */
   __u32 s_out;     /* 1 from switch-out to switch-in */
   struct probe_waker s_waker;
-  /* Who last ran try_to_wake_up on the thread (sched_waking). The wake time
-   * comes from sched_wakeup, which the kernel orders after the switch-out;
-   * sched_waking can come first, while the thread is still switching out. */
+  /* A wakeup seen between the thread leaving the run queue and its context
+   * switch (sched_waking can come first): the switch-out applies it. */
+  __u64 pending_wake_ns;
   struct probe_waker pending_waker;
 };
 

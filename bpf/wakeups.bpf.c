@@ -73,25 +73,33 @@ static __always_inline void add_sched_histogram(__u32 tgid, __u32 kind, __u64 d)
   hist_add(h, d, false, false);
 }
 
-SEC("tp_btf/sched_waking")
-int BPF_PROG(on_waking, struct task_struct *p) {
-  struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
-  if (f) fill_waker(&f->pending_waker); /* in the waker's context */
-  return 0;
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(on_wakeup, struct task_struct *p) {
-  struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
-  if (!f || !f->s_out || f->s_wake_ns) return 0;
-  __u64 now = bpf_ktime_get_ns();
+/* Records a wakeup of a thread that is off CPU: now, by the current task. */
+static __always_inline void woken(struct inflight *f, __u64 now, const struct probe_waker *w) {
   f->s_wake_ns = now;
-  f->s_waker = f->pending_waker;
+  f->s_waker = *w;
   if (f->syscall && f->off_ns && !f->wake_ns) {
     f->wake_ns = now;
     f->blocked_ns += now - f->off_ns;
-    f->waker = f->pending_waker;
+    f->waker = *w;
   }
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(on_waking, struct task_struct *p) {
+  struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
+  if (!f) return 0;
+  if (f->s_out) {
+    if (f->s_wake_ns) return 0;
+    fill_waker(&f->pending_waker);
+    woken(f, bpf_ktime_get_ns(), &f->pending_waker);
+    return 0;
+  }
+  /* Not switched out yet. Still queued: it never slept (the wakeup only
+   * reset its state). Dequeued: it is between going to sleep and the
+   * context switch, which will find this wakeup pending. */
+  if (p->on_rq) return 0;
+  f->pending_wake_ns = bpf_ktime_get_ns();
+  fill_waker(&f->pending_waker);
   return 0;
 }
 
@@ -115,6 +123,8 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
   __u64 now = clock_once(clock);
   f->s_off_ns = now;
   f->s_out = 1;
+  __u64 pending = f->pending_wake_ns;
+  f->pending_wake_ns = 0;
   if (prev_state == 0) { /* TASK_RUNNING: preempted, runnable at once */
     f->s_state = PROBE_OFF_PREEMPTED;
     f->s_wake_ns = now;
@@ -134,6 +144,8 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
     f->wake_ns = 0;
     f->on_ns = 0;
   }
+  /* Woken while it was still switching out: runnable from now. */
+  if (pending) woken(f, now, &f->pending_waker);
 }
 
 static __always_inline void switched_in(struct task_struct *next, __u64 *clock) {
