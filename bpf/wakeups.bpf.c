@@ -38,11 +38,13 @@ struct {
   __type(value, struct probe_hist);
 } sched_hist_zero SEC(".maps");
 
+/* Plain loads from the trusted task and its saved registers: cheaper than a
+ * helper call per field, and this runs on every wakeup of a target. */
 static __always_inline void fill_waker(struct probe_waker *w) {
   struct task_struct *cur = bpf_get_current_task_btf();
   w->nr = -1;
   w->fd = -1;
-  bpf_get_current_comm(w->comm, sizeof(w->comm));
+  __builtin_memcpy(w->comm, cur->comm, sizeof(w->comm));
   /* A wakeup from an interrupt is attributed to the task it interrupted
    * (the idle task on an idle CPU, which the report names as an interrupt):
    * __preempt_count, which would tell, is not in kallsyms here. */
@@ -51,15 +53,14 @@ static __always_inline void fill_waker(struct probe_waker *w) {
     w->tid = 0;
     return;
   }
-  __u64 id = bpf_get_current_pid_tgid();
-  w->pid = id >> 32;
-  w->tid = (__u32)id;
+  w->pid = cur->tgid;
+  w->tid = cur->pid;
   /* In a syscall the saved user registers hold its number and arguments. */
   struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
-  long nr = BPF_CORE_READ(regs, orig_ax);
+  long nr = regs->orig_ax;
   if (nr >= 0 && nr < 1024) {
     w->nr = (__s32)nr;
-    w->fd = (__s32)BPF_CORE_READ(regs, di);
+    w->fd = (__s32)regs->di;
   }
 }
 
