@@ -63,40 +63,38 @@ v1::EventKind KindOfRecord(const v1::Record& r) {
   return v1::EVENT_KIND_PROCESS;
 }
 
+// A counters entry for kind with what the agent did with its events; the
+// caller adds what the kernel counted.
+v1::KindCounters* AddKind(v1::EventKind kind, const AgentCounters& a,
+                          google::protobuf::RepeatedPtrField<v1::KindCounters>* out) {
+  const KindTally& t = a.kind[kind];
+  auto* c = out->Add();
+  c->set_kind(kind);
+  c->set_written(t.written);
+  c->set_lost_decode(t.lost_decode);
+  c->set_lost_write(t.lost_write);
+  return c;
+}
+
 void FillCounters(const Options& o, const KernelCounters& k, const AgentCounters& a,
                   google::protobuf::RepeatedPtrField<v1::KindCounters>* out) {
   if (o.trace_process) {
-    const KindTally& t = a.kind[v1::EVENT_KIND_PROCESS];
-    auto* c = out->Add();
-    c->set_kind(v1::EVENT_KIND_PROCESS);
+    auto* c = AddKind(v1::EVENT_KIND_PROCESS, a, out);
     c->set_produced(k.proc_produced);
-    c->set_written(t.written);
     c->set_lost_ring_full(k.proc_ring_full);
-    c->set_lost_decode(t.lost_decode);
-    c->set_lost_write(t.lost_write);
   }
   if (o.trace_syscalls) {
-    const KindTally& t = a.kind[v1::EVENT_KIND_SYSCALL];
-    auto* c = out->Add();
-    c->set_kind(v1::EVENT_KIND_SYSCALL);
+    auto* c = AddKind(v1::EVENT_KIND_SYSCALL, a, out);
     c->set_produced(k.sys_produced);
-    c->set_written(t.written);
     c->set_sampled_out(k.sys_filtered);
     c->set_lost_ring_full(k.sys_ring_full);
-    c->set_lost_decode(t.lost_decode);
-    c->set_lost_write(t.lost_write);
     c->set_lost_table_full(k.sys_table_full);
     c->set_lost_histogram_full(k.sys_hist_full);
   }
   if (o.trace_wakeups) {
-    const KindTally& t = a.kind[v1::EVENT_KIND_WAKEUP];
-    auto* c = out->Add();
-    c->set_kind(v1::EVENT_KIND_WAKEUP);
+    auto* c = AddKind(v1::EVENT_KIND_WAKEUP, a, out);
     c->set_produced(k.wake_produced);
-    c->set_written(t.written);
     c->set_lost_ring_full(k.wake_ring_full);
-    c->set_lost_decode(t.lost_decode);
-    c->set_lost_write(t.lost_write);
     c->set_lost_histogram_full(k.wake_hist_full);
   }
 }
@@ -252,7 +250,6 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   const uint64_t page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   v1::Record event_record;
   auto sink = [&](const void* data, size_t size) {
-    event_record.Clear();
     if (DecodeEvent(data, size, &event_record, page_size) != DecodeResult::kOk) {
       agent.kind[KindOfEventType(data, size)].lost_decode++;
       return;

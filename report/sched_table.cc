@@ -47,11 +47,6 @@ const char* KindName(int kind) {
   return kind == v1::SCHED_HISTOGRAM_RUN_QUEUE ? "run queue" : "off CPU";
 }
 
-std::string Comm(const SyscallReportContext& ctx, int32_t pid) {
-  auto it = ctx.comm_by_pid.find(pid);
-  return it == ctx.comm_by_pid.end() ? "?" : it->second;
-}
-
 void AppendDistributions(const SchedTable& t, const SyscallReportContext& ctx,
                          std::ostringstream& o) {
   const char* fmt = "%8s %-16s %-10s %9s %10s %10s %10s %10s %12s\n";
@@ -62,10 +57,10 @@ void AppendDistributions(const SchedTable& t, const SyscallReportContext& ctx,
   for (const auto& [key, h] : t.histograms()) {
     const v1::SyscallHistogram s = AsSyscallHistogram(h);
     auto pct = [&](double q) { return "~" + FormatDuration(HistogramPercentile(s, q)); };
-    snprintf(line, sizeof(line), fmt, std::to_string(key.first).c_str(),
-             Comm(ctx, key.first).c_str(), KindName(key.second), std::to_string(h.count()).c_str(),
-             pct(0.5).c_str(), pct(0.9).c_str(), pct(0.99).c_str(),
-             FormatDuration(h.max_ns()).c_str(), FormatDuration(h.sum_ns()).c_str());
+    snprintf(
+        line, sizeof(line), fmt, std::to_string(key.first).c_str(), CommOf(ctx, key.first).c_str(),
+        KindName(key.second), std::to_string(h.count()).c_str(), pct(0.5).c_str(), pct(0.9).c_str(),
+        pct(0.99).c_str(), FormatDuration(h.max_ns()).c_str(), FormatDuration(h.sum_ns()).c_str());
     o << line;
   }
   // Drawn only for the distributions holding the most time: a run of many
@@ -77,7 +72,7 @@ void AppendDistributions(const SchedTable& t, const SyscallReportContext& ctx,
   if (top.size() > SchedTable::kDrawnHistograms) top.resize(SchedTable::kDrawnHistograms);
   for (const auto& [key, h] : top) {
     o << "\n"
-      << KindName(key.second) << ", pid " << key.first << " (" << Comm(ctx, key.first)
+      << KindName(key.second) << ", pid " << key.first << " (" << CommOf(ctx, key.first)
       << "): " << h.count() << " times\n"
       << FormatHistogram(AsSyscallHistogram(h));
   }

@@ -401,11 +401,6 @@ std::string FormatCallContext(const v1::SyscallCall& c) {
 
 namespace {
 
-std::string CommOf(const SyscallReportContext& ctx, int32_t pid) {
-  auto it = ctx.comm_by_pid.find(pid);
-  return it == ctx.comm_by_pid.end() ? "?" : it->second;
-}
-
 std::string Percentile(const SyscallRow& r, double q) {
   if (!r.exact_durations.empty()) return FormatDuration(ExactPercentile(r.exact_durations, q));
   return "~" + FormatDuration(HistogramPercentile(r.histogram, q));
@@ -477,6 +472,11 @@ void AppendSlowest(const SyscallTable& t, const SyscallReportContext& ctx, std::
 }
 
 }  // namespace
+
+std::string CommOf(const SyscallReportContext& ctx, int32_t pid) {
+  auto it = ctx.comm_by_pid.find(pid);
+  return it == ctx.comm_by_pid.end() ? "?" : it->second;
+}
 
 std::string FormatSyscallSection(const SyscallTable& t, const SyscallReportContext& ctx) {
   if (t.empty()) return "";

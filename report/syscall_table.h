@@ -115,6 +115,9 @@ struct SyscallReportContext {
   uint64_t min_latency_ns = 0;  // per-call records were only written at or above it
 };
 
+// The process's comm as known from the file, or "?".
+std::string CommOf(const SyscallReportContext& ctx, int32_t pid);
+
 // The table, one histogram per key and the slowest calls; empty when the
 // table is.
 std::string FormatSyscallSection(const SyscallTable& t, const SyscallReportContext& ctx);
