@@ -1,0 +1,148 @@
+/* The shared region between the shim (producer, inside the traced process)
+ * and its consumer (probe-agent, or the shim itself with PROBE_OUTPUT).
+ * Shared by C and C++; fixed-width fields, explicit padding.
+ *
+ * The region is a sealed memfd named PROBE_SHM_MEMFD_NAME (it cannot shrink
+ * or grow once sized, so a mapping never faults). Layout:
+ *
+ *   probe_shm_header                      (PROBE_SHM_HEADER_BYTES)
+ *   probe_shm_name[nnames]                marker name table
+ *   { probe_shm_slot, probe_shm_event[slot_events] } [nslots]
+ *
+ * One slot per live thread; each is a single-producer single-consumer ring:
+ * the owning thread writes events and then advances head (release); the
+ * consumer reads [tail, head) and then advances tail. head and tail count
+ * events since the slot was created and never wrap; index = count &
+ * (slot_events - 1).
+ *
+ * The consumer trusts nothing here: geometry is read once and checked
+ * against the file's size, head is bounded by its own tail + slot_events,
+ * and every event is copied out before it is looked at. */
+#ifndef PROBE_PRELOAD_PROBE_SHM_H_
+#define PROBE_PRELOAD_PROBE_SHM_H_
+
+#include <stdint.h>
+
+#define PROBE_SHM_MAGIC 0x314d485345424f52ull /* "ROBESHM1" little-endian */
+#define PROBE_SHM_VERSION 1u
+#define PROBE_SHM_MEMFD_NAME "probe-shim"
+#define PROBE_SHM_HEADER_BYTES 256u
+#define PROBE_SHM_SLOT_BYTES 128u /* control block before each slot's events */
+#define PROBE_SHM_MAX_SLOTS 4096u
+#define PROBE_SHM_MAX_SLOT_EVENTS (1u << 20)
+#define PROBE_SHM_MAX_NAMES 4096u
+#define PROBE_SHM_NAME_TEXT 56u
+
+/* probe_shm_header.clock */
+enum { PROBE_CLOCK_MONOTONIC = 1, PROBE_CLOCK_TSC = 2 };
+
+/* probe_shm_header.flags */
+enum {
+  PROBE_SHM_F_SELF_DRAINED = 1u << 0, /* PROBE_OUTPUT: the shim writes its own file */
+};
+
+/* probe_shm_slot.state */
+enum { PROBE_SLOT_FREE = 0, PROBE_SLOT_ACTIVE = 1, PROBE_SLOT_RETIRED = 2 };
+
+/* probe_shm_event.kind: 1..PROBE_FN_COUNT-1 are wrapped functions (the
+ * values of ShimFunction in probe.proto); markers are 0x100 + MarkerType. */
+enum {
+  PROBE_FN_SELECT = 1,
+  PROBE_FN_PSELECT = 2,
+  PROBE_FN_POLL = 3,
+  PROBE_FN_PPOLL = 4,
+  PROBE_FN_EPOLL_WAIT = 5,
+  PROBE_FN_EPOLL_PWAIT = 6,
+  PROBE_FN_EPOLL_PWAIT2 = 7,
+  PROBE_FN_EVENTFD = 8,
+  PROBE_FN_EVENTFD_READ = 9,
+  PROBE_FN_EVENTFD_WRITE = 10,
+  PROBE_FN_READ = 11,
+  PROBE_FN_WRITE = 12,
+  PROBE_FN_COUNT = 13,
+  PROBE_EV_MARKER = 0x100, /* + PROBE_MARKER_INSTANT/BEGIN/END */
+};
+
+struct probe_shm_header {
+  uint64_t magic;
+  uint32_t version;
+  uint32_t pid;         /* the creating process (informational: the
+                           consumer knows whose region it mapped) */
+  uint64_t total_bytes; /* size of the memfd */
+  uint32_t nslots;
+  uint32_t slot_events; /* power of two */
+  uint32_t nnames;
+  uint32_t clock;           /* PROBE_CLOCK_* */
+  uint32_t flags;           /* PROBE_SHM_F_* */
+  uint32_t sample_every;    /* 1 = every call */
+  uint64_t min_duration_ns; /* calls shorter than this are sampled out */
+  uint32_t functions;       /* bit (1 << PROBE_FN_*) per wrapped function */
+  uint32_t names_used;      /* entries claimed in the name table (atomic) */
+  uint64_t lost_no_buffer;  /* events of threads that found no free slot (atomic) */
+  uint64_t lost_no_name;    /* markers dropped: name table full (atomic) */
+  uint32_t slots_high;      /* slots [0, slots_high) were ever claimed (atomic max):
+                               the consumer never touches the pages of the others */
+  uint8_t reserved[PROBE_SHM_HEADER_BYTES - 84];
+};
+
+struct probe_shm_name {
+  uint32_t ready; /* set (release) after text and len are written */
+  uint32_t len;
+  char text[PROBE_SHM_NAME_TEXT];
+};
+
+struct probe_shm_slot {
+  /* producer's cache line */
+  uint32_t state; /* PROBE_SLOT_* */
+  int32_t tid;
+  uint64_t head;        /* events published */
+  uint64_t seen;        /* calls and markers seen by this thread */
+  uint64_t sampled_out; /* of seen, dropped by sampling */
+  uint64_t lost_full;   /* of seen, dropped: ring full */
+  uint8_t pad0[24];
+  /* consumer's cache line */
+  uint64_t tail;       /* events consumed */
+  uint32_t drain_lock; /* PROBE_OUTPUT: one draining thread at a time (the agent ignores it) */
+  uint8_t pad1[52];
+};
+
+/* 32 bytes. Calls: start/end are entry/exit timestamps in the region's clock,
+ * value the result, fd as in ShimCall.fd, aux the errno. Markers: start is
+ * the time, end and value the two arguments, aux the name id. */
+struct probe_shm_event {
+  uint64_t start;
+  uint64_t end;
+  int64_t value;
+  int32_t fd;
+  uint16_t kind;
+  uint16_t aux;
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(probe_shm_header) == PROBE_SHM_HEADER_BYTES, "header layout");
+static_assert(sizeof(probe_shm_name) == 64, "name layout");
+static_assert(sizeof(probe_shm_slot) == PROBE_SHM_SLOT_BYTES, "slot layout");
+static_assert(sizeof(probe_shm_event) == 32, "event layout");
+#else
+_Static_assert(sizeof(struct probe_shm_header) == PROBE_SHM_HEADER_BYTES, "header layout");
+_Static_assert(sizeof(struct probe_shm_name) == 64, "name layout");
+_Static_assert(sizeof(struct probe_shm_slot) == PROBE_SHM_SLOT_BYTES, "slot layout");
+_Static_assert(sizeof(struct probe_shm_event) == 32, "event layout");
+#endif
+
+/* Byte offsets, computed the same way by both sides (64-bit arithmetic, so
+ * the consumer's check against total_bytes cannot overflow). */
+static inline uint64_t probe_shm_names_offset(void) { return PROBE_SHM_HEADER_BYTES; }
+static inline uint64_t probe_shm_slot_stride(uint32_t slot_events) {
+  return PROBE_SHM_SLOT_BYTES + (uint64_t)slot_events * 32u;
+}
+static inline uint64_t probe_shm_slot_offset(uint32_t nnames, uint32_t slot_events, uint32_t i) {
+  return PROBE_SHM_HEADER_BYTES + (uint64_t)nnames * 64u +
+         (uint64_t)i * probe_shm_slot_stride(slot_events);
+}
+static inline uint64_t probe_shm_total_bytes(uint32_t nnames, uint32_t nslots,
+                                             uint32_t slot_events) {
+  return probe_shm_slot_offset(nnames, slot_events, nslots);
+}
+
+#endif /* PROBE_PRELOAD_PROBE_SHM_H_ */

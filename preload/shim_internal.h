@@ -1,0 +1,118 @@
+/* Internals of libprobe_preload.so. Everything here has hidden visibility
+ * (-fvisibility=hidden and a version script): only the wrapped functions and
+ * probe_name/probe_marker leave the library.
+ *
+ * The shim's process-wide state is one struct, shim_state: it lives in the
+ * host process, which has no other place to keep it. */
+#ifndef PROBE_PRELOAD_SHIM_INTERNAL_H_
+#define PROBE_PRELOAD_SHIM_INTERNAL_H_
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "probe_clock.h"
+#include "probe_shm.h"
+
+#define SHIM_HIDDEN __attribute__((visibility("hidden")))
+#define SHIM_MAX_TRACKED_FD 65536 /* eventfds above this are not recognised */
+#define SHIM_DEFAULT_SLOTS 256u
+#define SHIM_DEFAULT_SLOT_EVENTS 4096u
+#define SHIM_NAMES 256u
+#define SHIM_PATH_MAX 1024
+
+struct shim_state {
+  int ready;                   /* configuration read; wrappers record only after */
+  uint32_t functions;          /* bit (1 << PROBE_FN_*) per function to time */
+  uint32_t sample_every;       /* PROBE_SAMPLE */
+  uint64_t min_duration_ns;    /* PROBE_MIN_DURATION */
+  uint64_t min_duration_ticks; /* the same in the clock's units */
+  uint32_t clock;              /* PROBE_CLOCK_* */
+  uint32_t nslots;
+  uint32_t slot_events; /* PROBE_BUFFER_EVENTS */
+  /* The region; created at the first event so processes that never call a
+   * wrapped function (a shell that execs at once) cost nothing. */
+  struct probe_shm_header* region;
+  uint64_t region_bytes;
+  int region_failed;   /* memfd/mmap failed once: stop trying */
+  int creating;        /* spin flag around creation */
+  uint32_t generation; /* bumped in a fork child: the parent's slots are not ours */
+  /* After fork the child keeps the parent's mapping until its own region
+   * exists, to copy the interned names (call sites cache their ids). */
+  struct probe_shm_header* inherited;
+  uint64_t inherited_bytes;
+  pthread_key_t thread_key; /* its destructor retires a thread's slot */
+  int thread_key_ok;
+  char agent_socket[108]; /* PROBE_AGENT_SOCKET: where to send a new region */
+  /* PROBE_OUTPUT: the shim writes its own record file. */
+  int self_drain;
+  int is_root; /* wrote the header; writes the trailer */
+  int out_fd;
+  dev_t out_dev;
+  ino_t out_ino;
+  char out_path[SHIM_PATH_MAX];
+  uint64_t start_ns;
+  uint64_t written;    /* records written to the file (atomic) */
+  uint64_t lost_write; /* records the file refused (atomic) */
+  /* fds this process made with eventfd() (and dup'd from them), so read and
+   * write are timed only on eventfds with one bit test and no syscall. */
+  uint32_t eventfd_bits[SHIM_MAX_TRACKED_FD / 32];
+};
+
+SHIM_HIDDEN extern struct shim_state probe_shim;
+
+/* shim_config.c */
+SHIM_HIDDEN void shim_read_config(void);
+SHIM_HIDDEN const char* shim_function_name(uint32_t fn);
+
+/* shim_thread.c: the per-thread slot and the hot path. */
+SHIM_HIDDEN void shim_record(uint16_t kind, uint64_t start, uint64_t end, int64_t value, int32_t fd,
+                             uint16_t aux, int is_call);
+SHIM_HIDDEN void shim_thread_exit(void* slot);
+SHIM_HIDDEN uint32_t shim_intern(const char* name);
+
+/* shim_region.c */
+SHIM_HIDDEN struct probe_shm_header* shim_region(void);
+SHIM_HIDDEN void shim_after_fork_child(void);
+SHIM_HIDDEN struct probe_shm_slot* shim_slot(struct probe_shm_header* h, uint32_t i);
+SHIM_HIDDEN struct probe_shm_event* shim_slot_events(struct probe_shm_slot* s);
+
+/* shim_agent_link.c */
+SHIM_HIDDEN void shim_send_region_to_agent(int memfd);
+
+/* shim_file.c (PROBE_OUTPUT) */
+SHIM_HIDDEN void shim_file_open(void);
+SHIM_HIDDEN void shim_file_drain_slot(struct probe_shm_slot* s, int32_t pid);
+SHIM_HIDDEN void shim_file_finish(void);
+
+/* Timestamps in the region's clock. */
+static inline uint64_t shim_now(void) {
+  return probe_shim.clock == PROBE_CLOCK_TSC ? probe_rdtsc() : probe_monotonic_ns();
+}
+
+static inline int shim_timed(uint32_t fn) { return (probe_shim.functions >> fn) & 1u; }
+
+static inline int shim_is_eventfd(int fd) {
+  if (fd < 0 || fd >= SHIM_MAX_TRACKED_FD) return 0;
+  return (__atomic_load_n(&probe_shim.eventfd_bits[fd / 32], __ATOMIC_RELAXED) >> (fd % 32)) & 1u;
+}
+
+static inline void shim_set_eventfd(int fd, int on) {
+  if (fd < 0 || fd >= SHIM_MAX_TRACKED_FD) return;
+  uint32_t bit = 1u << (fd % 32);
+  if (on)
+    __atomic_fetch_or(&probe_shim.eventfd_bits[fd / 32], bit, __ATOMIC_RELAXED);
+  else
+    __atomic_fetch_and(&probe_shim.eventfd_bits[fd / 32], ~bit, __ATOMIC_RELAXED);
+}
+
+/* Records a finished call; keeps the caller's errno. */
+static inline void shim_call_done(uint16_t fn, uint64_t start, int64_t result, int32_t fd) {
+  int saved = errno;
+  uint64_t end = shim_now();
+  shim_record(fn, start, end, result, fd, result < 0 ? (uint16_t)saved : 0, 1);
+  errno = saved;
+}
+
+#endif /* PROBE_PRELOAD_SHIM_INTERNAL_H_ */
