@@ -128,6 +128,13 @@ bool BpfSession::AddTarget(int tgid) {
          0;
 }
 
+bool BpfSession::IsTarget(int tgid) const {
+  uint32_t key = static_cast<uint32_t>(tgid);
+  uint8_t value;
+  return bpf_map__lookup_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), 0) ==
+         0;
+}
+
 std::vector<int> BpfSession::Targets() const {
   std::vector<int> out;
   uint32_t key, next;

@@ -60,6 +60,7 @@ class BpfSession {
   BpfSession& operator=(const BpfSession&) = delete;
 
   bool AddTarget(int tgid);
+  bool IsTarget(int tgid) const;
   std::vector<int> Targets() const;
   // Waits up to timeout_ms for events and delivers them to the sink.
   int Poll(int timeout_ms);

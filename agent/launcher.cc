@@ -10,7 +10,26 @@
 
 namespace probe {
 
-bool Launcher::Start(const std::vector<std::string>& command, std::string* error) {
+namespace {
+
+// The agent's environment with env's entries replacing those of the same name.
+std::vector<std::string> MergeEnvironment(const std::vector<std::string>& env) {
+  std::vector<std::string> out;
+  auto name_of = [](const std::string& e) { return e.substr(0, e.find('=')); };
+  for (char** e = environ; *e; ++e) {
+    std::string entry(*e);
+    bool replaced = false;
+    for (const auto& o : env) replaced |= name_of(o) == name_of(entry);
+    if (!replaced) out.push_back(entry);
+  }
+  out.insert(out.end(), env.begin(), env.end());
+  return out;
+}
+
+}  // namespace
+
+bool Launcher::Start(const std::vector<std::string>& command, const std::vector<std::string>& env,
+                     std::string* error) {
   int go[2], status[2];
   if (pipe2(go, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + strerror(errno);
@@ -19,6 +38,11 @@ bool Launcher::Start(const std::vector<std::string>& command, std::string* error
   std::vector<char*> argv;
   for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // Built before fork: the child only execs.
+  std::vector<std::string> merged = MergeEnvironment(env);
+  std::vector<char*> envp;
+  for (auto& e : merged) envp.push_back(e.data());
+  envp.push_back(nullptr);
   name_ = command[0];
   pid_t pid = fork();
   if (pid < 0) {
@@ -33,7 +57,7 @@ bool Launcher::Start(const std::vector<std::string>& command, std::string* error
     sigprocmask(SIG_SETMASK, &none, nullptr);
     char b;
     if (read(go[0], &b, 1) != 1) _exit(127);  // agent gave up
-    execvp(argv[0], argv.data());
+    execvpe(argv[0], argv.data(), envp.data());
     int e = errno;
     (void)!write(status[1], &e, sizeof(e));
     _exit(127);

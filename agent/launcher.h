@@ -8,8 +8,10 @@ namespace probe {
 
 class Launcher {
  public:
-  // Forks a child that waits; returns false with *error on failure.
-  bool Start(const std::vector<std::string>& command, std::string* error);
+  // Forks a child that waits; returns false with *error on failure. env:
+  // "NAME=value" entries that replace or extend the agent's environment.
+  bool Start(const std::vector<std::string>& command, const std::vector<std::string>& env,
+             std::string* error);
   // Lets the child exec. Returns false with *error if exec failed.
   bool Release(std::string* error);
   // Kills the held child (used when setup fails before Release).

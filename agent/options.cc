@@ -38,6 +38,17 @@ Events:
   --histogram-interval DUR
                        how often histograms are written (default: 5s)
 
+User space (the LD_PRELOAD shim, preload/README.md):
+  --preload            launch CMD with libprobe_preload.so in LD_PRELOAD: its
+                       select/poll/epoll/eventfd calls timed in user space and
+                       its probe.h markers, on the kernel's timeline, in FILE.
+                       Targets that loaded the shim by hand are always read.
+                       Shim settings come from the environment: PROBE_FUNCTIONS,
+                       PROBE_SAMPLE, PROBE_MIN_DURATION, PROBE_BUFFER_EVENTS
+  --preload-library PATH
+                       the shim to use (default: the one built beside
+                       probe-agent); implies --preload
+
 Output:
   -o, --output FILE    record file (default: probe.ptrace)
   -f, --force          overwrite FILE if it exists
@@ -191,6 +202,12 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
     } else if (a == "--min-latency") {
       if (!value(&v) || !ParseDuration(v, &o.min_latency_ns))
         return fail("invalid --min-latency '" + v + "': expected a duration such as 500us or 2ms");
+    } else if (a == "--preload") {
+      o.preload = true;
+    } else if (a == "--preload-library") {
+      if (!value(&v) || v.empty()) return fail(a + " needs the path of libprobe_preload.so");
+      o.preload = true;
+      o.preload_library = v;
     } else if (a == "--histogram-interval") {
       if (!value(&v) || !ParseDuration(v, &o.histogram_interval_ns) ||
           o.histogram_interval_ns < 100000000ull)
@@ -202,6 +219,10 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
   int modes = (!o.pids.empty()) + o.all + (!o.command.empty());
   if (modes == 0) return fail("no target: give --pid N, --all, or -- CMD (see --help)");
   if (modes > 1) return fail("choose one of --pid, --all and -- CMD");
+  if (o.preload && o.command.empty())
+    return fail(
+        "--preload needs a command to launch (-- CMD); a running process must be "
+        "started with LD_PRELOAD=libprobe_preload.so itself");
   return {o, ""};
 }
 

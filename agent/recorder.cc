@@ -20,8 +20,10 @@
 #include "format.h"
 #include "histogram.h"
 #include "launcher.h"
+#include "preload_check.h"
 #include "proc_scan.h"
 #include "record_writer.h"
+#include "shim_collector.h"
 extern "C" {
 #include <linux/types.h>
 
@@ -59,6 +61,7 @@ v1::EventKind KindOfEventType(const void* data, size_t size) {
 
 v1::EventKind KindOfRecord(const v1::Record& r) {
   if (r.has_syscall()) return v1::EVENT_KIND_SYSCALL;
+  if (r.has_shim_call() || r.has_marker()) return v1::EVENT_KIND_SHIM;
   if (r.has_wakeup()) return v1::EVENT_KIND_WAKEUP;
   return v1::EVENT_KIND_PROCESS;
 }
@@ -164,7 +167,8 @@ struct HistogramState {
 };
 
 v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
-                      const std::vector<int>& roots, uint64_t start_ns) {
+                      const std::vector<int>& roots, uint64_t start_ns,
+                      const std::string& preload_library) {
   v1::Record r;
   auto* h = r.mutable_header();
   h->set_format_version(format::kFormatVersion);
@@ -191,6 +195,7 @@ v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
   h->set_ready_time_ns(MonotonicNs());
   h->set_ring_buffer_bytes(o.ring_buffer_bytes);
   h->set_agent_version(PROBE_VERSION);
+  h->set_preload_library(preload_library);
   return r;
 }
 
@@ -247,6 +252,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   }
 
   AgentCounters agent;
+  std::unique_ptr<ShimCollector> shim;
   const uint64_t page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   v1::Record event_record;
   auto sink = [&](const void* data, size_t size) {
@@ -259,7 +265,10 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
       tally.written++;
     else
       tally.lost_write++;
+    if (shim && event_record.has_process()) shim->NoteExited(event_record.process().pid());
   };
+  // Shim records are counted by the shim's consumers, per process.
+  auto shim_sink = [&](const v1::Record& r) { return writer->Append(r); };
 
   BpfConfig cfg;
   cfg.target_all = o.all;
@@ -278,9 +287,30 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     return 1;
   }
 
+  std::string preload_library;
+  std::vector<std::string> child_env;
+  if (auto regions = ShimRegions::Create(&error)) {
+    shim = std::make_unique<ShimCollector>(std::move(regions), o.all);
+  } else {
+    fprintf(stderr, "probe-agent: warning: %s; shim regions will not be read\n", error.c_str());
+  }
+  if (o.preload) {
+    preload_library = FindShimLibrary(o, &error);
+    if (preload_library.empty() || !shim) {
+      fprintf(stderr, "probe-agent: %s\n",
+              shim ? error.c_str() : "--preload needs the shim socket");
+      writer.reset();
+      unlink(o.output.c_str());
+      return 1;
+    }
+    child_env = ShimEnvironment(preload_library, shim->socket_name());
+    std::string why = PreloadObstacle(FindExecutable(o.command[0]));
+    if (!why.empty())
+      fprintf(stderr, "probe-agent: warning: %s; recording kernel events only\n", why.c_str());
+  }
   // The child is forked after attach and held before exec, so its
   // fork-to-exec time is its own and not the agent's start-up.
-  if (!o.command.empty() && !launcher.Start(o.command, &error)) {
+  if (!o.command.empty() && !launcher.Start(o.command, child_env, &error)) {
     fprintf(stderr, "probe-agent: %s\n", error.c_str());
     return 1;
   }
@@ -296,7 +326,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     initial = WithDescendants(roots, ReadParentMap(), o.follow_children);
     for (int pid : initial) bpf->AddTarget(pid);
   }
-  writer->Append(MakeHeader(o, argv, roots, start_ns));
+  writer->Append(MakeHeader(o, argv, roots, start_ns, preload_library));
   for (int pid : initial) {
     if (pid == launcher.pid()) continue;  // not yet exec'd: its lifetime record says all
     v1::Record snap;
@@ -316,9 +346,17 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   int child_status = -1;
   std::string stop_reason;
   uint64_t last_written = 0;
+  auto is_target = [&](int pid) { return bpf->IsTarget(pid); };
+  uint64_t next_shim_scan = 0;
   while (stop_reason.empty()) {
-    bpf->Poll(100);
+    // Shim rings are per thread and bounded: drain them every 10 ms.
+    bpf->Poll(o.preload || (shim && shim->active()) ? 10 : 100);
     bpf->Consume();  // records below the wakeup threshold are only seen by consume
+    if (shim) {
+      bool full = MonotonicNs() >= next_shim_scan;
+      if (full) next_shim_scan = MonotonicNs() + 1000000000ull;
+      shim->Tick(is_target, full ? bpf->Targets() : std::vector<int>(), full, shim_sink);
+    }
     signalfd_siginfo si;
     if (read(sigfd, &si, sizeof(si)) == sizeof(si)) stop_reason = "signal";
     if (launcher.pid() > 0 && child_status < 0) {
@@ -341,6 +379,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
       stats.mutable_stats()->set_time_ns(now);
       FillCounters(o, bpf->ReadCounters(), agent, stats.mutable_stats()->mutable_counters());
       stats.mutable_stats()->set_bytes_written(writer->bytes_written());
+      if (shim) shim->FillStats(stats.mutable_stats());
       writer->Append(stats);
       writer->Flush();
       if (tty) {
@@ -358,6 +397,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   bpf->Detach();
   bpf->Consume();  // everything submitted before the programs stopped
   histograms.Emit(*bpf, *writer, agent);
+  if (shim) shim->Finish(is_target, bpf->Targets(), shim_sink);
 
   // Processes still alive get an unfinished record.
   for (int pid : o.all ? std::vector<int>() : bpf->Targets()) {
@@ -376,6 +416,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   trailer.mutable_trailer()->set_stop_reason(stop_reason);
   FillCounters(o, k, agent, trailer.mutable_trailer()->mutable_counters());
   trailer.mutable_trailer()->set_bytes_written(writer->bytes_written());
+  if (shim) shim->FillTrailer(trailer.mutable_trailer());
   writer->Append(trailer);
   writer->Flush();
 
@@ -387,6 +428,15 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
           o.output.c_str(), procs.written, calls.written, k.sys_produced,
           agent.kind[v1::EVENT_KIND_WAKEUP].written, agent.histograms_written,
           HumanBytes(writer->bytes_written()).c_str(), stop_reason.c_str());
+  if (shim && shim->used())
+    fprintf(stderr, "probe-agent: %" PRIu64 " shim records (user-space calls and markers)\n",
+            shim->written());
+  if (shim && !shim->Warning().empty())
+    fprintf(stderr, "probe-agent: warning: %s\n", shim->Warning().c_str());
+  if (o.preload && shim && !shim->used())
+    fprintf(stderr,
+            "probe-agent: warning: --preload: no process loaded the shim or called a wrapped "
+            "function\n");
   uint64_t lost = KernelLost(k) + agent.Lost();
   if (lost > 0) {
     fprintf(stderr,

@@ -1,0 +1,214 @@
+#include "shim_consumer.h"
+
+#include <cstring>
+
+extern "C" {
+#include "probe_utf8.h"
+}
+
+namespace probe {
+
+namespace {
+
+// Loads from memory another process writes at the same time.
+template <typename T>
+T Load(const void* p) {
+  T v;
+  __atomic_load(reinterpret_cast<const T*>(p), &v, __ATOMIC_ACQUIRE);
+  return v;
+}
+
+template <typename T>
+void Store(void* p, T v) {
+  __atomic_store(reinterpret_cast<T*>(p), &v, __ATOMIC_RELEASE);
+}
+
+bool IsPowerOfTwo(uint32_t v) { return v && !(v & (v - 1)); }
+
+std::string FunctionList(uint32_t bits) {
+  static const char* const kNames[PROBE_FN_COUNT] = {
+      "",        "select",       "pselect",       "poll",
+      "ppoll",   "epoll_wait",   "epoll_pwait",   "epoll_pwait2",
+      "eventfd", "eventfd_read", "eventfd_write", "read",
+      "write"};
+  std::string out;
+  for (uint32_t f = 1; f < PROBE_FN_COUNT; ++f) {
+    if (!(bits & (1u << f))) continue;
+    if (!out.empty()) out += ',';
+    out += kNames[f];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<ShimConsumer> ShimConsumer::Attach(uint8_t* base, size_t size, int32_t pid,
+                                                   std::string* error) {
+  if (size < sizeof(probe_shm_header)) {
+    *error = "region smaller than its header";
+    return nullptr;
+  }
+  probe_shm_header h;
+  memcpy(&h, base, sizeof(h));  // one snapshot: later changes to the header are ignored
+  if (h.magic != PROBE_SHM_MAGIC || h.version != PROBE_SHM_VERSION) {
+    *error = "not a probe shim region (magic or version)";
+    return nullptr;
+  }
+  if (static_cast<int32_t>(h.pid) != pid) {
+    *error = "region belongs to pid " + std::to_string(h.pid);  // e.g. a parent's, after fork
+    return nullptr;
+  }
+  if (h.nslots == 0 || h.nslots > PROBE_SHM_MAX_SLOTS || !IsPowerOfTwo(h.slot_events) ||
+      h.slot_events > PROBE_SHM_MAX_SLOT_EVENTS || h.nnames > PROBE_SHM_MAX_NAMES ||
+      probe_shm_total_bytes(h.nnames, h.nslots, h.slot_events) > size) {
+    *error = "region geometry does not fit its size";
+    return nullptr;
+  }
+  if (h.clock != PROBE_CLOCK_TSC && h.clock != PROBE_CLOCK_MONOTONIC) {
+    *error = "unknown clock";
+    return nullptr;
+  }
+  std::unique_ptr<ShimConsumer> c(new ShimConsumer());
+  c->base_ = base;
+  c->size_ = size;
+  c->pid_ = pid;
+  c->nslots_ = h.nslots;
+  c->slot_events_ = h.slot_events;
+  c->nnames_ = h.nnames;
+  c->clock_ = h.clock;
+  c->flags_ = h.flags;
+  c->sample_every_ = h.sample_every ? h.sample_every : 1;
+  c->min_duration_ns_ = h.min_duration_ns;
+  c->functions_ = h.functions;
+  // Start where the producer is: events published before attach are ours
+  // too (the region may have recorded before the agent came).
+  c->tails_.assign(h.nslots, 0);
+  return c;
+}
+
+bool ShimConsumer::self_drained() const { return flags_ & PROBE_SHM_F_SELF_DRAINED; }
+
+uint64_t ShimConsumer::ToNs(uint64_t t, const TscClock& clock) const {
+  return clock_ == PROBE_CLOCK_TSC ? clock.ToNs(t) : t;
+}
+
+const std::string& ShimConsumer::Name(uint32_t id) {
+  auto it = names_.find(id);
+  if (it != names_.end()) return it->second;
+  static const std::string kUnknown;
+  if (id == 0 || id > nnames_) return kUnknown;
+  const uint8_t* entry = base_ + probe_shm_names_offset() + uint64_t(id - 1) * 64;
+  if (!Load<uint32_t>(entry)) return kUnknown;  // not published yet: ask again next time
+  probe_shm_name n;
+  memcpy(&n, entry, sizeof(n));
+  size_t len = n.len < PROBE_SHM_NAME_TEXT ? n.len : PROBE_SHM_NAME_TEXT;
+  std::string text(len, '?');
+  probe_utf8_sanitize(text.data(), n.text, len);
+  if (names_.size() >= PROBE_SHM_MAX_NAMES) return kUnknown;
+  return names_.emplace(id, std::move(text)).first->second;
+}
+
+bool ShimConsumer::DecodeEvent(const probe_shm_event& e, int32_t tid, const TscClock& clock,
+                               v1::Record* r) {
+  r->Clear();
+  if (e.kind >= PROBE_EV_MARKER && e.kind <= PROBE_EV_MARKER + 2) {
+    auto* m = r->mutable_marker();
+    m->set_pid(pid_);
+    m->set_tid(tid);
+    m->set_type(static_cast<v1::MarkerType>(e.kind - PROBE_EV_MARKER));
+    m->set_name(Name(e.aux));
+    m->set_time_ns(ToNs(e.start, clock));
+    m->set_arg0(e.value);
+    m->set_arg1(static_cast<int64_t>(e.end));
+    return !m->name().empty();
+  }
+  if (e.kind == 0 || e.kind >= PROBE_FN_COUNT || e.end < e.start) return false;
+  auto* c = r->mutable_shim_call();
+  c->set_pid(pid_);
+  c->set_tid(tid);
+  c->set_function(static_cast<v1::ShimFunction>(e.kind));
+  uint64_t entry = ToNs(e.start, clock), exit = ToNs(e.end, clock);
+  c->set_entry_ns(entry);
+  c->set_duration_ns(exit >= entry ? exit - entry : 0);
+  c->set_result(e.value);
+  c->set_fd(e.fd);
+  c->set_error(e.value < 0 ? e.aux : 0);
+  return true;
+}
+
+// Slots past the producer's high-water mark were never used: not touching
+// them keeps their pages unallocated (a read fault on tmpfs allocates).
+uint32_t ShimConsumer::SlotsInUse() const {
+  uint32_t high = Load<uint32_t>(base_ + offsetof(probe_shm_header, slots_high));
+  return high < nslots_ ? high : nslots_;
+}
+
+void ShimConsumer::Drain(const TscClock& clock, const Sink& sink) {
+  v1::Record record;
+  const uint32_t used = SlotsInUse();
+  for (uint32_t i = 0; i < used; ++i) {
+    uint8_t* slot = base_ + probe_shm_slot_offset(nnames_, slot_events_, i);
+    uint64_t tail = tails_[i];
+    uint64_t head = Load<uint64_t>(slot + offsetof(probe_shm_slot, head));
+    if (head == tail) continue;
+    if (head < tail || head - tail > slot_events_) {
+      // Not what a producer can do: skip to its head, count, go on.
+      ++rejected_;
+      tails_[i] = head;
+      Store<uint64_t>(slot + offsetof(probe_shm_slot, tail), head);
+      continue;
+    }
+    int32_t tid = Load<int32_t>(slot + offsetof(probe_shm_slot, tid));
+    const uint8_t* events = slot + PROBE_SHM_SLOT_BYTES;
+    for (uint64_t t = tail; t != head; ++t) {
+      probe_shm_event e;
+      memcpy(&e, events + (t & (slot_events_ - 1)) * sizeof(e), sizeof(e));
+      if (!DecodeEvent(e, tid, clock, &record)) {
+        ++rejected_;
+      } else if (sink(record)) {
+        ++written_;
+      } else {
+        ++lost_write_;
+      }
+    }
+    tails_[i] = head;
+    Store<uint64_t>(slot + offsetof(probe_shm_slot, tail), head);
+  }
+}
+
+ShimTally ShimConsumer::Tally() const {
+  ShimTally t;
+  uint64_t seen = 0;
+  const uint32_t used = SlotsInUse();
+  for (uint32_t i = 0; i < used; ++i) {
+    const uint8_t* slot = base_ + probe_shm_slot_offset(nnames_, slot_events_, i);
+    seen += Load<uint64_t>(slot + offsetof(probe_shm_slot, seen));
+    t.sampled_out += Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_out));
+    t.lost_buffer_full += Load<uint64_t>(slot + offsetof(probe_shm_slot, lost_full));
+  }
+  t.lost_no_buffer = Load<uint64_t>(base_ + offsetof(probe_shm_header, lost_no_buffer)) +
+                     Load<uint64_t>(base_ + offsetof(probe_shm_header, lost_no_name));
+  t.produced = seen + t.lost_no_buffer;
+  t.written = written_;
+  t.lost_write = lost_write_;
+  t.rejected = rejected_;
+  return t;
+}
+
+void ShimConsumer::FillProcess(v1::ShimProcess* p) const {
+  ShimTally t = Tally();
+  p->set_pid(pid_);
+  p->set_produced(t.produced);
+  p->set_written(t.written);
+  p->set_sampled_out(t.sampled_out);
+  p->set_lost_buffer_full(t.lost_buffer_full);
+  p->set_lost_no_buffer(t.lost_no_buffer);
+  p->set_rejected(t.rejected);
+  p->set_lost_write(t.lost_write);
+  p->set_sample_every(sample_every_);
+  p->set_min_duration_ns(min_duration_ns_);
+  p->set_functions(FunctionList(functions_));
+  p->set_tsc_clock(clock_ == PROBE_CLOCK_TSC);
+}
+
+}  // namespace probe

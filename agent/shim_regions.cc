@@ -1,0 +1,272 @@
+#include "shim_regions.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "proc_scan.h"
+
+namespace probe {
+
+namespace {
+
+constexpr uint64_t kMaxRegionBytes = 1ull << 30;
+constexpr size_t kMaxRegions = 4096;
+constexpr size_t kMaxPending = 256;
+constexpr size_t kMaxFinished = 100000;
+
+void Add(ShimTally* to, const ShimTally& t) {
+  to->produced += t.produced;
+  to->written += t.written;
+  to->lost_write += t.lost_write;
+  to->sampled_out += t.sampled_out;
+  to->lost_buffer_full += t.lost_buffer_full;
+  to->lost_no_buffer += t.lost_no_buffer;
+  to->rejected += t.rejected;
+}
+
+// The memfd passed in SCM_RIGHTS, or -1.
+int ReceiveFd(int conn, bool* closed) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n = recvmsg(conn, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  *closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  if (n <= 0) return -1;
+  *closed = true;  // one message per connection
+  int fd = -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int got;
+      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (fd < 0)
+        fd = got;
+      else
+        close(got);  // more than one: keep the first
+    }
+  }
+  return fd;
+}
+
+int PeerPid(int conn) {
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  return getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : -1;
+}
+
+uint64_t StartTicks(int pid) {
+  ProcStat st;
+  return ReadProcStat(pid, &st) ? st.start_ticks : 0;
+}
+
+}  // namespace
+
+struct ShimRegions::Region {
+  uint8_t* base = nullptr;
+  size_t size = 0;
+  int pid = 0;
+  uint64_t start_ticks = 0;  // tells a reused pid from the region's process
+  std::unique_ptr<ShimConsumer> consumer;
+  ~Region() {
+    if (base) munmap(base, size);
+  }
+};
+
+std::unique_ptr<ShimRegions> ShimRegions::Create(std::string* error) {
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("shim socket: ") + strerror(errno);
+    return nullptr;
+  }
+  std::string name = "@probe-agent-" + std::to_string(getpid());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path + 1, name.data() + 1, name.size() - 1);
+  socklen_t len = offsetof(sockaddr_un, sun_path) + name.size();
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd, 128) != 0) {
+    *error = "shim socket " + name + ": " + strerror(errno);
+    close(fd);
+    return nullptr;
+  }
+  return std::unique_ptr<ShimRegions>(new ShimRegions(fd, name));
+}
+
+ShimRegions::ShimRegions(int fd, std::string name)
+    : listen_fd_(fd), socket_name_(std::move(name)) {}
+
+ShimRegions::~ShimRegions() {
+  for (int c : pending_) close(c);
+  for (const auto& d : deferred_) close(d.fd);
+  close(listen_fd_);
+}
+
+void ShimRegions::Refuse(const std::string& why, int pid) {
+  ++refused_;
+  last_refusal_ = "pid " + std::to_string(pid) + ": " + why;
+}
+
+// Takes ownership of fd.
+void ShimRegions::Adopt(int fd, int pid, bool count_refusal) {
+  struct stat st {};
+  int seals = fcntl(fd, F_GET_SEALS);
+  std::string why;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    why = "not a regular file";
+  else if (seen_inodes_.count(st.st_ino))
+    why = "";  // already held (sent and also found in maps)
+  else if (seals < 0 || !(seals & F_SEAL_SHRINK))
+    why = "region not sealed against shrinking";
+  else if (st.st_size <= 0 || uint64_t(st.st_size) > kMaxRegionBytes)
+    why = "region size out of bounds";
+  else if (regions_.size() >= kMaxRegions)
+    why = "too many regions";
+  if (!why.empty() || seen_inodes_.count(st.st_ino)) {
+    if (!why.empty() && count_refusal) Refuse(why, pid);
+    close(fd);
+    return;
+  }
+  auto r = std::make_unique<Region>();
+  r->size = size_t(st.st_size);
+  void* p = mmap(nullptr, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) {
+    if (count_refusal) Refuse(std::string("mmap: ") + strerror(errno), pid);
+    return;
+  }
+  r->base = static_cast<uint8_t*>(p);
+  r->pid = pid;
+  r->start_ticks = StartTicks(pid);
+  std::string error;
+  r->consumer = ShimConsumer::Attach(r->base, r->size, pid, &error);
+  if (!r->consumer) {
+    if (count_refusal) Refuse(error, pid);
+    return;
+  }
+  if (r->consumer->self_drained()) return;  // PROBE_OUTPUT: the shim writes its own file
+  seen_inodes_.insert(st.st_ino);
+  regions_[st.st_ino] = std::move(r);
+}
+
+void ShimRegions::Consider(Deferred d, const std::function<bool(int)>& is_target) {
+  constexpr int kTries = 50;  // ticks, ~0.5 s
+  if (d.pid > 0 && is_target(d.pid)) {
+    Adopt(d.fd, d.pid, true);
+  } else if (d.pid > 0 && d.tries < kTries && deferred_.size() < kMaxPending) {
+    // Maybe a target that exited (a zombie, out of the target map) before
+    // its exit record was read: decided again at the next tick.
+    deferred_.push_back({d.fd, d.pid, d.tries + 1});
+  } else {
+    Refuse("not a target", d.pid);
+    close(d.fd);
+  }
+}
+
+void ShimRegions::RefuseDeferred() {
+  for (const auto& d : deferred_) {
+    Refuse("not a target", d.pid);
+    close(d.fd);
+  }
+  deferred_.clear();
+}
+
+void ShimRegions::Accept(const std::function<bool(int)>& is_target) {
+  for (;;) {
+    int c = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0) break;
+    if (pending_.size() >= kMaxPending) {
+      Refuse("too many pending connections", PeerPid(c));
+      close(c);
+      continue;
+    }
+    pending_.push_back(c);
+  }
+  std::vector<Deferred> retry;
+  retry.swap(deferred_);
+  for (auto& d : retry) Consider(d, is_target);
+  std::vector<int> still;
+  for (int c : pending_) {
+    bool closed = false;
+    int fd = ReceiveFd(c, &closed);
+    if (fd >= 0) Consider({fd, PeerPid(c), 0}, is_target);
+    if (closed)
+      close(c);
+    else
+      still.push_back(c);
+  }
+  pending_ = std::move(still);
+}
+
+void ShimRegions::Discover(const std::vector<int>& pids) {
+  std::set<int> held;
+  for (const auto& [ino, r] : regions_) held.insert(r->pid);
+  for (int pid : pids) {
+    if (held.count(pid)) continue;
+    std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+      if (line.find("/memfd:" PROBE_SHM_MEMFD_NAME " (deleted)") == std::string::npos) continue;
+      std::string range = line.substr(0, line.find(' '));
+      int fd = open(("/proc/" + std::to_string(pid) + "/map_files/" + range).c_str(),
+                    O_RDWR | O_CLOEXEC);
+      // A child's copy of its parent's region fails Attach's pid check:
+      // not a refusal, just not its own.
+      if (fd >= 0) Adopt(fd, pid, false);
+    }
+  }
+}
+
+void ShimRegions::Drain(const TscClock& clock, const ShimConsumer::Sink& sink, bool reap) {
+  for (auto it = regions_.begin(); it != regions_.end();) {
+    Region& r = *it->second;
+    bool gone = reap && StartTicks(r.pid) != r.start_ticks;
+    r.consumer->Drain(clock, sink);  // after the check: a gone process wrote its last before
+    if (!gone) {
+      ++it;
+      continue;
+    }
+    v1::ShimProcess p;
+    r.consumer->FillProcess(&p);
+    p.set_finished(true);
+    Add(&finished_total_, r.consumer->Tally());
+    if (finished_.size() < kMaxFinished) finished_.push_back(p);
+    it = regions_.erase(it);
+  }
+}
+
+void ShimRegions::FillProcesses(google::protobuf::RepeatedPtrField<v1::ShimProcess>* out,
+                                bool all_finished) {
+  for (size_t i = all_finished ? 0 : finished_reported_; i < finished_.size(); ++i)
+    *out->Add() = finished_[i];
+  finished_reported_ = finished_.size();
+  for (const auto& [ino, r] : regions_) r->consumer->FillProcess(out->Add());
+}
+
+void ShimRegions::FillCounters(v1::KindCounters* c) const {
+  ShimTally t = finished_total_;
+  for (const auto& [ino, r] : regions_) Add(&t, r->consumer->Tally());
+  c->set_kind(v1::EVENT_KIND_SHIM);
+  c->set_produced(t.produced);
+  c->set_written(t.written);
+  c->set_sampled_out(t.sampled_out);
+  c->set_lost_buffer_full(t.lost_buffer_full);
+  c->set_lost_no_buffer(t.lost_no_buffer);
+  c->set_lost_write(t.lost_write);
+  c->set_rejected(t.rejected + refused_);
+}
+
+}  // namespace probe

@@ -1,0 +1,78 @@
+// Finds, maps and drains the shim regions of targeted processes: the thin,
+// kernel-facing side of ShimConsumer. A region arrives over the agent's unix
+// socket when a process started under --preload creates it (so even a
+// process that lives 1 ms is drained, after its death), or is found in
+// /proc/PID/maps of a target that loaded the shim by hand. Regions are
+// sealed memfds: checked for the seals before mapping, so a writer cannot
+// shrink them under the agent.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "shim_consumer.h"
+
+namespace probe {
+
+class ShimRegions {
+ public:
+  // Listens on an abstract unix socket; nullptr with *error on failure.
+  static std::unique_ptr<ShimRegions> Create(std::string* error);
+  ~ShimRegions();
+  ShimRegions(const ShimRegions&) = delete;
+  ShimRegions& operator=(const ShimRegions&) = delete;
+
+  // For PROBE_AGENT_SOCKET ("@probe-agent-PID": abstract, no file).
+  const std::string& socket_name() const { return socket_name_; }
+
+  // Takes the regions processes sent; keeps only those of targets.
+  void Accept(const std::function<bool(int)>& is_target);
+  // At stop: regions still waiting to be known as a target's are refused.
+  void RefuseDeferred();
+  // Looks for regions not yet held in the maps of these processes.
+  void Discover(const std::vector<int>& pids);
+  // Drains every region. With reap, regions whose process is gone get a last
+  // drain and are released (their counters are kept for the trailer).
+  void Drain(const TscClock& clock, const ShimConsumer::Sink& sink, bool reap);
+
+  // Per-process counters: live regions, and finished ones (all of them, or
+  // only those finished since the last call).
+  void FillProcesses(google::protobuf::RepeatedPtrField<v1::ShimProcess>* out, bool all_finished);
+  // Sum over every region ever held, plus regions refused.
+  void FillCounters(v1::KindCounters* c) const;
+  size_t live() const { return regions_.size(); }
+  uint64_t refused() const { return refused_; }
+  const std::string& last_refusal() const { return last_refusal_; }
+
+ private:
+  struct Region;
+  ShimRegions(int fd, std::string name);
+  void Adopt(int fd, int pid, bool count_refusal);
+  void Refuse(const std::string& why, int pid);
+  struct Deferred;
+  void Consider(Deferred d, const std::function<bool(int)>& is_target);
+
+  int listen_fd_;
+  std::string socket_name_;
+  std::vector<int> pending_;  // accepted connections whose message has not arrived
+  // Regions from processes not (or no longer) in the target map: a target
+  // that exited is known once its exit record is read from the ring.
+  struct Deferred {
+    int fd, pid, tries;
+  };
+
+  std::vector<Deferred> deferred_;
+  std::map<uint64_t, std::unique_ptr<Region>> regions_;  // by memfd inode
+  std::set<uint64_t> seen_inodes_;
+  std::vector<v1::ShimProcess> finished_;
+  size_t finished_reported_ = 0;
+  ShimTally finished_total_;
+  uint64_t refused_ = 0;
+  std::string last_refusal_;
+};
+
+}  // namespace probe
