@@ -16,10 +16,12 @@ void AddRecord(const v1::Record& r, TraceSummary* s) {
     case v1::Record::kTrailer:
       s->has_trailer = true;
       s->trailer = r.trailer();
+      s->shim.AddShimProcesses(r.trailer().shim());
       break;
     case v1::Record::kStats:
       s->has_stats = true;
       s->last_stats = r.stats();
+      s->shim.AddShimProcesses(r.stats().shim());
       break;
     case v1::Record::kSnapshot:
       s->snapshots.push_back(r.snapshot());
@@ -29,6 +31,7 @@ void AddRecord(const v1::Record& r, TraceSummary* s) {
       break;
     case v1::Record::kSyscall:
       s->syscalls.AddCall(r.syscall());
+      s->shim.AddKernelCall(r.syscall());
       break;
     case v1::Record::kSyscallHistogram:
       s->syscalls.AddHistogram(r.syscall_histogram());
@@ -38,6 +41,12 @@ void AddRecord(const v1::Record& r, TraceSummary* s) {
       break;
     case v1::Record::kSchedHistogram:
       s->sched.AddHistogram(r.sched_histogram());
+      break;
+    case v1::Record::kShimCall:
+      s->shim.AddShimCall(r.shim_call());
+      break;
+    case v1::Record::kMarker:
+      s->shim.AddMarker(r.marker());
       break;
     default:
       s->unknown_records++;
@@ -135,9 +144,11 @@ SyscallReportContext SyscallContext(const TraceSummary& s) {
 
 // lost_table_full calls were never timed, so they are part of "lost" (the
 // produced = written + sampled_out + lost identity); lost_histogram_full
-// calls may still have been written, so they are shown apart.
+// calls may still have been written, so they are shown apart, and so are the
+// shim's rejected entries, which are not in produced.
 uint64_t Lost(const v1::KindCounters& c) {
-  return c.lost_ring_full() + c.lost_decode() + c.lost_write() + c.lost_table_full();
+  return c.lost_ring_full() + c.lost_decode() + c.lost_write() + c.lost_table_full() +
+         c.lost_buffer_full() + c.lost_no_buffer();
 }
 
 std::string CounterLine(const v1::KindCounters& c) {
@@ -152,6 +163,10 @@ std::string CounterLine(const v1::KindCounters& c) {
     out += " (no in-flight slot " + std::to_string(c.lost_table_full()) + ")";
   if (c.lost_histogram_full())
     out += "  missing from histograms " + std::to_string(c.lost_histogram_full());
+  if (c.lost_buffer_full() || c.lost_no_buffer())
+    out += " (buffer full " + std::to_string(c.lost_buffer_full()) + ", no buffer " +
+           std::to_string(c.lost_no_buffer()) + ")";
+  if (c.rejected()) out += "  rejected " + std::to_string(c.rejected());
   return out + "\n";
 }
 
@@ -186,6 +201,7 @@ std::string FormatSummary(const TraceSummary& s) {
   AppendProcesses(s, o);
   o << FormatSyscallSection(s.syscalls, SyscallContext(s));
   o << FormatSchedSection(s.sched, SyscallContext(s));
+  o << FormatShimSection(s.shim, SyscallContext(s));
   AppendCounters(s, o);
   return o.str();
 }

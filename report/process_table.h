@@ -1,10 +1,12 @@
 // Collects records into the summary probe-report prints; pure, no I/O.
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "probe.pb.h"
 #include "sched_table.h"
+#include "shim_table.h"
 #include "syscall_table.h"
 
 namespace probe {
@@ -16,6 +18,7 @@ struct TraceSummary {
   std::vector<v1::ProcessSnapshot> snapshots;
   SyscallTable syscalls;
   SchedTable sched;
+  ShimTable shim;  // shim calls and markers, paired with the kernel's syscalls
   bool has_trailer = false;
   v1::Trailer trailer;
   bool has_stats = false;
@@ -27,5 +30,10 @@ void AddRecord(const v1::Record& r, TraceSummary* s);
 // The human-readable report.
 std::string FormatSummary(const TraceSummary& s);
 std::string FormatDuration(uint64_t ns);
+// A..B intervals between consecutive markers, for --interval A..B.
+inline IntervalReport IntervalStats(const TraceSummary& s, std::string_view from,
+                                    std::string_view to) {
+  return IntervalStats(s.shim, from, to);
+}
 
 }  // namespace probe
