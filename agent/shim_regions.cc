@@ -120,8 +120,7 @@ void ShimRegions::Refuse(const std::string& why, int pid) {
   last_refusal_ = "pid " + std::to_string(pid) + ": " + why;
 }
 
-// Takes ownership of fd.
-void ShimRegions::Adopt(int fd, int pid, bool count_refusal) {
+void ShimRegions::Adopt(int fd, int pid, bool count_foreign) {
   struct stat st {};
   int seals = fcntl(fd, F_GET_SEALS);
   std::string why;
@@ -136,7 +135,7 @@ void ShimRegions::Adopt(int fd, int pid, bool count_refusal) {
   else if (regions_.size() >= kMaxRegions)
     why = "too many regions";
   if (!why.empty() || seen_inodes_.count(st.st_ino)) {
-    if (!why.empty() && count_refusal) Refuse(why, pid);
+    if (!why.empty()) Refuse(why, pid);
     close(fd);
     return;
   }
@@ -145,7 +144,7 @@ void ShimRegions::Adopt(int fd, int pid, bool count_refusal) {
   void* p = mmap(nullptr, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   close(fd);
   if (p == MAP_FAILED) {
-    if (count_refusal) Refuse(std::string("mmap: ") + strerror(errno), pid);
+    Refuse(std::string("mmap: ") + strerror(errno), pid);
     return;
   }
   r->base = static_cast<uint8_t*>(p);
@@ -154,7 +153,8 @@ void ShimRegions::Adopt(int fd, int pid, bool count_refusal) {
   std::string error;
   r->consumer = ShimConsumer::Attach(r->base, r->size, pid, &error);
   if (!r->consumer) {
-    if (count_refusal) Refuse(error, pid);
+    // A child's inherited copy of its parent's region is not a refusal.
+    if (count_foreign || error.rfind("region belongs to pid", 0) != 0) Refuse(error, pid);
     return;
   }
   if (r->consumer->self_drained()) return;  // PROBE_OUTPUT: the shim writes its own file
@@ -223,8 +223,6 @@ void ShimRegions::Discover(const std::vector<int>& pids) {
       std::string range = line.substr(0, line.find(' '));
       int fd = open(("/proc/" + std::to_string(pid) + "/map_files/" + range).c_str(),
                     O_RDWR | O_CLOEXEC);
-      // A child's copy of its parent's region fails Attach's pid check:
-      // not a refusal, just not its own.
       if (fd >= 0) Adopt(fd, pid, false);
     }
   }

@@ -51,7 +51,9 @@ class ShimRegions {
  private:
   struct Region;
   ShimRegions(int fd, std::string name);
-  void Adopt(int fd, int pid, bool count_refusal);
+  // Takes ownership of fd. count_foreign: also count a region that belongs
+  // to another pid as refused (from the socket; in maps it is a parent's).
+  void Adopt(int fd, int pid, bool count_foreign);
   void Refuse(const std::string& why, int pid);
   struct Deferred;
   void Consider(Deferred d, const std::function<bool(int)>& is_target);
