@@ -16,8 +16,9 @@ build: deps
 # Records the bundled demo workload and prints its report.
 demo: build
 	@rm -f demo.ptrace
-	PROBE_PINGPONG=$(BUILD)/tests/eventfd_pingpong \
-	  $(BUILD)/agent/probe-agent -o demo.ptrace -- tests/workloads/demo.sh
+	PROBE_PINGPONG=$(BUILD)/tests/eventfd_pingpong PROBE_SHIM_SELECT=$(BUILD)/tests/shim_select \
+	  PROBE_SHIM_SELECT_PY=tests/workloads/shim_select.py \
+	  $(BUILD)/agent/probe-agent --preload -o demo.ptrace -- tests/workloads/demo.sh
 	$(BUILD)/report/probe-report demo.ptrace
 
 test: build

@@ -17,6 +17,7 @@ struct shim_thread {
   uint32_t generation;
   uint32_t busy; /* inside shim_record: a signal handler's event is counted, not written */
   uint32_t claim_failed_generation; /* no free slot: do not rescan on every event */
+  uint32_t claim_backoff;           /* events until the next rescan */
   uint64_t nested_lost;
   uint64_t sample_counter;
   uint64_t last_flush;
@@ -63,12 +64,15 @@ static struct probe_shm_slot* thread_slot(struct shim_thread* t) {
   t->slot = NULL;
   struct probe_shm_header* h = shim_region();
   if (!h) return NULL;
-  if (t->claim_failed_generation == gen + 1) { /* +1: 0 means never failed */
+  /* +1: 0 means never failed. A thread that found every slot taken looks
+   * again every 1024 events, as threads exit and slots drain. */
+  if (t->claim_failed_generation == gen + 1 && t->claim_backoff-- > 0) {
     __atomic_fetch_add(&h->lost_no_buffer, 1, __ATOMIC_RELAXED);
     return NULL;
   }
   if (!claim_slot(t, h)) {
     t->claim_failed_generation = gen + 1;
+    t->claim_backoff = 1024;
     __atomic_fetch_add(&h->lost_no_buffer, 1, __ATOMIC_RELAXED);
     return NULL;
   }
@@ -134,7 +138,11 @@ void shim_record(uint16_t kind, uint64_t start, uint64_t end, int64_t value, int
 void shim_thread_exit(void* value) {
   struct shim_thread* t = &tls;
   struct probe_shm_slot* slot = value;
-  if (!slot || slot != t->slot) return;
+  /* After fork, a slot of the parent's region (still shared with the
+   * parent) must not be touched from the child. */
+  if (!slot || slot != t->slot ||
+      t->generation != __atomic_load_n(&probe_shim.generation, __ATOMIC_ACQUIRE))
+    return;
   if (probe_shim.self_drain && probe_shim.region)
     shim_file_drain_slot(slot, (int32_t)probe_shim.region->pid);
   t->slot = NULL;

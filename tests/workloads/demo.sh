@@ -11,6 +11,14 @@ ls /nonexistent 2>/dev/null    # exits 2
 # An RPC-style wait: one thread sleeps 5 ms then writes an eventfd, another
 # waits for it with select() (built by cmake; path from `make demo`).
 if [ -x "${PROBE_PINGPONG:-}" ]; then "$PROBE_PINGPONG" select 5 20 --fork 2 >/dev/null; fi
+# The same wait seen from user space: under `probe-agent --preload` the shim
+# times select() around the kernel's pselect6, and the workload's markers
+# (BEGIN/END wait, BEFORE_SELECT, AFTER_SELECT) land on the same timeline;
+# the Python twin does it through ctypes.
+if [ -x "${PROBE_SHIM_SELECT:-}" ]; then "$PROBE_SHIM_SELECT" 5 10 >/dev/null; fi
+if [ -n "${PROBE_SHIM_SELECT_PY:-}" ]; then
+  "$(command -v /usr/bin/python3 || command -v python3)" "$PROBE_SHIM_SELECT_PY" 5 10 >/dev/null 2>&1 || true
+fi
 sleep 5 & victim=$!
 sleep 0.05; kill -TERM "$victim"; wait "$victim" 2>/dev/null
 echo "demo: done" >&2
