@@ -24,11 +24,12 @@ demo: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j1
 
-# Foundation (process lifetimes) and syscall-latency benchmarks; ~3 minutes.
+# Foundation (process lifetimes), syscall-latency and shim benchmarks; ~5 minutes.
 bench: build
 	@bash scripts/install-bench-deps.sh
 	@python3 bench/foundation_bench.py $(BUILD)
 	@python3 bench/syscall_bench.py $(BUILD)
+	@python3 bench/shim_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) demo.ptrace

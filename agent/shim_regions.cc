@@ -18,7 +18,6 @@ namespace probe {
 
 namespace {
 
-constexpr uint64_t kMaxRegionBytes = 1ull << 30;
 constexpr size_t kMaxRegions = 4096;
 constexpr size_t kMaxPending = 256;
 constexpr size_t kMaxFinished = 100000;
@@ -130,7 +129,7 @@ void ShimRegions::Adopt(int fd, int pid, bool count_foreign) {
     why = "";  // already held (sent and also found in maps)
   else if (seals < 0 || !(seals & F_SEAL_SHRINK))
     why = "region not sealed against shrinking";
-  else if (st.st_size <= 0 || uint64_t(st.st_size) > kMaxRegionBytes)
+  else if (st.st_size <= 0 || uint64_t(st.st_size) > PROBE_SHM_MAX_BYTES)
     why = "region size out of bounds";
   else if (regions_.size() >= kMaxRegions)
     why = "too many regions";

@@ -32,6 +32,9 @@
 #define PROBE_SHM_MAX_SLOT_EVENTS (1u << 20)
 #define PROBE_SHM_MAX_NAMES 4096u
 #define PROBE_SHM_NAME_TEXT 56u
+/* The consumer maps no more; the shim gives a process fewer slots rather
+ * than exceed it when PROBE_BUFFER_EVENTS is large. */
+#define PROBE_SHM_MAX_BYTES (1ull << 30)
 
 /* probe_shm_header.clock */
 enum { PROBE_CLOCK_MONOTONIC = 1, PROBE_CLOCK_TSC = 2 };

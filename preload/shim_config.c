@@ -110,6 +110,9 @@ void shim_read_config(void) {
     s->slot_events =
         round_up_pow2(parse_u32(v, SHIM_DEFAULT_SLOT_EVENTS, PROBE_SHM_MAX_SLOT_EVENTS));
   s->nslots = SHIM_DEFAULT_SLOTS;
+  while (s->nslots > 8 &&
+         probe_shm_total_bytes(SHIM_NAMES, s->nslots, s->slot_events) > PROBE_SHM_MAX_BYTES)
+    s->nslots /= 2;
   if ((v = getenv("PROBE_AGENT_SOCKET")) && *v && strlen(v) < sizeof(s->agent_socket))
     strcpy(s->agent_socket, v);
   if ((v = getenv("PROBE_OUTPUT")) && *v && strlen(v) < sizeof(s->out_path)) {

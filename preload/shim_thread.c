@@ -10,20 +10,7 @@
 #include "probe_utf8.h"
 #include "shim_internal.h"
 
-struct shim_thread {
-  struct probe_shm_slot* slot;
-  struct probe_shm_event* events;
-  uint32_t mask;
-  uint32_t generation;
-  uint32_t busy; /* inside shim_record: a signal handler's event is counted, not written */
-  uint32_t claim_failed_generation; /* no free slot: do not rescan on every event */
-  uint32_t claim_backoff;           /* events until the next rescan */
-  uint64_t nested_lost;
-  uint64_t sample_counter;
-  uint64_t last_flush;
-};
-
-static __thread struct shim_thread tls __attribute__((tls_model("initial-exec")));
+__thread struct shim_thread shim_tls __attribute__((tls_model("initial-exec")));
 
 static int try_claim(struct probe_shm_slot* s, uint32_t from) {
   uint32_t expected = from;
@@ -95,12 +82,17 @@ static void maybe_flush(struct shim_thread* t, struct probe_shm_slot* slot, uint
   shim_file_drain_slot(slot, (int32_t)probe_shim.region->pid);
 }
 
+/* The slow path of shim_record_inline: the first event of a thread, after a
+ * fork, sampling, PROBE_OUTPUT, a signal handler inside the shim. It may
+ * make syscalls (region creation, flushing), so it keeps errno. */
 void shim_record(uint16_t kind, uint64_t start, uint64_t end, int64_t value, int32_t fd,
                  uint16_t aux, int is_call) {
-  struct shim_thread* t = &tls;
+  struct shim_thread* t = &shim_tls;
   if (!probe_shim.ready) return;
+  int saved = errno;
   if (t->busy) { /* a signal handler interrupted this thread inside shim_record */
     t->nested_lost++;
+    errno = saved;
     return;
   }
   t->busy = 1;
@@ -133,10 +125,11 @@ void shim_record(uint16_t kind, uint64_t start, uint64_t end, int64_t value, int
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   t->busy = 0;
   if (slot && probe_shim.self_drain) maybe_flush(t, slot, start);
+  errno = saved;
 }
 
 void shim_thread_exit(void* value) {
-  struct shim_thread* t = &tls;
+  struct shim_thread* t = &shim_tls;
   struct probe_shm_slot* slot = value;
   /* After fork, a slot of the parent's region (still shared with the
    * parent) must not be touched from the child. */
@@ -177,7 +170,7 @@ static uint32_t intern(struct probe_shm_header* h, const char* name) {
 /* Marks the thread busy like shim_record, so a signal handler interning a
  * name cannot wait on a region this thread is creating. */
 uint32_t shim_intern(const char* name) {
-  struct shim_thread* t = &tls;
+  struct shim_thread* t = &shim_tls;
   if (!name || t->busy) return 0;
   t->busy = 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
