@@ -100,17 +100,24 @@ uint64_t ShimCollector::written() const {
 std::string ShimCollector::Warning() const {
   v1::KindCounters c;
   regions_->FillCounters(&c);
-  uint64_t lost = c.lost_buffer_full() + c.lost_no_buffer() + c.lost_write();
-  if (lost == 0 && c.rejected() == 0) return "";
+  const uint64_t lost = c.lost_buffer_full() + c.lost_no_buffer() + c.lost_write();
+  std::string out;
   char buf[512];
-  snprintf(
-      buf, sizeof(buf),
-      "%" PRIu64 " shim events lost (thread buffer full: %" PRIu64 ", no buffer: %" PRIu64
-      ", write failed: %" PRIu64 "), %" PRIu64
-      " rejected%s%s; try a larger PROBE_BUFFER_EVENTS or PROBE_SAMPLE",
-      lost, c.lost_buffer_full(), c.lost_no_buffer(), c.lost_write(), c.rejected(),
-      regions_->last_refusal().empty() ? "" : ", last refusal: ", regions_->last_refusal().c_str());
-  return buf;
+  if (lost > 0) {
+    snprintf(buf, sizeof(buf),
+             "%" PRIu64 " shim events lost (thread buffer full: %" PRIu64 ", no buffer: %" PRIu64
+             ", write failed: %" PRIu64 "); try a larger PROBE_BUFFER_EVENTS or PROBE_SAMPLE",
+             lost, c.lost_buffer_full(), c.lost_no_buffer(), c.lost_write());
+    out = buf;
+  }
+  if (c.rejected() > 0) {
+    const std::string& why = regions_->last_refusal();
+    snprintf(buf, sizeof(buf), "%s%" PRIu64 " shim entries or regions rejected%s%s%s",
+             out.empty() ? "" : "; ", c.rejected(), why.empty() ? "" : " (last: ", why.c_str(),
+             why.empty() ? "" : ")");
+    out += buf;
+  }
+  return out;
 }
 
 }  // namespace probe
