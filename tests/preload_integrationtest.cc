@@ -3,6 +3,7 @@
 // shim's own file, --pid pickup, a hostile region, and what it exports.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -240,6 +241,33 @@ TEST_F(PreloadTest, ShimWritesItsOwnFileWithoutTheAgent) {
   auto report = RunCommand({PROBE_REPORT, file_});
   EXPECT_EQ(report.exit_status, 0) << report.err;
   EXPECT_NE(report.out.find("BEFORE_SELECT..AFTER_SELECT"), std::string::npos) << report.out;
+}
+
+// A host that closes every fd and dup2()s its own file over fds 3..1023:
+// the shim's records go on into its own file, never into the host's, with
+// the agent and without it.
+TEST_F(PreloadTest, HostClosingAndReusingFdsKeepsRecordsApart) {
+  const std::string host_file = dir_ + "/host.txt";
+  for (bool agent : {false, true}) {
+    SCOPED_TRACE(agent ? "with the agent" : "PROBE_OUTPUT");
+    unlink(file_.c_str());
+    std::vector<std::string> argv =
+        agent ? std::vector<std::string>{PROBE_AGENT, "--preload", "--events", "process",
+                                         "-o",        file_,       "--",       PROBE_SHIM_CLOSEFDS,
+                                         host_file}
+              : std::vector<std::string>{"env", std::string("LD_PRELOAD=") + PROBE_PRELOAD_LIB,
+                                         "PROBE_OUTPUT=" + file_, PROBE_SHIM_CLOSEFDS, host_file};
+    auto r = RunCommand(argv);
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    auto counts = ParseKeyValues(r.out, "shim_closefds ");
+    EXPECT_EQ(Num(counts, "host_bytes"), 10);
+    struct stat st {};
+    ASSERT_EQ(stat(host_file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, 10) << "the host's file got bytes it did not write (after exit too)";
+    auto owned = SplitRecords(ReadRecords(file_));
+    const int pid = static_cast<int>(Num(counts, "pid"));
+    EXPECT_EQ(CountShim(*owned, pid, v1::SHIM_EVENTFD_WRITE), Num(counts, "eventfd_writes"));
+  }
 }
 
 // PROBE_SAMPLE=4 keeps every 4th call per thread; markers are never sampled.
