@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -66,6 +67,12 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   ro->self_tgid = static_cast<uint32_t>(getpid());
   ro->wakeup_bytes = config.ring_buffer_bytes / 4;
   ro->min_latency_ns = config.min_latency_ns;
+  for (int k = 0; k < PROBE_SAMPLE_KINDS; ++k) {
+    ro->keep_one_in[k] = config.keep_one_in[k];
+    ro->first_per_second[k] = config.first_per_second[k];
+  }
+  ro->max_records_per_s = config.max_records_per_s;
+  ro->sample_seed = config.sample_seed;
   // Families left out are not loaded, so they cost nothing at run time.
   const bool wakeups = config.trace_wakeups;
   for (bpf_program* p :
@@ -156,13 +163,20 @@ KernelCounters BpfSession::ReadCounters() const {
   int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return c;
   std::vector<uint64_t> values(static_cast<size_t>(ncpu));
-  auto sum = [&](uint32_t idx) {
-    uint64_t total = 0;
+  auto read = [&](uint32_t idx) {
     if (bpf_map__lookup_elem(skel_->maps.counters, &idx, sizeof(idx), values.data(),
-                             values.size() * sizeof(uint64_t), 0) == 0) {
-      for (uint64_t v : values) total += v;
-    }
+                             values.size() * sizeof(uint64_t), 0) != 0)
+      std::fill(values.begin(), values.end(), 0);
+  };
+  auto sum = [&](uint32_t idx) {
+    read(idx);
+    uint64_t total = 0;
+    for (uint64_t v : values) total += v;
     return total;
+  };
+  auto per_cpu = [&](uint32_t idx) {
+    read(idx);
+    return values;
   };
   c.proc_produced = sum(PROBE_CTR_PROC_PRODUCED);
   c.proc_ring_full = sum(PROBE_CTR_PROC_RING_FULL);
@@ -175,6 +189,15 @@ KernelCounters BpfSession::ReadCounters() const {
   c.wake_ring_full = sum(PROBE_CTR_WAKE_RING_FULL);
   c.wake_hist_full = sum(PROBE_CTR_WAKE_HIST_FULL);
   c.wake_table_full = sum(PROBE_CTR_WAKE_TABLE_FULL);
+  c.sys_sampled = sum(PROBE_CTR_SYS_SAMPLED);
+  c.sys_first_k = sum(PROBE_CTR_SYS_FIRST_K);
+  c.sys_rate = sum(PROBE_CTR_SYS_RATE);
+  c.wake_sampled = sum(PROBE_CTR_WAKE_SAMPLED);
+  c.wake_first_k = sum(PROBE_CTR_WAKE_FIRST_K);
+  c.wake_rate = sum(PROBE_CTR_WAKE_RATE);
+  c.proc_ring_full_cpu = per_cpu(PROBE_CTR_PROC_RING_FULL);
+  c.sys_ring_full_cpu = per_cpu(PROBE_CTR_SYS_RING_FULL);
+  c.wake_ring_full_cpu = per_cpu(PROBE_CTR_WAKE_RING_FULL);
   return c;
 }
 

@@ -8,6 +8,11 @@
 #include <vector>
 
 #include "probe.pb.h"
+extern "C" {
+#include <linux/types.h>
+
+#include "probe_events.h"
+}
 
 struct probe_bpf;
 struct ring_buffer;
@@ -25,6 +30,11 @@ struct BpfConfig {
   bool trace_syscalls = true;
   bool trace_wakeups = true;
   uint64_t min_latency_ns = 0;
+  // Sampling of per-event records, indexed by probe_sample_kind.
+  uint32_t keep_one_in[PROBE_SAMPLE_KINDS] = {1, 1};
+  uint32_t first_per_second[PROBE_SAMPLE_KINDS] = {0, 0};
+  uint64_t max_records_per_s = 0;
+  uint64_t sample_seed = 0;
 };
 
 struct KernelCounters {
@@ -39,6 +49,10 @@ struct KernelCounters {
   uint64_t wake_ring_full = 0;
   uint64_t wake_hist_full = 0;
   uint64_t wake_table_full = 0;
+  uint64_t sys_sampled = 0, sys_first_k = 0, sys_rate = 0;
+  uint64_t wake_sampled = 0, wake_first_k = 0, wake_rate = 0;
+  // Ring-buffer losses per CPU, indexed by CPU.
+  std::vector<uint64_t> proc_ring_full_cpu, sys_ring_full_cpu, wake_ring_full_cpu;
 };
 
 // Which kernel histogram map.

@@ -32,9 +32,21 @@ Events:
                                    how it left, who woke it and in which
                                    syscall, run-queue delay; with syscalls,
                                    the breakdown of every blocked syscall
-  --min-latency DUR    write per-call syscall records only for calls lasting at
-                       least DUR (e.g. 500us, 2ms); histograms still count
-                       every call (default: 0, every call)
+Sampling (decided in the kernel before a record takes ring-buffer space;
+histograms and counters stay exact, process records are never sampled, and
+the header and stats records say what was in force):
+  --min-latency [KIND=]DUR[,...]
+                       per-call records only for calls lasting at least DUR
+                       (e.g. 500us, 2ms); KIND syscalls (the default) or shim
+  --sample KIND=1/N[,...]
+                       keep 1 event in N (syscalls, wakeups, shim), chosen
+                       pseudo-randomly in the kernel (every Nth call of a thread in the shim)
+  --first KIND=K/s[,...]
+                       keep only the first K records per (process, syscall)
+                       per second (syscalls, wakeups)
+  --max-rate N/s       at most N kernel records per second in all (token
+                       bucket, burst N/10), e.g. 200k/s; the rest counted
+  --sample-seed N      seed of the kernel's 1-in-N choice (default: 1)
   --histogram-interval DUR
                        how often histograms are written (default: 5s)
 
@@ -86,6 +98,48 @@ bool ParseSize(const std::string& s, uint64_t* out) {
   else if (!suffix.empty())
     return false;
   *out = v;
+  return true;
+}
+
+// "KIND=VALUE,KIND=VALUE" -> calls set(kind, value); false with *bad naming
+// the first item set refused.
+template <typename Set>
+bool ForEachKindValue(const std::string& list, Set set, std::string* bad) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    std::string item = list.substr(start, comma == std::string::npos ? comma : comma - start);
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || !set(item.substr(0, eq), item.substr(eq + 1))) {
+      *bad = item;
+      return false;
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return true;
+}
+
+// "1/100", "100" -> 100.
+bool ParseOneIn(const std::string& s, uint32_t* n) {
+  std::string v = s.rfind("1/", 0) == 0 ? s.substr(2) : s;
+  long x;
+  if (!ParseInt(v, &x) || x < 1 || x > (1l << 30)) return false;
+  *n = uint32_t(x);
+  return true;
+}
+
+// "200k/s", "1M/s", "5000", "100/s" -> per second.
+bool ParseRate(const std::string& s, uint64_t* per_s) {
+  std::string v = s;
+  if (v.size() > 2 && v.compare(v.size() - 2, 2, "/s") == 0) v.resize(v.size() - 2);
+  uint64_t scale = 1;
+  if (!v.empty() && (v.back() == 'k' || v.back() == 'K')) scale = 1000;
+  if (!v.empty() && v.back() == 'M') scale = 1000000;
+  if (scale > 1) v.pop_back();
+  long x;
+  if (!ParseInt(v, &x) || x < 1 || uint64_t(x) > (1ull << 32)) return false;
+  *per_s = uint64_t(x) * scale;
   return true;
 }
 
@@ -200,8 +254,53 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
         return fail("unknown event family '" + bad + "' in " + a +
                     " (known: process, syscalls, wakeups)");
     } else if (a == "--min-latency") {
-      if (!value(&v) || !ParseDuration(v, &o.min_latency_ns))
-        return fail("invalid --min-latency '" + v + "': expected a duration such as 500us or 2ms");
+      std::string bad;
+      auto set = [&](const std::string& kind, const std::string& dur) {
+        if (kind == "syscalls") return ParseDuration(dur, &o.min_latency_ns);
+        if (kind == "shim") return ParseDuration(dur, &o.shim_min_latency_ns);
+        return false;
+      };
+      if (!value(&v) || (v.find('=') == std::string::npos ? !ParseDuration(v, &o.min_latency_ns)
+                                                          : !ForEachKindValue(v, set, &bad)))
+        return fail("invalid --min-latency '" + v +
+                    "': expected a duration such as 500us, or syscalls=2ms,shim=10us");
+    } else if (a == "--sample") {
+      std::string bad;
+      auto set = [&](const std::string& kind, const std::string& n) {
+        if (kind == "syscalls") return ParseOneIn(n, &o.syscalls_one_in);
+        if (kind == "wakeups") return ParseOneIn(n, &o.wakeups_one_in);
+        if (kind == "shim") return ParseOneIn(n, &o.shim_one_in);
+        return false;
+      };
+      if (!value(&v) || !ForEachKindValue(v, set, &bad))
+        return fail("invalid --sample '" + bad +
+                    "': expected KIND=1/N with KIND syscalls, "
+                    "wakeups or shim (process records are never sampled)");
+    } else if (a == "--first") {
+      std::string bad;
+      auto set = [&](const std::string& kind, const std::string& rate) {
+        uint64_t per_s;
+        if (!ParseRate(rate, &per_s) || per_s > 0xffffffffu) return false;
+        if (kind == "syscalls")
+          o.syscalls_first_per_s = uint32_t(per_s);
+        else if (kind == "wakeups")
+          o.wakeups_first_per_s = uint32_t(per_s);
+        else
+          return false;
+        return true;
+      };
+      if (!value(&v) || !ForEachKindValue(v, set, &bad))
+        return fail("invalid --first '" + bad +
+                    "': expected KIND=K/s with KIND syscalls or "
+                    "wakeups, e.g. syscalls=100/s");
+    } else if (a == "--max-rate") {
+      if (!value(&v) || !ParseRate(v, &o.max_records_per_s))
+        return fail("invalid --max-rate '" + v + "': expected records per second, e.g. 200k/s");
+    } else if (a == "--sample-seed") {
+      long seed;
+      if (!value(&v) || !ParseInt(v, &seed) || seed < 0)
+        return fail("invalid --sample-seed '" + v + "': expected a non-negative integer");
+      o.sample_seed = uint64_t(seed);
     } else if (a == "--preload") {
       o.preload = true;
     } else if (a == "--preload-library") {

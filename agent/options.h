@@ -15,6 +15,13 @@ struct Options {
   double duration_s = 0;  // 0 = until stopped
   uint64_t ring_buffer_bytes = 1u << 20;
   uint64_t min_latency_ns = 0;  // per-call syscall records only at or above
+  // Sampling of per-event records (--sample, --first, --max-rate): histograms
+  // and counters stay exact. Process records are never sampled.
+  uint32_t syscalls_one_in = 1, wakeups_one_in = 1, shim_one_in = 1;
+  uint32_t syscalls_first_per_s = 0, wakeups_first_per_s = 0;
+  uint64_t shim_min_latency_ns = 0;
+  uint64_t max_records_per_s = 0;
+  uint64_t sample_seed = 1;
   uint64_t histogram_interval_ns = 5000000000ull;
   bool trace_process = true;         // --events process
   bool trace_syscalls = true;        // --events syscalls

@@ -79,27 +79,67 @@ v1::KindCounters* AddKind(v1::EventKind kind, const AgentCounters& a,
   return c;
 }
 
+void AddCpuLosses(const std::vector<uint64_t>& per_cpu, v1::KindCounters* c) {
+  for (size_t cpu = 0; cpu < per_cpu.size(); ++cpu) {
+    if (per_cpu[cpu] == 0) continue;
+    auto* l = c->add_cpu_losses();
+    l->set_cpu(uint32_t(cpu));
+    l->set_lost_ring_full(per_cpu[cpu]);
+  }
+}
+
+void SetSampled(uint64_t min_latency, uint64_t one_in_n, uint64_t first_k, uint64_t rate,
+                v1::KindCounters* c) {
+  c->set_sampled_min_latency(min_latency);
+  c->set_sampled_one_in_n(one_in_n);
+  c->set_sampled_first_k(first_k);
+  c->set_sampled_rate(rate);
+  c->set_sampled_out(min_latency + one_in_n + first_k + rate);
+}
+
 void FillCounters(const Options& o, const KernelCounters& k, const AgentCounters& a,
                   google::protobuf::RepeatedPtrField<v1::KindCounters>* out) {
   if (o.trace_process) {
     auto* c = AddKind(v1::EVENT_KIND_PROCESS, a, out);
     c->set_produced(k.proc_produced);
     c->set_lost_ring_full(k.proc_ring_full);
+    AddCpuLosses(k.proc_ring_full_cpu, c);
   }
   if (o.trace_syscalls) {
     auto* c = AddKind(v1::EVENT_KIND_SYSCALL, a, out);
     c->set_produced(k.sys_produced);
-    c->set_sampled_out(k.sys_filtered);
+    SetSampled(k.sys_filtered, k.sys_sampled, k.sys_first_k, k.sys_rate, c);
     c->set_lost_ring_full(k.sys_ring_full);
     c->set_lost_table_full(k.sys_table_full);
     c->set_lost_histogram_full(k.sys_hist_full);
+    AddCpuLosses(k.sys_ring_full_cpu, c);
   }
   if (o.trace_wakeups) {
     auto* c = AddKind(v1::EVENT_KIND_WAKEUP, a, out);
     c->set_produced(k.wake_produced);
+    SetSampled(0, k.wake_sampled, k.wake_first_k, k.wake_rate, c);
     c->set_lost_ring_full(k.wake_ring_full);
     c->set_lost_histogram_full(k.wake_hist_full);
+    AddCpuLosses(k.wake_ring_full_cpu, c);
   }
+}
+
+v1::Sampling MakeSampling(const Options& o) {
+  v1::Sampling s;
+  auto add = [&](v1::EventKind kind, uint32_t one_in, uint64_t min_latency, uint32_t first) {
+    auto* k = s.add_kinds();
+    k->set_kind(kind);
+    k->set_keep_one_in(one_in);
+    k->set_min_latency_ns(min_latency);
+    k->set_first_per_second(first);
+  };
+  if (o.trace_syscalls)
+    add(v1::EVENT_KIND_SYSCALL, o.syscalls_one_in, o.min_latency_ns, o.syscalls_first_per_s);
+  if (o.trace_wakeups) add(v1::EVENT_KIND_WAKEUP, o.wakeups_one_in, 0, o.wakeups_first_per_s);
+  if (o.preload) add(v1::EVENT_KIND_SHIM, o.shim_one_in, o.shim_min_latency_ns, 0);
+  s.set_max_records_per_s(o.max_records_per_s);
+  s.set_seed(o.sample_seed);
+  return s;
 }
 
 uint64_t KernelLost(const KernelCounters& k) {
@@ -196,6 +236,7 @@ v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
   h->set_ring_buffer_bytes(o.ring_buffer_bytes);
   h->set_agent_version(PROBE_VERSION);
   h->set_preload_library(preload_library);
+  *h->mutable_sampling() = MakeSampling(o);
   return r;
 }
 
@@ -278,6 +319,12 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   cfg.trace_syscalls = o.trace_syscalls;
   cfg.trace_wakeups = o.trace_wakeups;
   cfg.min_latency_ns = o.min_latency_ns;
+  cfg.keep_one_in[PROBE_SAMPLE_SYSCALLS] = o.syscalls_one_in;
+  cfg.keep_one_in[PROBE_SAMPLE_WAKEUPS] = o.wakeups_one_in;
+  cfg.first_per_second[PROBE_SAMPLE_SYSCALLS] = o.syscalls_first_per_s;
+  cfg.first_per_second[PROBE_SAMPLE_WAKEUPS] = o.wakeups_first_per_s;
+  cfg.max_records_per_s = o.max_records_per_s;
+  cfg.sample_seed = o.sample_seed;
   auto bpf = BpfSession::Create(cfg, sink, &error);
   if (!bpf) {
     launcher.Abort();
@@ -304,6 +351,9 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
       return 1;
     }
     child_env = ShimEnvironment(preload_library, shim->socket_name());
+    if (o.shim_one_in > 1) child_env.push_back("PROBE_SAMPLE=" + std::to_string(o.shim_one_in));
+    if (o.shim_min_latency_ns > 0)
+      child_env.push_back("PROBE_MIN_DURATION=" + std::to_string(o.shim_min_latency_ns) + "ns");
     std::string why = PreloadObstacle(FindExecutable(o.command[0]));
     if (!why.empty())
       fprintf(stderr, "probe-agent: warning: %s; recording kernel events only\n", why.c_str());
@@ -380,6 +430,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
       FillCounters(o, bpf->ReadCounters(), agent, stats.mutable_stats()->mutable_counters());
       stats.mutable_stats()->set_bytes_written(writer->bytes_written());
       if (shim) shim->FillStats(stats.mutable_stats());
+      *stats.mutable_stats()->mutable_sampling() = MakeSampling(o);
       writer->Append(stats);
       writer->Flush();
       if (tty) {
@@ -439,12 +490,20 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
             "function\n");
   uint64_t lost = KernelLost(k) + agent.Lost();
   if (lost > 0) {
+    uint64_t decode = 0, write = 0;
+    for (const auto& t : agent.kind) decode += t.lost_decode, write += t.lost_write;
+    const uint64_t ring = k.proc_ring_full + k.sys_ring_full + k.wake_ring_full;
     fprintf(stderr,
-            "probe-agent: warning: %" PRIu64 " events lost (ring buffer full: %" PRIu64
-            ", no in-flight slot: %" PRIu64 ", malformed: %" PRIu64 ", write failed: %" PRIu64
-            "); try a larger --ring-buffer or a --min-latency\n",
-            lost, k.proc_ring_full + k.sys_ring_full + k.wake_ring_full, k.sys_table_full,
-            procs.lost_decode + calls.lost_decode, procs.lost_write + calls.lost_write);
+            "probe-agent: warning: %" PRIu64 " events lost: ring buffer full %" PRIu64
+            " (process %" PRIu64 ", syscalls %" PRIu64 ", wakeups %" PRIu64
+            "), no in-flight slot %" PRIu64 ", malformed %" PRIu64 ", write failed %" PRIu64 "\n",
+            lost, ring, k.proc_ring_full, k.sys_ring_full, k.wake_ring_full, k.sys_table_full,
+            decode, write);
+    if (ring > 0)
+      fprintf(stderr,
+              "probe-agent: the agent could not keep up: give a larger --ring-buffer (now %s), "
+              "or keep fewer records: --sample syscalls=1/N, --min-latency, --max-rate\n",
+              HumanBytes(o.ring_buffer_bytes).c_str());
   }
   if (k.wake_table_full > 0)
     fprintf(stderr,

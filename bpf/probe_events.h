@@ -15,8 +15,10 @@ enum probe_event_type {
 };
 
 /* Index into the per-CPU counter array. Syscalls: produced == written +
- * filtered + ring_full + table_full; process and wakeup: produced == written +
- * ring_full. WAKE_TABLE_FULL counts threads never tracked, outside produced. */
+ * filtered + sampled + first_k + rate + ring_full + table_full; wakeups:
+ * produced == written + sampled + first_k + rate + ring_full; process:
+ * produced == written + ring_full (never sampled). WAKE_TABLE_FULL counts
+ * threads never tracked, outside produced. */
 enum probe_counter {
   PROBE_CTR_PROC_PRODUCED = 0,
   PROBE_CTR_PROC_RING_FULL = 1,
@@ -29,7 +31,20 @@ enum probe_counter {
   PROBE_CTR_WAKE_RING_FULL = 8,
   PROBE_CTR_WAKE_HIST_FULL = 9,
   PROBE_CTR_WAKE_TABLE_FULL = 10, /* no per-thread slot: not tracked */
+  PROBE_CTR_SYS_SAMPLED = 11,     /* not chosen by 1-in-N */
+  PROBE_CTR_SYS_FIRST_K = 12,     /* past the first K per (process, syscall) this second */
+  PROBE_CTR_SYS_RATE = 13,        /* over the global records-per-second cap */
+  PROBE_CTR_WAKE_SAMPLED = 14,
+  PROBE_CTR_WAKE_FIRST_K = 15,
+  PROBE_CTR_WAKE_RATE = 16,
   PROBE_CTR_MAX = 32,
+};
+
+/* Sampling kinds (the agent's --sample / --first names). */
+enum probe_sample_kind {
+  PROBE_SAMPLE_SYSCALLS = 0,
+  PROBE_SAMPLE_WAKEUPS = 1,
+  PROBE_SAMPLE_KINDS = 2,
 };
 
 /* Syscalls traced, as recorded (mirrors probe.v1.Syscall). */

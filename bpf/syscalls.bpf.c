@@ -14,6 +14,7 @@
 #include "probe_shared_maps.bpf.h"
 #include "inflight.bpf.h"
 #include "histogram.bpf.h"
+#include "sampling.bpf.h"
 
 char LICENSE[] SEC("license") __weak = "GPL";
 
@@ -259,6 +260,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   add_to_histogram(tgid, sys, d, timed_out, error);
   if (d < min_latency_ns) {
     count(PROBE_CTR_SYS_FILTERED);
+    return 0;
+  }
+  __u32 dropped = sample_out(PROBE_SAMPLE_SYSCALLS, PROBE_CTR_SYS_SAMPLED, tgid, sys, now);
+  if (dropped) {
+    count(dropped);
     return 0;
   }
 

@@ -15,6 +15,7 @@
 #include "probe_shared_maps.bpf.h"
 #include "inflight.bpf.h"
 #include "histogram.bpf.h"
+#include "sampling.bpf.h"
 
 char LICENSE[] SEC("license") __weak = "GPL";
 
@@ -161,6 +162,11 @@ static __always_inline void switched_in(struct task_struct *next, __u64 *clock) 
   if (f->s_state != PROBE_OFF_PREEMPTED)
     add_sched_histogram(tgid, PROBE_SCHED_OFF_CPU, f->s_wake_ns - f->s_off_ns);
   count(PROBE_CTR_WAKE_PRODUCED);
+  __u32 dropped = sample_out(PROBE_SAMPLE_WAKEUPS, PROBE_CTR_WAKE_SAMPLED, tgid, 0xffff, now);
+  if (dropped) {
+    count(dropped);
+    return;
+  }
   struct probe_wakeup_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
     count(PROBE_CTR_WAKE_RING_FULL);

@@ -151,14 +151,40 @@ uint64_t Lost(const v1::KindCounters& c) {
          c.lost_buffer_full() + c.lost_no_buffer();
 }
 
-std::string CounterLine(const v1::KindCounters& c) {
-  const bool sys = c.kind() == v1::EVENT_KIND_SYSCALL;
+// 1-in-N of kind in force, from the header (1 when none).
+uint32_t KeepOneIn(const v1::Header& h, v1::EventKind kind) {
+  for (const auto& k : h.sampling().kinds())
+    if (k.kind() == kind && k.keep_one_in() > 1) return k.keep_one_in();
+  return 1;
+}
+
+// Why events were sampled out, when any were.
+std::string SampledBreakdown(const v1::KindCounters& c) {
+  std::string out;
+  auto add = [&](const char* what, uint64_t n) {
+    if (!n) return;
+    out += out.empty() ? " (" : ", ";
+    out += what + std::to_string(n);
+  };
+  add("below min latency ", c.sampled_min_latency());
+  add("1-in-N ", c.sampled_one_in_n());
+  add("past first K/s ", c.sampled_first_k());
+  add("over rate cap ", c.sampled_rate());
+  return out.empty() ? out : out + ")";
+}
+
+std::string CounterLine(const v1::KindCounters& c, const v1::Header& h) {
   char line[256];
   snprintf(line, sizeof(line),
-           "  %-8s produced %" PRIu64 "  written %" PRIu64 "  %s %" PRIu64 "  lost %" PRIu64,
-           v1::EventKind_Name(c.kind()).c_str() + 11, c.produced(), c.written(),
-           sys ? "below --min-latency" : "sampled out", c.sampled_out(), Lost(c));
-  std::string out = line;
+           "  %-8s produced %" PRIu64 "  written %" PRIu64 "  sampled out %" PRIu64,
+           v1::EventKind_Name(c.kind()).c_str() + 11, c.produced(), c.written(), c.sampled_out());
+  std::string out = line + SampledBreakdown(c) + "  lost " + std::to_string(Lost(c));
+  // A record kept 1 in N stands for N: the estimate from the records next to
+  // the exact count the kernel kept.
+  if (uint32_t n = KeepOneIn(h, c.kind()); n > 1) {
+    out += "  [records x " + std::to_string(n) + " = ~" + std::to_string(c.written() * n) +
+           " events at or above the min latency]";
+  }
   if (c.lost_table_full())
     out += " (no in-flight slot " + std::to_string(c.lost_table_full()) + ")";
   if (c.lost_histogram_full())
@@ -167,6 +193,9 @@ std::string CounterLine(const v1::KindCounters& c) {
     out += " (buffer full " + std::to_string(c.lost_buffer_full()) + ", no buffer " +
            std::to_string(c.lost_no_buffer()) + ")";
   if (c.rejected()) out += "  rejected " + std::to_string(c.rejected());
+  for (const auto& l : c.cpu_losses())
+    out += "  [cpu " + std::to_string(l.cpu()) + " ring full " +
+           std::to_string(l.lost_ring_full()) + "]";
   return out + "\n";
 }
 
@@ -181,7 +210,7 @@ void AppendCounters(const TraceSummary& s, std::ostringstream& o) {
     for (const auto& c : *counters) {
       lost += Lost(c);
       unhistogrammed += c.lost_histogram_full();
-      o << CounterLine(c);
+      o << CounterLine(c, s.header);
     }
   }
   if (s.has_trailer) o << "stopped: " << s.trailer.stop_reason() << "\n";
