@@ -105,13 +105,15 @@ void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
   auto span = [](uint64_t from, uint64_t to) { return to >= from && from != 0 ? to - from : 0; };
   auto* b = c->mutable_breakdown();
   b->set_to_block_ns(span(start, w.off_ns));
-  b->set_total_blocked_ns(w.blocked_ns);
   b->set_woken(w.wake_ns != 0);
   if (w.wake_ns == 0) {
     b->set_blocked_ns(span(w.off_ns, end));  // never woken: off CPU until the return path
+    if (w.blocked_ns > b->blocked_ns()) b->set_total_blocked_ns(w.blocked_ns);
     return;
   }
   b->set_blocked_ns(span(w.off_ns, w.wake_ns));
+  // Only when it blocked more than once: absent means the same as blocked_ns.
+  if (w.blocked_ns > b->blocked_ns()) b->set_total_blocked_ns(w.blocked_ns);
   uint64_t on = w.on_ns != 0 ? w.on_ns : end;
   b->set_run_queue_ns(span(w.wake_ns, on));
   b->set_return_ns(span(on, end));

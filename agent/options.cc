@@ -47,6 +47,8 @@ the header and stats records say what was in force):
   --max-rate N/s       at most N kernel records per second in all (token
                        bucket, burst N/10), e.g. 200k/s; the rest counted
   --sample-seed N      seed of the kernel's 1-in-N choice (default: 1)
+  --drain-delay DUR    sleep DUR after each drain of the ring buffer: a slow
+                       consumer on purpose, to see losses counted (testing)
   --histogram-interval DUR
                        how often histograms are written (default: 5s)
 
@@ -296,6 +298,9 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
     } else if (a == "--max-rate") {
       if (!value(&v) || !ParseRate(v, &o.max_records_per_s))
         return fail("invalid --max-rate '" + v + "': expected records per second, e.g. 200k/s");
+    } else if (a == "--drain-delay") {
+      if (!value(&v) || !ParseDuration(v, &o.drain_delay_ns) || o.drain_delay_ns > 10000000000ull)
+        return fail("invalid --drain-delay '" + v + "': expected a duration up to 10s");
     } else if (a == "--sample-seed") {
       long seed;
       if (!value(&v) || !ParseInt(v, &seed) || seed < 0)

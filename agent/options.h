@@ -22,6 +22,7 @@ struct Options {
   uint64_t shim_min_latency_ns = 0;
   uint64_t max_records_per_s = 0;
   uint64_t sample_seed = 1;
+  uint64_t drain_delay_ns = 0;  // --drain-delay: sleep after each drain (tests a slow consumer)
   uint64_t histogram_interval_ns = 5000000000ull;
   bool trace_process = true;         // --events process
   bool trace_syscalls = true;        // --events syscalls

@@ -24,6 +24,7 @@
 #include "proc_scan.h"
 #include "record_writer.h"
 #include "shim_collector.h"
+#include "thread_names.h"
 extern "C" {
 #include <linux/types.h>
 
@@ -295,13 +296,15 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   AgentCounters agent;
   std::unique_ptr<ShimCollector> shim;
   const uint64_t page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  v1::Record event_record;
+  v1::Record event_record, name_record;
+  ThreadNames thread_names;
   auto sink = [&](const void* data, size_t size) {
     if (DecodeEvent(data, size, &event_record, page_size) != DecodeResult::kOk) {
       agent.kind[KindOfEventType(data, size)].lost_decode++;
       return;
     }
     KindTally& tally = agent.kind[KindOfRecord(event_record)];
+    if (thread_names.Intern(&event_record, &name_record)) writer->Append(name_record);
     if (writer->Append(event_record))
       tally.written++;
     else
@@ -397,11 +400,24 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   std::string stop_reason;
   uint64_t last_written = 0;
   auto is_target = [&](int pid) { return bpf->IsTarget(pid); };
+  auto make_stats = [&](const KernelCounters& k) {
+    v1::Record stats;
+    stats.mutable_stats()->set_time_ns(MonotonicNs());
+    FillCounters(o, k, agent, stats.mutable_stats()->mutable_counters());
+    stats.mutable_stats()->set_bytes_written(writer->bytes_written());
+    if (shim) shim->FillStats(stats.mutable_stats());
+    *stats.mutable_stats()->mutable_sampling() = MakeSampling(o);
+    return stats;
+  };
   uint64_t next_shim_scan = 0;
   while (stop_reason.empty()) {
     // Shim rings are per thread and bounded: drain them every 10 ms.
     bpf->Poll(o.preload || (shim && shim->active()) ? 10 : 100);
-    bpf->Consume();  // records below the wakeup threshold are only seen by consume
+    bpf->Consume();          // records below the wakeup threshold are only seen by consume
+    if (o.drain_delay_ns) {  // --drain-delay: a slow consumer on purpose (tests)
+      timespec d{time_t(o.drain_delay_ns / 1000000000ull), long(o.drain_delay_ns % 1000000000ull)};
+      nanosleep(&d, nullptr);
+    }
     if (shim) {
       bool full = MonotonicNs() >= next_shim_scan;
       if (full) next_shim_scan = MonotonicNs() + 1000000000ull;
@@ -423,15 +439,9 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
       next_histograms = now + o.histogram_interval_ns;
       histograms.Emit(*bpf, *writer, agent);
     }
-    if (now >= next_tick || !stop_reason.empty()) {
+    if (now >= next_tick && stop_reason.empty()) {
       next_tick = now + 1000000000ull;
-      v1::Record stats;
-      stats.mutable_stats()->set_time_ns(now);
-      FillCounters(o, bpf->ReadCounters(), agent, stats.mutable_stats()->mutable_counters());
-      stats.mutable_stats()->set_bytes_written(writer->bytes_written());
-      if (shim) shim->FillStats(stats.mutable_stats());
-      *stats.mutable_stats()->mutable_sampling() = MakeSampling(o);
-      writer->Append(stats);
+      writer->Append(make_stats(bpf->ReadCounters()));
       writer->Flush();
       if (tty) {
         KernelCounters k = bpf->ReadCounters();
@@ -461,7 +471,9 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
         agent.kind[v1::EVENT_KIND_PROCESS].lost_write++;
     }
   }
+  // The last stats record and the trailer hold the same final counters.
   KernelCounters k = bpf->ReadCounters();
+  writer->Append(make_stats(k));
   v1::Record trailer;
   trailer.mutable_trailer()->set_time_ns(MonotonicNs());
   trailer.mutable_trailer()->set_stop_reason(stop_reason);

@@ -7,8 +7,44 @@
 
 namespace probe {
 
+namespace {
+
+// The waker in r whose name an earlier ThreadName record holds, or null.
+const v1::Waker* UnnamedWaker(const v1::Record& r) {
+  const v1::Waker* w = r.has_wakeup()    ? &r.wakeup().waker()
+                       : r.has_syscall() ? &r.syscall().breakdown().waker()
+                                         : nullptr;
+  return w && w->tid() != 0 && w->comm().empty() ? w : nullptr;
+}
+
+void AddNamedRecord(const v1::Record& r, TraceSummary* s);
+
+}  // namespace
+
 void AddRecord(const v1::Record& r, TraceSummary* s) {
+  // Wakers named by ThreadName records get their names back, so the tables
+  // see what older files carried inline.
+  if (const v1::Waker* w = UnnamedWaker(r)) {
+    auto it = s->thread_names.find(w->tid());
+    if (it != s->thread_names.end()) {
+      v1::Record named = r;
+      (named.has_wakeup() ? named.mutable_wakeup()->mutable_waker()
+                          : named.mutable_syscall()->mutable_breakdown()->mutable_waker())
+          ->set_comm(it->second);
+      return AddNamedRecord(named, s);
+    }
+  }
+  AddNamedRecord(r, s);
+}
+
+namespace {
+
+void AddNamedRecord(const v1::Record& r, TraceSummary* s) {
   switch (r.kind_case()) {
+    case v1::Record::kThreadName:
+      if (s->thread_names.size() < 1000000)
+        s->thread_names[r.thread_name().tid()] = r.thread_name().comm();
+      break;
     case v1::Record::kHeader:
       s->has_header = true;
       s->header = r.header();
@@ -53,6 +89,8 @@ void AddRecord(const v1::Record& r, TraceSummary* s) {
       break;
   }
 }
+
+}  // namespace
 
 std::string FormatDuration(uint64_t ns) {
   char buf[32];

@@ -2,6 +2,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "probe.pb.h"
@@ -24,6 +25,8 @@ struct TraceSummary {
   bool has_stats = false;
   v1::Stats last_stats;
   uint64_t unknown_records = 0;
+  // ThreadName records: wakers' names by tid (the last one per tid wins).
+  std::unordered_map<int32_t, std::string> thread_names;
 };
 
 void AddRecord(const v1::Record& r, TraceSummary* s);

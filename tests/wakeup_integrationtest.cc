@@ -98,12 +98,15 @@ TEST_F(WakeupTest, WakerOutsideTheTargetsIsNamed) {
   ASSERT_EQ(r.exit_status, 0) << r.err;
   auto records = ReadRecords(file_);
   bool named = false;
+  std::map<int, std::string> thread_names;  // wakers' names are written once per tid
   for (const auto& rec : records) {
+    if (rec.has_thread_name()) thread_names[rec.thread_name().tid()] = rec.thread_name().comm();
     if (!rec.has_wakeup() || rec.wakeup().state() != v1::OFF_CPU_SLEEPING) continue;
     const auto& k = rec.wakeup().waker();
     if (k.pid() == getpid()) {
       named = true;
-      EXPECT_FALSE(k.comm().empty());
+      EXPECT_TRUE(k.comm().empty()) << "the name is in a ThreadName record";
+      EXPECT_FALSE(thread_names[k.tid()].empty()) << "no ThreadName before the first mention";
       EXPECT_GT(rec.wakeup().off_cpu_ns(), 50'000'000u) << "blocked until our open or write";
     }
   }
