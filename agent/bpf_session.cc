@@ -12,11 +12,14 @@
 
 #include "event_decoder.h"
 #include "probe.skel.h"
+#include "ring_layout.h"
 extern "C" {
 #include "probe_events.h"
 }
 
 namespace probe {
+
+static_assert(kMaxRingBuffers == PROBE_MAX_RINGS, "ring_layout.h and probe_events.h disagree");
 
 namespace {
 
@@ -65,7 +68,15 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   ro->follow_children = config.follow_children;
   ro->emit_exits = config.emit_process_exits;
   ro->self_tgid = static_cast<uint32_t>(getpid());
-  ro->wakeup_bytes = config.ring_buffer_bytes / 4;
+  ro->wakeup_bytes = config.ring_buffer_bytes / 4;  // per ring
+  const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) {
+    *error = std::string("cannot count the possible CPUs: ") + strerror(-ncpu);
+    return nullptr;
+  }
+  const RingLayout layout = ChooseRingLayout(config.ring_buffers, static_cast<uint32_t>(ncpu));
+  ro->cpus_per_ring = layout.cpus_per_ring;
+  ro->ring_count = layout.rings;
   ro->min_latency_ns = config.min_latency_ns;
   for (int k = 0; k < PROBE_SAMPLE_KINDS; ++k) {
     ro->keep_one_in[k] = config.keep_one_in[k];
@@ -80,11 +91,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
     bpf_program__set_autoload(p, config.trace_syscalls);
   for (bpf_program* p : {s->skel_->progs.on_waking, s->skel_->progs.on_switch})
     bpf_program__set_autoload(p, wakeups);
-  if (int err = bpf_map__set_max_entries(s->skel_->maps.events,
-                                         static_cast<uint32_t>(config.ring_buffer_bytes))) {
-    *error = std::string("cannot size ring buffer: ") + strerror(-err);
-    return nullptr;
-  }
+  if (!s->CreateRings(config.ring_buffer_bytes, layout.rings, error)) return nullptr;
   if (int err = probe_bpf__load(s->skel_)) {
     *error = std::string("cannot load BPF programs: ") + strerror(-err) +
              " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
@@ -93,17 +100,62 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   if (config.trace_syscalls && !s->ResolveEventfd(error)) return nullptr;
   s->syscalls_ = config.trace_syscalls;
   s->wakeups_ = wakeups;
+  // Every ring is in place before the programs run: none finds an empty slot.
+  if (!s->InstallRings(error)) return nullptr;
   if (int err = probe_bpf__attach(s->skel_)) {
     *error = std::string("cannot attach BPF programs: ") + strerror(-err);
     return nullptr;
   }
-  s->ring_ =
-      ring_buffer__new(bpf_map__fd(s->skel_->maps.events), &BpfSession::OnEvent, s.get(), nullptr);
-  if (!s->ring_) {
-    *error = std::string("cannot open ring buffer: ") + strerror(errno);
-    return nullptr;
-  }
   return s;
+}
+
+// Creates the rings before load. The first is also the rings map's template
+// (its inner map), so every ring matches it, size included (this kernel
+// checks type and flags, not size). Given as an fd because libbpf 1.1 cannot
+// resize the template it makes itself: bpf_map__set_max_entries on an inner
+// map dereferences its NULL object.
+bool BpfSession::CreateRings(uint64_t bytes, uint32_t count, std::string* error) {
+  for (uint32_t i = 0; i < count; ++i) {
+    int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "probe_ring", 0, 0, static_cast<uint32_t>(bytes),
+                            nullptr);
+    if (fd < 0) {
+      *error = "cannot create ring buffer " + std::to_string(i + 1) + " of " +
+               std::to_string(count) + " (" + std::to_string(bytes >> 10) +
+               " KiB each): " + strerror(errno);
+      return false;
+    }
+    ring_fds_.emplace_back(fd);
+  }
+  if (int err = bpf_map__set_inner_map_fd(skel_->maps.rings, ring_fds_[0].get())) {
+    *error = std::string("cannot set the ring buffer template: ") + strerror(-err);
+    return false;
+  }
+  return true;
+}
+
+// After load: puts each ring in its slot of the rings map and adds it to the
+// one ring_buffer that Poll and Consume drain.
+bool BpfSession::InstallRings(std::string* error) {
+  for (uint32_t idx = 0; idx < ring_fds_.size(); ++idx) {
+    int fd = ring_fds_[idx].get();
+    int err = bpf_map__update_elem(skel_->maps.rings, &idx, sizeof(idx), &fd, sizeof(fd), BPF_ANY);
+    if (!err && !ring_) {
+      ring_ = ring_buffer__new(fd, &BpfSession::OnEvent, this, nullptr);
+      if (!ring_) err = -errno;
+    } else if (!err) {
+      err = ring_buffer__add(ring_, fd, &BpfSession::OnEvent, this);
+    }
+    if (err) {
+      *error = "cannot install ring buffer " + std::to_string(idx + 1) + " of " +
+               std::to_string(ring_fds_.size()) + ": " + strerror(-err);
+      return false;
+    }
+  }
+  return true;
+}
+
+BpfSession::OwnedFd::~OwnedFd() {
+  if (fd_ >= 0) close(fd_);
 }
 
 // eventfds are recognised by their read_iter; a syscall program looks up its

@@ -1,4 +1,4 @@
-// Owns the loaded BPF programs, their links and the ring buffer (RAII).
+// Owns the loaded BPF programs, their links and the ring buffers (RAII).
 // Open -> configure rodata -> load -> attach; errors come back as values.
 #pragma once
 #include <cstdint>
@@ -25,7 +25,9 @@ namespace probe {
 struct BpfConfig {
   bool target_all = false;
   bool follow_children = true;
-  uint64_t ring_buffer_bytes = 1u << 20;
+  uint64_t ring_buffer_bytes = 1u << 20;  // each ring
+  // At most this many rings, sharded by CPU (ring_layout.h); 0 = auto.
+  uint32_t ring_buffers = 0;
   bool emit_process_exits = true;
   bool trace_syscalls = true;
   bool trace_wakeups = true;
@@ -88,16 +90,34 @@ class BpfSession {
   void DeleteHistogram(HistogramMap which, const probe_hist_key& key);
   // Adds what the kernel saw at exec (time, path, argv) to an unfinished record.
   void AddExecInfo(int tgid, v1::ProcessLifetime* out) const;
+  // How many ring buffers the kernel side writes to (sharded by CPU).
+  uint32_t ring_buffers() const { return static_cast<uint32_t>(ring_fds_.size()); }
 
  private:
+  // A file descriptor closed when it goes out of scope.
+  class OwnedFd {
+   public:
+    explicit OwnedFd(int fd) : fd_(fd) {}
+    OwnedFd(OwnedFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    OwnedFd& operator=(OwnedFd&&) = delete;
+    ~OwnedFd();
+    int get() const { return fd_; }
+
+   private:
+    int fd_;
+  };
+
   BpfSession() = default;
+  bool CreateRings(uint64_t bytes, uint32_t count, std::string* error);
+  bool InstallRings(std::string* error);
   static int OnEvent(void* ctx, void* data, size_t size);
   bool ResolveEventfd(std::string* error);
   bpf_map* HistogramMapOf(HistogramMap which) const;
   probe_bpf* skel_ = nullptr;
   bool syscalls_ = false;
   bool wakeups_ = false;
-  ring_buffer* ring_ = nullptr;
+  std::vector<OwnedFd> ring_fds_;  // one RINGBUF map per shard, also held by the rings map
+  ring_buffer* ring_ = nullptr;    // drains every ring
   EventSink sink_;
 };
 

@@ -69,7 +69,11 @@ Output:
   -d, --duration SEC   stop after SEC seconds (default: until SIGINT/SIGTERM
                        or until every target has exited)
   --ring-buffer SIZE   BPF ring buffer bytes, power of two, suffix K/M
-                       (default: 1M)
+                       (default: 1M); each ring buffer has this size
+  --ring-buffers N|auto|per-cpu
+                       ring buffers sharded by CPU (at most 64): CPUs that
+                       share one serialise on its lock, each costs SIZE
+                       (default auto: one per 4 CPUs)
   -h, --help           this text
 )";
 }
@@ -249,6 +253,11 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       if (!value(&v) || !ParseSize(v, &size) || size < 4096 || (size & (size - 1)) != 0)
         return fail("invalid --ring-buffer '" + v + "': expected a power of two >= 4K");
       o.ring_buffer_bytes = size;
+    } else if (a == "--ring-buffers") {
+      long n = 0;
+      if (!value(&v) || !(v == "auto" || v == "per-cpu" || (ParseInt(v, &n) && n >= 1 && n <= 64)))
+        return fail("invalid --ring-buffers '" + v + "': expected 1..64, auto or per-cpu");
+      o.ring_buffers = v == "auto" ? 0 : v == "per-cpu" ? 64 : uint32_t(n);  // 64: one per CPU
     } else if (a == "-e" || a == "--events") {
       std::string bad;
       if (!value(&v)) return fail(a + " needs a list such as process,syscalls");

@@ -14,6 +14,7 @@ struct Options {
   std::string output = "probe.ptrace";
   double duration_s = 0;  // 0 = until stopped
   uint64_t ring_buffer_bytes = 1u << 20;
+  uint32_t ring_buffers = 0;    // --ring-buffers: at most this many, by CPU; 0 = auto, 64 = per CPU
   uint64_t min_latency_ns = 0;  // per-call syscall records only at or above
   // Sampling of per-event records (--sample, --first, --max-rate): histograms
   // and counters stay exact. Process records are never sampled.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ring_layout.h"
+
 namespace probe {
 namespace {
 
@@ -94,6 +96,56 @@ TEST(OptionsTest, EventsAndMinLatency) {
   r = ParseOptions({"--pid", "1", "--min-latency", "5"});
   EXPECT_FALSE(r.options);
   EXPECT_NE(r.error.find("expected a duration"), std::string::npos);
+}
+
+TEST(OptionsTest, RingBuffers) {
+  auto r = ParseOptions({"--all"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->ring_buffers, 0u) << "auto";
+  for (auto [arg, want] : std::vector<std::pair<const char*, uint32_t>>{
+           {"auto", 0}, {"1", 1}, {"7", 7}, {"64", 64}, {"per-cpu", kMaxRingBuffers}}) {
+    r = ParseOptions({"--all", "--ring-buffers", arg});
+    ASSERT_TRUE(r.options) << arg << ": " << r.error;
+    EXPECT_EQ(r.options->ring_buffers, want) << arg;
+  }
+  for (const char* bad : {"0", "65", "-1", "two", "per_cpu", ""}) {
+    r = ParseOptions({"--all", "--ring-buffers", bad});
+    EXPECT_FALSE(r.options) << bad;
+    EXPECT_EQ(r.error,
+              "invalid --ring-buffers '" + std::string(bad) + "': expected 1..64, auto or per-cpu");
+  }
+  EXPECT_FALSE(ParseOptions({"--all", "--ring-buffers"}).options);
+}
+
+TEST(RingLayoutTest, AutoIsOneRingPerFourCpusAndCountsStayWithinTheCpus) {
+  struct Case {
+    uint32_t requested, ncpu, rings, cpus_per_ring;
+  };
+  for (const Case& c : std::vector<Case>{
+           {0, 1, 1, 1},  // auto on 1 CPU
+           {0, 2, 1, 2},  // auto here: one ring for both CPUs
+           {0, 4, 1, 4},
+           {0, 5, 2, 3},  // 5 CPUs: 2 rings, at most 4 per ring
+           {0, 64, 16, 4},
+           {0, 256, 64, 4},
+           {0, 512, 64, 8},   // past 256 CPUs the ring count stops at 64
+           {64, 2, 2, 1},     // per-cpu here
+           {64, 96, 48, 2},   // per-cpu past 64 CPUs: pairs
+           {1, 128, 1, 128},  // one shared ring
+           {4, 10, 4, 3},     // at most 4 rings for 10 CPUs: 3+3+3+1
+           {6, 10, 5, 2},     // at most 6: 2 per ring, so 5 rings
+           {8, 2, 2, 1},      // never more rings than CPUs
+           {1000, 8, 8, 1},
+           {0, 0, 1, 1},  // no CPU count: one ring
+       }) {
+    RingLayout l = ChooseRingLayout(c.requested, c.ncpu);
+    EXPECT_EQ(l.rings, c.rings) << c.requested << " for " << c.ncpu;
+    EXPECT_EQ(l.cpus_per_ring, c.cpus_per_ring) << c.requested << " for " << c.ncpu;
+    // Every CPU maps to a ring that exists, and no ring is left without one.
+    if (c.ncpu > 0) {
+      EXPECT_EQ((c.ncpu - 1) / l.cpus_per_ring, l.rings - 1);
+    }
+  }
 }
 
 }  // namespace

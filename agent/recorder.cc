@@ -318,6 +318,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   cfg.target_all = o.all;
   cfg.follow_children = o.follow_children;
   cfg.ring_buffer_bytes = o.ring_buffer_bytes;
+  cfg.ring_buffers = o.ring_buffers;
   cfg.emit_process_exits = o.trace_process;
   cfg.trace_syscalls = o.trace_syscalls;
   cfg.trace_wakeups = o.trace_wakeups;
@@ -379,7 +380,9 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     initial = WithDescendants(roots, ReadParentMap(), o.follow_children);
     for (int pid : initial) bpf->AddTarget(pid);
   }
-  writer->Append(MakeHeader(o, argv, roots, start_ns, preload_library));
+  v1::Record header = MakeHeader(o, argv, roots, start_ns, preload_library);
+  header.mutable_header()->set_ring_buffers(bpf->ring_buffers());
+  writer->Append(header);
   for (int pid : initial) {
     if (pid == launcher.pid()) continue;  // not yet exec'd: its lifetime record says all
     v1::Record snap;

@@ -6,6 +6,8 @@
 #define PROBE_COMM_LEN 16
 #define PROBE_FILENAME_LEN 256
 #define PROBE_ARGS_LEN 512
+/* Most ring buffers the kernel side can write to (sharded by CPU). */
+#define PROBE_MAX_RINGS 64
 
 enum probe_event_type {
   PROBE_EV_PROC_EXIT = 1,

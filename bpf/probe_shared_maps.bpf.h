@@ -14,6 +14,11 @@ const volatile __u32 self_tgid __weak = 0;
 /* Submits wake the agent only once this much is waiting: batching keeps a
  * busy target's cost down, and a filling ring still drains before 100 ms. */
 const volatile __u64 wakeup_bytes __weak = 1 << 18;
+/* Ring buffers sharded by CPU: CPU c writes to ring c / cpus_per_ring (the
+ * last ring takes any CPU past ring_count * cpus_per_ring). Producers on one
+ * ring serialise on its spinlock; on different rings they do not. */
+const volatile __u32 cpus_per_ring __weak = 1;
+const volatile __u32 ring_count __weak = 1;
 
 /* tgid -> 1. Seeded by the agent; children added at fork. */
 struct {
@@ -31,10 +36,21 @@ struct {
   __type(value, __u64);
 } counters SEC(".maps") __weak;
 
-struct {
+/* Slot i: the ring of CPUs i * cpus_per_ring onwards. The agent creates
+ * ring_count rings of --ring-buffer bytes, gives the first to libbpf as the
+ * template (this max_entries is only a placeholder) and fills the slots
+ * before attach. */
+struct probe_ring {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 1 << 20);
-} events SEC(".maps") __weak;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+  __uint(max_entries, PROBE_MAX_RINGS);
+  __type(key, __u32);
+  __array(values, struct probe_ring);
+} rings SEC(".maps") __weak;
 
 static __always_inline void count(__u32 idx) {
   __u64 *v = bpf_map_lookup_elem(&counters, &idx);
@@ -54,11 +70,20 @@ static __always_inline void fill_header(struct probe_event_header *h, __u16 type
   h->time_ns = time_ns;
 }
 
+/* The ring of the current CPU; NULL only if the agent left its slot empty,
+ * which callers count as a full ring, so nothing is lost uncounted. */
+static __always_inline void *cpu_ring(void) {
+  __u32 idx = bpf_get_smp_processor_id() / cpus_per_ring;
+  if (idx >= ring_count) idx = ring_count - 1;
+  return bpf_map_lookup_elem(&rings, &idx);
+}
+
 /* Wakes the agent when this record (already reserved, so counted in the
- * ring's pending data) takes the pending data across wakeup_bytes: one
- * wakeup per crossing, none per event even when the agent is stalled. */
-static __always_inline __u64 submit_flags(__u32 size) {
-  __u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+ * ring's pending data) takes the ring's pending data across wakeup_bytes:
+ * one wakeup per crossing per ring, none per event even when the agent is
+ * stalled. */
+static __always_inline __u64 submit_flags(void *ring, __u32 size) {
+  __u64 pending = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
   return pending >= wakeup_bytes && pending < wakeup_bytes + size + 8 ? BPF_RB_FORCE_WAKEUP
                                                                       : BPF_RB_NO_WAKEUP;
 }

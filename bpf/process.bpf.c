@@ -88,9 +88,11 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
   __u32 tgid = BPF_CORE_READ(p, tgid);
   if (!is_target(tgid)) return 0;
   struct probe_proc_exit_event *e = NULL;
+  void *ring = NULL;
   if (emit_exits) {
     count(PROBE_CTR_PROC_PRODUCED);
-    e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+    ring = cpu_ring();
+    if (ring) e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
     if (!e) count(PROBE_CTR_PROC_RING_FULL);
   }
   if (e) {
@@ -111,7 +113,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
     }
     if (e->info.ppid == 0) e->info.ppid = BPF_CORE_READ(p, real_parent, tgid);
     e->ppid = e->info.ppid;
-    bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
+    bpf_ringbuf_submit(e, submit_flags(ring, sizeof(*e)));
   }
   bpf_map_delete_elem(&procs, &tgid);
   if (!target_all) bpf_map_delete_elem(&targets, &tgid);

@@ -276,13 +276,14 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
     flags &= ~PROBE_SYS_F_HAS_VALUE; /* nothing was transferred */
 
   /* A call that blocked carries its scheduler breakdown. */
-  struct probe_syscall_event *e;
+  struct probe_syscall_event *e = NULL;
   struct probe_syscall_wait_event *w = NULL;
-  if (f->off_ns) {
-    w = bpf_ringbuf_reserve(&events, sizeof(*w), 0);
+  void *ring = cpu_ring();
+  if (ring && f->off_ns) {
+    w = bpf_ringbuf_reserve(ring, sizeof(*w), 0);
     e = w ? &w->call : NULL;
-  } else {
-    e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  } else if (ring) {
+    e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
   }
   if (!e) {
     count(PROBE_CTR_SYS_RING_FULL);
@@ -310,6 +311,6 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   e->arg = f->arg;
   e->syscall = sys;
   e->flags = flags;
-  bpf_ringbuf_submit(e, submit_flags(w ? sizeof(*w) : sizeof(*e)));
+  bpf_ringbuf_submit(e, submit_flags(ring, w ? sizeof(*w) : sizeof(*e)));
   return 0;
 }

@@ -167,7 +167,8 @@ static __always_inline void switched_in(struct task_struct *next, __u64 *clock) 
     count(dropped);
     return;
   }
-  struct probe_wakeup_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  void *ring = cpu_ring();
+  struct probe_wakeup_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : NULL;
   if (!e) {
     count(PROBE_CTR_WAKE_RING_FULL);
     return;
@@ -180,7 +181,7 @@ static __always_inline void switched_in(struct task_struct *next, __u64 *clock) 
   e->state = f->s_state;
   e->pad = 0;
   e->waker = f->s_waker;
-  bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
+  bpf_ringbuf_submit(e, submit_flags(ring, sizeof(*e)));
 }
 
 SEC("tp_btf/sched_switch")

@@ -107,6 +107,21 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* One ring for every CPU (the object's defaults: ring_count 1), as the
+   * agent's --ring-buffers 1; the rings map only holds it. */
+  int ring = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "cmp_ring", 0, 0, 1u << 20, NULL);
+  __u32 zero = 0;
+  if (ring < 0 ||
+      bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj, "rings"), &zero, &ring, BPF_ANY)) {
+    fprintf(stderr, "tp_cmp_loader: ring buffer map: %s\n", strerror(errno));
+    return 1;
+  }
+  struct ring_buffer *rb = ring_buffer__new(ring, on_event, NULL, NULL);
+  if (!rb) {
+    fprintf(stderr, "tp_cmp_loader: ring buffer: %s\n", strerror(errno));
+    return 1;
+  }
+
   int attached = 0;
   bpf_object__for_each_program(prog, obj) {
     if (!bpf_program__autoload(prog) || prog == rk) continue;
@@ -118,12 +133,6 @@ int main(int argc, char **argv) {
     attached++;
   }
 
-  struct ring_buffer *rb = ring_buffer__new(bpf_object__find_map_fd_by_name(obj, "events"),
-                                            on_event, NULL, NULL);
-  if (!rb) {
-    fprintf(stderr, "tp_cmp_loader: ring buffer: %s\n", strerror(errno));
-    return 1;
-  }
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   printf("ready programs=%d\n", attached);
