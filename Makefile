@@ -20,16 +20,22 @@ demo: build
 	  PROBE_SHIM_SELECT_PY=tests/workloads/shim_select.py \
 	  $(BUILD)/agent/probe-agent --preload -o demo.ptrace -- tests/workloads/demo.sh
 	$(BUILD)/report/probe-report demo.ptrace
+	@echo
+	@echo "== overload: 2 million polls in about a second, 1 syscall record in 100 kept, histograms exact =="
+	$(BUILD)/agent/probe-agent --events process,syscalls --sample syscalls=1/100 -f -o demo-burst.ptrace \
+	  -- $(BUILD)/tests/syscall_burst --events 2000000 --kind poll0
+	$(BUILD)/report/probe-report demo-burst.ptrace | sed -n '/^syscalls/,/^percentiles/p;/^counters/,$$p'
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j1
 
-# Foundation (process lifetimes), syscall-latency and shim benchmarks; ~5 minutes.
+# Foundation (process lifetimes), syscall-latency, shim and throughput benchmarks; ~7 minutes.
 bench: build
 	@bash scripts/install-bench-deps.sh
 	@python3 bench/foundation_bench.py $(BUILD)
 	@python3 bench/syscall_bench.py $(BUILD)
 	@python3 bench/shim_bench.py $(BUILD)
+	@python3 bench/throughput_bench.py $(BUILD)
 
 clean:
-	rm -rf $(BUILD) demo.ptrace
+	rm -rf $(BUILD) demo.ptrace demo-burst.ptrace

@@ -62,7 +62,7 @@ void DecodeSyscall(const probe_syscall_event& e, v1::SyscallCall* c) {
   c->set_start_time_ns(e.hdr.time_ns);
   c->set_duration_ns(e.duration_ns);
   c->set_ret(e.ret);
-  c->set_fd(e.fd);
+  if (e.fd >= 0) c->set_fd(e.fd);  // absent, not -1: 2 bytes less for every wait
   bool wait = e.syscall <= PROBE_SYS_EPOLL_PWAIT2;
   if (wait) {
     c->set_nfds(e.arg);
@@ -83,7 +83,7 @@ void DecodeWaker(const probe_waker& w, v1::Waker* k) {
   k->set_tid(static_cast<int32_t>(w.tid));
   k->set_comm(BoundedString(w.comm, sizeof(w.comm)));
   k->set_syscall_nr(w.nr);
-  k->set_fd(w.fd);
+  if (w.fd >= 0) k->set_fd(w.fd);
 }
 
 void DecodeWakeup(const probe_wakeup_event& e, v1::Wakeup* w) {

@@ -171,6 +171,8 @@ class Tracer:
                 cmd += ["--events", "process,syscalls"]
             if self.kind == "probe-wakeups-only":
                 cmd += ["--events", "process,wakeups"]
+            if self.kind == "probe-sample100":
+                cmd += ["--sample", "syscalls=1/100,wakeups=1/100"]
             self.proc = subprocess.Popen(cmd, stdout=logf, stderr=logf)
             wait_for(lambda: os.path.exists(self.out) and os.path.getsize(self.out) > 0, self.proc,
                      "probe-agent")
@@ -479,7 +481,8 @@ def main():
 
 def run_all(bins, have_tracefs, mounted, sleeper, t_start):
     skipped = {}
-    kinds = ["untraced", "probe", "probe-no-wakeups", "probe-wakeups-only", "probe-32M"]
+    kinds = ["untraced", "probe", "probe-no-wakeups", "probe-wakeups-only", "probe-32M",
+             "probe-sample100"]
     if "cmp_loader" in bins:
         kinds += ["cmp-tp_btf", "cmp-tp_btf-empty"]
         if have_tracefs:
@@ -553,7 +556,8 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
                   lambda k: pipe_pp[k].append(run_pingpong(bins, k, pipes=True)[0]))
 
     # ---- part 2: untargeted loops
-    ukinds = [k for k in kinds if k not in ("probe-32M", "probe-no-wakeups", "probe-wakeups-only", "runqlat")]
+    ukinds = [k for k in kinds if k not in ("probe-32M", "probe-no-wakeups", "probe-wakeups-only", "runqlat",
+                                            "probe-sample100")]
     loops = {(k, op): [] for k in ukinds for op in ("getppid", "read0")}
     if only in ("", "untargeted"):
         for op in ("getppid", "read0"):
@@ -682,6 +686,10 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
     if "probe-no-wakeups" in results:
         ratio, added = results["probe-no-wakeups"]
         print(f"  info  same without wakeups (--events process,syscalls): {ratio:.3f}x, {added:.0f} ns per call")
+    if "probe-sample100" in results:
+        ratio, added = results["probe-sample100"]
+        print(f"  info  ping-pong, all families, --sample syscalls=1/100,wakeups=1/100 (histograms "
+              f"exact): {ratio:.3f}x, {added:.0f} ns per call")
     if "probe-32M" in results:
         ratio, added = results["probe-32M"]
         print(f"  {verdict(ratio <= 1.15 and added <= 200)}  (info) same with --ring-buffer 32M, every record "
