@@ -32,11 +32,12 @@ tracefs, which is not mounted at boot here: the bench mounts it at
      with early returns at successive points, under bpf_stats.
 
 Usage: bench/syscall_bench.py BUILD_DIR [--blocks N] [--rounds N]
-           [--loop-iters N] [--no-profile] [--only pingpong|pipe|untargeted]
+           [--loop-iters N] [--no-profile] [--only pingpong|pipe|untargeted] [--per-cpu]
   1b. the same ping-pong over pipes (--pipe): untraced, probe with and without
      the wakeups family, runqlat; cost per scheduler event.
   defaults: 8 blocks, 100000 round trips, 400000 calls per loop (~2.5 min);
-  --no-profile skips parts 3 and 4.
+  --no-profile skips parts 3 and 4; --per-cpu adds probe-percpu to the ping-pong
+  (--ring-buffers per-cpu: one ring per CPU instead of auto's one per 4).
 Exit status: non-zero only when something failed to run; targets are
 reported as PASS/MISS."""
 import os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
@@ -171,6 +172,8 @@ class Tracer:
                 cmd += ["--events", "process,syscalls"]
             if self.kind == "probe-wakeups-only":
                 cmd += ["--events", "process,wakeups"]
+            if self.kind == "probe-percpu":
+                cmd += ["--ring-buffers", "per-cpu"]
             if self.kind == "probe-sample100":
                 cmd += ["--sample", "syscalls=1/100,wakeups=1/100"]
             self.proc = subprocess.Popen(cmd, stdout=logf, stderr=logf)
@@ -483,6 +486,8 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
     skipped = {}
     kinds = ["untraced", "probe", "probe-no-wakeups", "probe-wakeups-only", "probe-32M",
              "probe-sample100"]
+    if "--per-cpu" in sys.argv:
+        kinds.insert(2, "probe-percpu")
     if "cmp_loader" in bins:
         kinds += ["cmp-tp_btf", "cmp-tp_btf-empty"]
         if have_tracefs:
@@ -557,7 +562,7 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
 
     # ---- part 2: untargeted loops
     ukinds = [k for k in kinds if k not in ("probe-32M", "probe-no-wakeups", "probe-wakeups-only", "runqlat",
-                                            "probe-sample100")]
+                                            "probe-sample100", "probe-percpu")]
     loops = {(k, op): [] for k in ukinds for op in ("getppid", "read0")}
     if only in ("", "untargeted"):
         for op in ("getppid", "read0"):
@@ -686,6 +691,9 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
     if "probe-no-wakeups" in results:
         ratio, added = results["probe-no-wakeups"]
         print(f"  info  same without wakeups (--events process,syscalls): {ratio:.3f}x, {added:.0f} ns per call")
+    if "probe-percpu" in results:
+        ratio, added = results["probe-percpu"]
+        print(f"  info  ping-pong, all families, --ring-buffers per-cpu: {ratio:.3f}x, {added:.0f} ns per call")
     if "probe-sample100" in results:
         ratio, added = results["probe-sample100"]
         print(f"  info  ping-pong, all families, --sample syscalls=1/100,wakeups=1/100 (histograms "
