@@ -62,15 +62,11 @@ Exit status: non-zero only when something failed to run or a completeness
 check failed; targets are reported as PASS/MISS."""
 import os, re, shutil, statistics, subprocess, sys, tempfile, time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+from benchlib import HERE, ROOT, arg, build_dir, log, verdict, wait_for, mount_tracefs
 
 
-def arg(name, default, conv=int):
-    return conv(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
-
-build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "build")
+build = build_dir()
 blocks = arg("--blocks", 12)
 pairs = arg("--pairs", 30000)
 markers = arg("--markers", 60000)
@@ -109,12 +105,6 @@ LABELS = {
 DELIVERED = ("shim-file", "agent", "agent-4k")
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def verdict(ok):
-    return "PASS" if ok else "MISS"
 
 
 # ---------------------------------------------------------------- building

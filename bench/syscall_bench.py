@@ -42,15 +42,11 @@ Exit status: non-zero only when something failed to run; targets are
 reported as PASS/MISS."""
 import os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+from benchlib import HERE, ROOT, arg, build_dir, log, verdict, wait_for, mount_tracefs
 
 
-def arg(name, default, conv=int):
-    return conv(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
-
-build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "build")
+build = build_dir()
 blocks = arg("--blocks", 8)
 rounds = arg("--rounds", 100000)
 loop_iters = arg("--loop-iters", 400000)
@@ -63,9 +59,6 @@ ncpu = os.cpu_count() or 1
 PP_CPU, LOOP_CPU = 0, (1 if ncpu > 1 else 0)
 failures = []  # things that failed to run
 
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------- building
@@ -104,33 +97,9 @@ def build_all():
 
 
 # ---------------------------------------------------------------- tracefs
-def tracefs_mounted():
-    with open("/proc/mounts") as f:
-        return any(l.split()[2] == "tracefs" for l in f if len(l.split()) > 2)
-
-
-def mount_tracefs():
-    """Returns (available, mounted_by_us)."""
-    if tracefs_mounted():
-        return True, False
-    r = subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], capture_output=True,
-                       text=True)
-    if r.returncode != 0:
-        log(f"syscall_bench: cannot mount tracefs: {r.stderr.strip()}")
-        return False, False
-    return True, True
 
 
 # ---------------------------------------------------------------- tracers
-def wait_for(cond, proc, what, timeout=30.0):
-    t0 = time.monotonic()
-    while not cond():
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode} before it was ready")
-        if time.monotonic() - t0 > timeout:
-            raise RuntimeError(f"{what} not ready after {timeout:.0f} s")
-        time.sleep(0.005)
-
 
 def file_has(path, text):
     try:
@@ -457,9 +426,6 @@ def breakdown_pass(bins):
     return rows
 
 # ---------------------------------------------------------------- main
-def verdict(ok):
-    return "PASS" if ok else "MISS"
-
 
 def main():
     if not os.access(agent, os.X_OK):
@@ -471,7 +437,7 @@ def main():
     except RuntimeError as e:
         print(f"syscall_bench: build failed: {e}", file=sys.stderr)
         return 1
-    have_tracefs, mounted = mount_tracefs()
+    have_tracefs, mounted = mount_tracefs("syscall_bench")
     sleeper = subprocess.Popen(["sleep", "1000"])
     try:
         return run_all(bins, have_tracefs, mounted, sleeper, t_start)

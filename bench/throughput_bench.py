@@ -53,15 +53,11 @@ Exit status: non-zero only when something failed to run or an accounting
 check failed; targets are reported as PASS/MISS."""
 import os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+from benchlib import HERE, ROOT, arg, build_dir, log, verdict, wait_for, mount_tracefs
 
 
-def arg(name, default, conv=int):
-    return conv(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
-
-build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "build")
+build = build_dir()
 events = arg("--events", 3000000)
 blocks = arg("--blocks", 3)
 idle_s = arg("--idle-seconds", 10.0, float)
@@ -93,26 +89,8 @@ SIDES = {
 }
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
 
 # ---------------------------------------------------------------- tracefs
-def tracefs_mounted():
-    with open("/proc/mounts") as f:
-        return any(l.split()[2] == "tracefs" for l in f if len(l.split()) > 2)
-
-
-def mount_tracefs():
-    """Returns (available, mounted_by_us)."""
-    if tracefs_mounted():
-        return True, False
-    r = subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], capture_output=True,
-                       text=True)
-    if r.returncode != 0:
-        log(f"throughput_bench: cannot mount tracefs: {r.stderr.strip()}")
-        return False, False
-    return True, True
 
 
 # ---------------------------------------------------------------- CPU time
@@ -163,15 +141,6 @@ def wait_rusage(proc, timeout, what):
             deadline = time.monotonic() + 30
         time.sleep(0.005)
 
-
-def wait_for(cond, proc, what, timeout=30.0):
-    t0 = time.monotonic()
-    while not cond():
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode} before it was ready")
-        if time.monotonic() - t0 > timeout:
-            raise RuntimeError(f"{what} not ready after {timeout:.0f} s")
-        time.sleep(0.002)
 
 
 def file_has(path, text):
@@ -525,9 +494,6 @@ def top_symbols(perf_data, n=25):
 
 
 # ---------------------------------------------------------------- main
-def verdict(ok):
-    return "PASS" if ok else "MISS"
-
 
 def med(xs):
     return statistics.median(xs) if xs else None
@@ -547,7 +513,7 @@ def main():
             skipped["bpftrace"] = "bpftrace not installed (scripts/install-bench-deps.sh)"
             failures.append(skipped["bpftrace"])
         else:
-            have_tracefs, mounted = mount_tracefs()
+            have_tracefs, mounted = mount_tracefs("throughput_bench")
             if have_tracefs:
                 sides.append("bpftrace")
             else:

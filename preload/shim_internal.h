@@ -123,6 +123,28 @@ static inline void shim_set_eventfd(int fd, int on) {
     __atomic_fetch_and(&probe_shim.eventfd_bits[fd / 32], ~bit, __ATOMIC_RELAXED);
 }
 
+/* Writes one event into the thread's ring and publishes it, or counts it
+ * lost when the consumer has not freed the space. */
+static inline __attribute__((always_inline)) void shim_store(struct shim_thread* t,
+                                                             struct probe_shm_slot* slot,
+                                                             uint16_t kind, uint64_t start,
+                                                             uint64_t end, int64_t value,
+                                                             int32_t fd, uint16_t aux) {
+  uint64_t head = slot->head;
+  if (__builtin_expect(head - __atomic_load_n(&slot->tail, __ATOMIC_ACQUIRE) > t->mask, 0)) {
+    slot->lost_full++;
+    return;
+  }
+  struct probe_shm_event* e = &t->events[head & t->mask];
+  e->start = start;
+  e->end = end;
+  e->value = value;
+  e->fd = fd;
+  e->kind = kind;
+  e->aux = aux;
+  __atomic_store_n(&slot->head, head + 1, __ATOMIC_RELEASE);
+}
+
 /* The common case, inlined into each wrapper: the thread has its slot, no
  * sampling, no file to flush. A few stores and one release, no call, and
  * nothing that can touch errno; everything else goes to shim_record. */
@@ -141,20 +163,8 @@ static inline __attribute__((always_inline)) void shim_record_inline(uint16_t ki
   }
   t->busy = 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  uint64_t head = slot->head;
   slot->seen++;
-  if (__builtin_expect(head - __atomic_load_n(&slot->tail, __ATOMIC_ACQUIRE) > t->mask, 0)) {
-    slot->lost_full++;
-  } else {
-    struct probe_shm_event* e = &t->events[head & t->mask];
-    e->start = start;
-    e->end = end;
-    e->value = value;
-    e->fd = fd;
-    e->kind = kind;
-    e->aux = aux;
-    __atomic_store_n(&slot->head, head + 1, __ATOMIC_RELEASE);
-  }
+  shim_store(t, slot, kind, start, end, value, fd, aux);
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   t->busy = 0;
 }

@@ -104,23 +104,10 @@ void shim_record(uint16_t kind, uint64_t start, uint64_t end, int64_t value, int
     slot->seen += 1 + t->nested_lost;
     slot->lost_full += t->nested_lost;
     t->nested_lost = 0;
-    if (is_call && sampled_out(t, start, end)) {
+    if (is_call && sampled_out(t, start, end))
       slot->sampled_out++;
-    } else {
-      uint64_t head = slot->head;
-      if (head - __atomic_load_n(&slot->tail, __ATOMIC_ACQUIRE) > t->mask) {
-        slot->lost_full++;
-      } else {
-        struct probe_shm_event* e = &t->events[head & t->mask];
-        e->start = start;
-        e->end = end;
-        e->value = value;
-        e->fd = fd;
-        e->kind = kind;
-        e->aux = aux;
-        __atomic_store_n(&slot->head, head + 1, __ATOMIC_RELEASE);
-      }
-    }
+    else
+      shim_store(t, slot, kind, start, end, value, fd, aux);
   }
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   t->busy = 0;

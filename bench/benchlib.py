@@ -1,0 +1,54 @@
+"""Pieces every bench script uses: arguments, the build directory, logging,
+waiting for a tracer, tracefs, and the PASS/MISS verdict."""
+import os, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def arg(name, default, conv=int):
+    """The value after `name` on the command line, converted, or default."""
+    return conv(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
+
+
+def build_dir():
+    """BUILD_DIR, the first argument unless it is an option; default build."""
+    first = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "build"
+    return os.path.abspath(first)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def wait_for(cond, proc, what, timeout=30.0, poll=0.005):
+    """Waits until cond() holds; raises if proc exits first or time runs out."""
+    t0 = time.monotonic()
+    while not cond():
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode} before it was ready")
+        if time.monotonic() - t0 > timeout:
+            raise RuntimeError(f"{what} not ready after {timeout:.0f} s")
+        time.sleep(poll)
+
+
+def tracefs_mounted():
+    with open("/proc/mounts") as f:
+        return any(l.split()[2] == "tracefs" for l in f if len(l.split()) > 2)
+
+
+def mount_tracefs(who):
+    """tracefs for tools that attach tracepoints by name (it is not mounted at
+    boot here). Returns (available, mounted_by_us)."""
+    if tracefs_mounted():
+        return True, False
+    r = subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        log(f"{who}: cannot mount tracefs: {r.stderr.strip()}")
+        return False, False
+    return True, True
