@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -102,6 +103,16 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   s->wakeups_ = wakeups;
   // Every ring is in place before the programs run: none finds an empty slot.
   if (!s->InstallRings(error)) return nullptr;
+  // The --max-rate bucket, shared with the kernel for the shim's records.
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  void* bucket =
+      mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(s->skel_->maps.rate), 0);
+  if (bucket == MAP_FAILED) {
+    *error = std::string("cannot map the rate bucket: ") + strerror(errno);
+    return nullptr;
+  }
+  s->rate_bucket_ = static_cast<rate_bucket*>(bucket);
+  s->rate_bucket_len_ = page;
   if (int err = probe_bpf__attach(s->skel_)) {
     *error = std::string("cannot attach BPF programs: ") + strerror(-err);
     return nullptr;
@@ -171,6 +182,7 @@ bool BpfSession::ResolveEventfd(std::string* error) {
 }
 
 BpfSession::~BpfSession() {
+  if (rate_bucket_) munmap(rate_bucket_, rate_bucket_len_);
   ring_buffer__free(ring_);
   probe_bpf__destroy(skel_);  // detaches links, closes maps
 }

@@ -92,6 +92,8 @@ class BpfSession {
   void AddExecInfo(int tgid, v1::ProcessLifetime* out) const;
   // How many ring buffers the kernel side writes to (sharded by CPU).
   uint32_t ring_buffers() const { return static_cast<uint32_t>(ring_fds_.size()); }
+  // The --max-rate token bucket the kernel uses, mapped for the agent.
+  rate_bucket* RateBucket() const { return rate_bucket_; }
 
  private:
   // A file descriptor closed when it goes out of scope.
@@ -116,6 +118,8 @@ class BpfSession {
   probe_bpf* skel_ = nullptr;
   bool syscalls_ = false;
   bool wakeups_ = false;
+  rate_bucket* rate_bucket_ = nullptr;
+  size_t rate_bucket_len_ = 0;
   std::vector<OwnedFd> ring_fds_;  // one RINGBUF map per shard, also held by the rings map
   ring_buffer* ring_ = nullptr;    // drains every ring
   EventSink sink_;

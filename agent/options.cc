@@ -43,8 +43,8 @@ the header and stats records say what was in force):
                        pseudo-randomly in the kernel (every Nth call of a thread in the shim)
   --first KIND=K/s[,...]
                        keep only the first K records per (process, syscall)
-                       per second (syscalls, wakeups)
-  --max-rate N/s       at most N kernel records per second in all (token
+                       per second (syscalls, wakeups; shim: per function)
+  --max-rate N/s       at most N records per second in all, kernel and shim (token
                        bucket, burst N/10), e.g. 200k/s; the rest counted
   --sample-seed N      seed of the kernel's 1-in-N choice (default: 1)
   --drain-delay DUR    sleep DUR after each drain of the ring buffer: a slow
@@ -296,14 +296,16 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
           o.syscalls_first_per_s = uint32_t(per_s);
         else if (kind == "wakeups")
           o.wakeups_first_per_s = uint32_t(per_s);
+        else if (kind == "shim")
+          o.shim_first_per_s = uint32_t(per_s);
         else
           return false;
         return true;
       };
       if (!value(&v) || !ForEachKindValue(v, set, &bad))
         return fail("invalid --first '" + bad +
-                    "': expected KIND=K/s with KIND syscalls or "
-                    "wakeups, e.g. syscalls=100/s");
+                    "': expected KIND=K/s with KIND syscalls, wakeups "
+                    "or shim, e.g. syscalls=100/s");
     } else if (a == "--max-rate") {
       if (!value(&v) || !ParseRate(v, &o.max_records_per_s))
         return fail("invalid --max-rate '" + v + "': expected records per second, e.g. 200k/s");

@@ -19,7 +19,7 @@ struct Options {
   // Sampling of per-event records (--sample, --first, --max-rate): histograms
   // and counters stay exact. Process records are never sampled.
   uint32_t syscalls_one_in = 1, wakeups_one_in = 1, shim_one_in = 1;
-  uint32_t syscalls_first_per_s = 0, wakeups_first_per_s = 0;
+  uint32_t syscalls_first_per_s = 0, wakeups_first_per_s = 0, shim_first_per_s = 0;
   uint64_t shim_min_latency_ns = 0;
   uint64_t max_records_per_s = 0;
   uint64_t sample_seed = 1;

@@ -22,6 +22,7 @@
 #include "launcher.h"
 #include "preload_check.h"
 #include "proc_scan.h"
+#include "rate_bucket.h"
 #include "record_writer.h"
 #include "shim_collector.h"
 #include "thread_names.h"
@@ -137,7 +138,7 @@ v1::Sampling MakeSampling(const Options& o) {
   if (o.trace_syscalls)
     add(v1::EVENT_KIND_SYSCALL, o.syscalls_one_in, o.min_latency_ns, o.syscalls_first_per_s);
   if (o.trace_wakeups) add(v1::EVENT_KIND_WAKEUP, o.wakeups_one_in, 0, o.wakeups_first_per_s);
-  if (o.preload) add(v1::EVENT_KIND_SHIM, o.shim_one_in, o.shim_min_latency_ns, 0);
+  if (o.preload) add(v1::EVENT_KIND_SHIM, o.shim_one_in, o.shim_min_latency_ns, o.shim_first_per_s);
   s.set_max_records_per_s(o.max_records_per_s);
   s.set_seed(o.sample_seed);
   return s;
@@ -342,6 +343,11 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   std::vector<std::string> child_env;
   if (auto regions = ShimRegions::Create(&error)) {
     shim = std::make_unique<ShimCollector>(std::move(regions), o.all);
+    if (o.max_records_per_s > 0) {
+      rate_bucket* bucket = bpf->RateBucket();
+      shim->SetRateCheck(
+          [bucket, &o] { return TakeRateToken(bucket, o.max_records_per_s, MonotonicNs()); });
+    }
   } else {
     fprintf(stderr, "probe-agent: warning: %s; shim regions will not be read\n", error.c_str());
   }
@@ -358,6 +364,8 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     if (o.shim_one_in > 1) child_env.push_back("PROBE_SAMPLE=" + std::to_string(o.shim_one_in));
     if (o.shim_min_latency_ns > 0)
       child_env.push_back("PROBE_MIN_DURATION=" + std::to_string(o.shim_min_latency_ns) + "ns");
+    if (o.shim_first_per_s > 0)
+      child_env.push_back("PROBE_FIRST_PER_SECOND=" + std::to_string(o.shim_first_per_s));
     std::string why = PreloadObstacle(FindExecutable(o.command[0]));
     if (!why.empty())
       fprintf(stderr, "probe-agent: warning: %s; recording kernel events only\n", why.c_str());

@@ -68,7 +68,7 @@ void ShimCollector::Tick(const IsTarget& is_target, const std::vector<int>& targ
   // processes started with PROBE_AGENT_SOCKET are read.
   if (full && !system_wide_) regions_->Discover(targets);
   if (regions_->live() > 0) used_ = true;
-  if (clock_.points() >= 2) regions_->Drain(clock_, sink, full);
+  if (clock_.points() >= 2) regions_->Drain(clock_, sink, full, rate_);
 }
 
 void ShimCollector::Finish(const IsTarget& is_target, const std::vector<int>& targets,
@@ -76,7 +76,7 @@ void ShimCollector::Finish(const IsTarget& is_target, const std::vector<int>& ta
   Tick(is_target, targets, true, sink);
   regions_->RefuseDeferred();
   clock_.Sample();
-  regions_->Drain(clock_, sink, false);
+  regions_->Drain(clock_, sink, false, rate_);
 }
 
 void ShimCollector::FillStats(v1::Stats* s) {

@@ -35,6 +35,8 @@ class ShimCollector {
   }
 
   const std::string& socket_name() const { return regions_->socket_name(); }
+  // --max-rate: shim records take tokens from the kernel's bucket too.
+  void SetRateCheck(ShimConsumer::RateCheck rate) { rate_ = std::move(rate); }
   // A target's exit (from its ProcessLifetime record): a region sent by it
   // after it exited is still accepted.
   void NoteExited(int pid);
@@ -59,6 +61,7 @@ class ShimCollector {
   bool system_wide_;
   bool used_ = false;
   TscClock clock_;
+  ShimConsumer::RateCheck rate_;
   std::set<int> exited_;
   std::deque<int> exited_order_;
 };

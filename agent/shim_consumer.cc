@@ -79,6 +79,7 @@ std::unique_ptr<ShimConsumer> ShimConsumer::Attach(uint8_t* base, size_t size, i
   c->flags_ = h.flags;
   c->sample_every_ = h.sample_every ? h.sample_every : 1;
   c->min_duration_ns_ = h.min_duration_ns;
+  c->first_per_second_ = h.first_per_second;
   c->functions_ = h.functions;
   // Start where the producer is: events published before attach are ours
   // too (the region may have recorded before the agent came).
@@ -143,7 +144,7 @@ uint32_t ShimConsumer::SlotsInUse() const {
   return high < nslots_ ? high : nslots_;
 }
 
-void ShimConsumer::Drain(const TscClock& clock, const Sink& sink) {
+void ShimConsumer::Drain(const TscClock& clock, const Sink& sink, const RateCheck& rate) {
   v1::Record record;
   const uint32_t used = SlotsInUse();
   for (uint32_t i = 0; i < used; ++i) {
@@ -165,6 +166,8 @@ void ShimConsumer::Drain(const TscClock& clock, const Sink& sink) {
       memcpy(&e, events + (t & (slot_events_ - 1)) * sizeof(e), sizeof(e));
       if (!DecodeEvent(e, tid, clock, &record)) {
         ++rejected_;
+      } else if (rate && !rate()) {
+        ++sampled_rate_;
       } else if (sink(record)) {
         ++written_;
       } else {
@@ -184,11 +187,19 @@ ShimTally ShimConsumer::Tally() const {
     const uint8_t* slot = base_ + probe_shm_slot_offset(nnames_, slot_events_, i);
     seen += Load<uint64_t>(slot + offsetof(probe_shm_slot, seen));
     t.sampled_out += Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_out));
+    t.sampled_min_latency += Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_min_duration));
+    t.sampled_first_k += Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_first_k));
     t.lost_buffer_full += Load<uint64_t>(slot + offsetof(probe_shm_slot, lost_full));
   }
   t.lost_no_buffer = Load<uint64_t>(base_ + offsetof(probe_shm_header, lost_no_buffer)) +
                      Load<uint64_t>(base_ + offsetof(probe_shm_header, lost_no_name));
   t.produced = seen + t.lost_no_buffer;
+  // What the shim sampled out and did not say why was its 1-in-N (a
+  // hostile shim's numbers may not add up: then none is attributed).
+  const uint64_t explained = t.sampled_min_latency + t.sampled_first_k;
+  t.sampled_one_in_n = t.sampled_out >= explained ? t.sampled_out - explained : 0;
+  t.sampled_rate = sampled_rate_;
+  t.sampled_out += sampled_rate_;
   t.written = written_;
   t.lost_write = lost_write_;
   t.rejected = rejected_;
@@ -207,6 +218,7 @@ void ShimConsumer::FillProcess(v1::ShimProcess* p) const {
   p->set_lost_write(t.lost_write);
   p->set_sample_every(sample_every_);
   p->set_min_duration_ns(min_duration_ns_);
+  p->set_first_per_second(first_per_second_);
   p->set_functions(FunctionList(functions_));
   p->set_tsc_clock(clock_ == PROBE_CLOCK_TSC);
 }

@@ -28,7 +28,9 @@ struct ShimTally {
   uint64_t produced = 0;  // shim: seen + lost_no_buffer + lost_no_name
   uint64_t written = 0;   // records handed to the sink that it accepted
   uint64_t lost_write = 0;
-  uint64_t sampled_out = 0;
+  uint64_t sampled_out = 0;  // all four reasons below
+  uint64_t sampled_one_in_n = 0, sampled_min_latency = 0, sampled_first_k = 0;
+  uint64_t sampled_rate = 0;  // by the agent: over --max-rate
   uint64_t lost_buffer_full = 0;
   uint64_t lost_no_buffer = 0;
   uint64_t rejected = 0;  // invalid events and index violations
@@ -38,6 +40,9 @@ class ShimConsumer {
  public:
   // Returns the record to write; the sink returns false when it could not.
   using Sink = std::function<bool(const v1::Record&)>;
+  // Whether the global record cap lets one more through (--max-rate); empty
+  // for no cap.
+  using RateCheck = std::function<bool()>;
 
   // base/size: the whole mapping (size from the file, not the header).
   // pid: the process the region was found in; the header must agree.
@@ -46,7 +51,7 @@ class ShimConsumer {
 
   // Consumes every event published since the last call: at most slot_events
   // per slot, so a writer that keeps moving head cannot hold the agent.
-  void Drain(const TscClock& clock, const Sink& sink);
+  void Drain(const TscClock& clock, const Sink& sink, const RateCheck& rate = RateCheck());
 
   // The producer's counters, re-read (they only matter once the process is
   // gone and they stop moving).
@@ -70,7 +75,8 @@ class ShimConsumer {
   uint64_t min_duration_ns_ = 0;
   std::vector<uint64_t> tails_;  // this side's own tail per slot: never read back
   std::map<uint32_t, std::string> names_;
-  uint64_t written_ = 0, lost_write_ = 0, rejected_ = 0;
+  uint32_t first_per_second_ = 0;
+  uint64_t written_ = 0, lost_write_ = 0, rejected_ = 0, sampled_rate_ = 0;
 };
 
 }  // namespace probe

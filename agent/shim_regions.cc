@@ -27,6 +27,10 @@ void Add(ShimTally* to, const ShimTally& t) {
   to->written += t.written;
   to->lost_write += t.lost_write;
   to->sampled_out += t.sampled_out;
+  to->sampled_one_in_n += t.sampled_one_in_n;
+  to->sampled_min_latency += t.sampled_min_latency;
+  to->sampled_first_k += t.sampled_first_k;
+  to->sampled_rate += t.sampled_rate;
   to->lost_buffer_full += t.lost_buffer_full;
   to->lost_no_buffer += t.lost_no_buffer;
   to->rejected += t.rejected;
@@ -227,11 +231,12 @@ void ShimRegions::Discover(const std::vector<int>& pids) {
   }
 }
 
-void ShimRegions::Drain(const TscClock& clock, const ShimConsumer::Sink& sink, bool reap) {
+void ShimRegions::Drain(const TscClock& clock, const ShimConsumer::Sink& sink, bool reap,
+                        const ShimConsumer::RateCheck& rate) {
   for (auto it = regions_.begin(); it != regions_.end();) {
     Region& r = *it->second;
     bool gone = reap && StartTicks(r.pid) != r.start_ticks;
-    r.consumer->Drain(clock, sink);  // after the check: a gone process wrote its last before
+    r.consumer->Drain(clock, sink, rate);  // after the check: a gone process wrote its last before
     if (!gone) {
       ++it;
       continue;
@@ -260,6 +265,10 @@ void ShimRegions::FillCounters(v1::KindCounters* c) const {
   c->set_produced(t.produced);
   c->set_written(t.written);
   c->set_sampled_out(t.sampled_out);
+  c->set_sampled_one_in_n(t.sampled_one_in_n);
+  c->set_sampled_min_latency(t.sampled_min_latency);
+  c->set_sampled_first_k(t.sampled_first_k);
+  c->set_sampled_rate(t.sampled_rate);
   c->set_lost_buffer_full(t.lost_buffer_full);
   c->set_lost_no_buffer(t.lost_no_buffer);
   c->set_lost_write(t.lost_write);

@@ -37,7 +37,8 @@ class ShimRegions {
   void Discover(const std::vector<int>& pids);
   // Drains every region. With reap, regions whose process is gone get a last
   // drain and are released (their counters are kept for the trailer).
-  void Drain(const TscClock& clock, const ShimConsumer::Sink& sink, bool reap);
+  void Drain(const TscClock& clock, const ShimConsumer::Sink& sink, bool reap,
+             const ShimConsumer::RateCheck& rate = ShimConsumer::RateCheck());
 
   // Per-process counters: live regions, and finished ones (all of them, or
   // only those finished since the last call).

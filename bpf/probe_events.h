@@ -49,6 +49,13 @@ enum probe_sample_kind {
   PROBE_SAMPLE_KINDS = 2,
 };
 
+/* The --max-rate token bucket, shared by the kernel and the agent (the map
+ * is mmapped): refilled at most once a millisecond by whoever gets there. */
+struct rate_bucket {
+  __u64 refilled_ns;
+  __s64 tokens;
+};
+
 /* Syscalls traced, as recorded (mirrors probe.v1.Syscall). */
 enum probe_syscall {
   PROBE_SYS_SELECT = 1,

@@ -32,13 +32,11 @@ struct {
   __type(value, struct first_k_window);
 } first_k SEC(".maps") __weak;
 
-struct rate_bucket {
-  __u64 refilled_ns;
-  __s64 tokens;
-};
-
+/* Mappable: the agent takes tokens from the same bucket for the shim's
+ * records, so the cap holds for kernel and user-space records together. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
   __uint(max_entries, 1);
   __type(key, __u32);
   __type(value, struct rate_bucket);

@@ -75,17 +75,18 @@ struct probe_shm_header {
   uint32_t nslots;
   uint32_t slot_events; /* power of two */
   uint32_t nnames;
-  uint32_t clock;           /* PROBE_CLOCK_* */
-  uint32_t flags;           /* PROBE_SHM_F_* */
-  uint32_t sample_every;    /* 1 = every call */
-  uint64_t min_duration_ns; /* calls shorter than this are sampled out */
-  uint32_t functions;       /* bit (1 << PROBE_FN_*) per wrapped function */
-  uint32_t names_used;      /* entries claimed in the name table (atomic) */
-  uint64_t lost_no_buffer;  /* events of threads that found no free slot (atomic) */
-  uint64_t lost_no_name;    /* markers dropped: name table full (atomic) */
-  uint32_t slots_high;      /* slots [0, slots_high) were ever claimed (atomic max):
-                               the consumer never touches the pages of the others */
-  uint8_t reserved[PROBE_SHM_HEADER_BYTES - 84];
+  uint32_t clock;            /* PROBE_CLOCK_* */
+  uint32_t flags;            /* PROBE_SHM_F_* */
+  uint32_t sample_every;     /* 1 = every call */
+  uint64_t min_duration_ns;  /* calls shorter than this are sampled out */
+  uint32_t functions;        /* bit (1 << PROBE_FN_*) per wrapped function */
+  uint32_t names_used;       /* entries claimed in the name table (atomic) */
+  uint64_t lost_no_buffer;   /* events of threads that found no free slot (atomic) */
+  uint64_t lost_no_name;     /* markers dropped: name table full (atomic) */
+  uint32_t slots_high;       /* slots [0, slots_high) were ever claimed (atomic max):
+                                the consumer never touches the pages of the others */
+  uint32_t first_per_second; /* per (process, function) per second, 0 = all */
+  uint8_t reserved[PROBE_SHM_HEADER_BYTES - 88];
 };
 
 struct probe_shm_name {
@@ -98,11 +99,13 @@ struct probe_shm_slot {
   /* producer's cache line */
   uint32_t state; /* PROBE_SLOT_* */
   int32_t tid;
-  uint64_t head;        /* events published */
-  uint64_t seen;        /* calls and markers seen by this thread */
-  uint64_t sampled_out; /* of seen, dropped by sampling */
-  uint64_t lost_full;   /* of seen, dropped: ring full */
-  uint8_t pad0[24];
+  uint64_t head;                 /* events published */
+  uint64_t seen;                 /* calls and markers seen by this thread */
+  uint64_t sampled_out;          /* of seen, dropped by sampling (the three reasons below) */
+  uint64_t lost_full;            /* of seen, dropped: ring full */
+  uint64_t sampled_min_duration; /* of sampled_out: shorter than PROBE_MIN_DURATION */
+  uint64_t sampled_first_k;      /* of sampled_out: past PROBE_FIRST_PER_SECOND */
+  uint8_t pad0[8];
   /* consumer's cache line */
   uint64_t tail;       /* events consumed */
   uint32_t drain_lock; /* PROBE_OUTPUT: one draining thread at a time (the agent ignores it) */

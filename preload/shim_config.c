@@ -105,6 +105,7 @@ void shim_read_config(void) {
   s->sample_every = 1;
   if ((v = getenv("PROBE_SAMPLE")) && *v) s->sample_every = parse_u32(v, 1, 1u << 30);
   if ((v = getenv("PROBE_MIN_DURATION")) && *v) s->min_duration_ns = parse_duration_ns(v);
+  if ((v = getenv("PROBE_FIRST_PER_SECOND")) && *v) s->first_per_second = parse_u32(v, 0, 1u << 30);
   s->slot_events = SHIM_DEFAULT_SLOT_EVENTS;
   if ((v = getenv("PROBE_BUFFER_EVENTS")) && *v)
     s->slot_events =
@@ -124,6 +125,9 @@ void shim_read_config(void) {
   s->clock =
       (!s->self_drain && probe_tsc_is_clocksource()) ? PROBE_CLOCK_TSC : PROBE_CLOCK_MONOTONIC;
   s->min_duration_ticks = s->min_duration_ns;
-  if (s->clock == PROBE_CLOCK_TSC && s->min_duration_ns)
+  s->second_ticks = 1000000000ull;
+  if (s->clock == PROBE_CLOCK_TSC && (s->min_duration_ns || s->first_per_second)) {
     s->min_duration_ticks = ns_to_ticks(s->min_duration_ns);
+    s->second_ticks = ns_to_ticks(1000000000ull);
+  }
 }

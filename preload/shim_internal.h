@@ -29,7 +29,13 @@ struct shim_state {
   uint32_t sample_every;       /* PROBE_SAMPLE */
   uint64_t min_duration_ns;    /* PROBE_MIN_DURATION */
   uint64_t min_duration_ticks; /* the same in the clock's units */
-  uint32_t clock;              /* PROBE_CLOCK_* */
+  uint32_t first_per_second;   /* PROBE_FIRST_PER_SECOND: per function, per process */
+  uint64_t second_ticks;       /* one second in the clock's units */
+  /* The current one-second window of each function (start, calls kept):
+   * process-wide, updated with atomics by any thread. */
+  uint64_t first_k_start[PROBE_FN_COUNT];
+  uint64_t first_k_count[PROBE_FN_COUNT];
+  uint32_t clock; /* PROBE_CLOCK_* */
   uint32_t nslots;
   uint32_t slot_events; /* PROBE_BUFFER_EVENTS */
   /* The region; created at the first event so processes that never call a

@@ -18,8 +18,8 @@ __attribute__((constructor)) static void shim_start(void) {
   probe_shim.start_ns = probe_monotonic_ns();
   if (probe_shim.self_drain) shim_file_open();
   __atomic_store_n(&probe_shim.ready, 1, __ATOMIC_RELEASE);
-  probe_shim.fast =
-      !probe_shim.self_drain && probe_shim.sample_every <= 1 && probe_shim.min_duration_ticks == 0;
+  probe_shim.fast = !probe_shim.self_drain && probe_shim.sample_every <= 1 &&
+                    probe_shim.min_duration_ticks == 0 && probe_shim.first_per_second == 0;
   errno = saved;
 }
 

@@ -51,6 +51,7 @@ static struct probe_shm_header* create_region(void) {
   h->flags = s->self_drain ? PROBE_SHM_F_SELF_DRAINED : 0;
   h->sample_every = s->sample_every;
   h->min_duration_ns = s->min_duration_ns;
+  h->first_per_second = s->first_per_second;
   h->functions = s->functions;
   if (s->inherited) {
     copy_names(h, s->inherited);
@@ -100,5 +101,6 @@ void shim_after_fork_child(void) {
   s->region_failed = 0;
   s->creating = 0;
   s->is_root = 0;
+  for (uint32_t f = 0; f < PROBE_FN_COUNT; ++f) s->first_k_start[f] = s->first_k_count[f] = 0;
   __atomic_fetch_add(&s->generation, 1, __ATOMIC_RELEASE);
 }

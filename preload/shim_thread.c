@@ -66,10 +66,35 @@ static struct probe_shm_slot* thread_slot(struct shim_thread* t) {
   return t->slot;
 }
 
-static int sampled_out(struct shim_thread* t, uint64_t start, uint64_t end) {
+/* The first K calls of each function per second, for the whole process: a
+ * thread that sees the window over restarts it (a race at the boundary
+ * loses a few counts, never a call's accounting). */
+static int first_k_keeps(uint16_t fn, uint64_t now) {
+  struct shim_state* s = &probe_shim;
+  if (fn >= PROBE_FN_COUNT) return 1;
+  uint64_t start = __atomic_load_n(&s->first_k_start[fn], __ATOMIC_RELAXED);
+  if (now - start >= s->second_ticks &&
+      __atomic_compare_exchange_n(&s->first_k_start[fn], &start, now, 0, __ATOMIC_RELAXED,
+                                  __ATOMIC_RELAXED))
+    __atomic_store_n(&s->first_k_count[fn], 0, __ATOMIC_RELAXED);
+  return __atomic_fetch_add(&s->first_k_count[fn], 1, __ATOMIC_RELAXED) < s->first_per_second;
+}
+
+/* Whether a call is dropped by sampling, counted under its reason: 1-in-N
+ * (every Nth call of the thread), then the minimum duration, then first K. */
+static int sampled_out(struct shim_thread* t, struct probe_shm_slot* slot, uint16_t fn,
+                       uint64_t start, uint64_t end) {
   const struct shim_state* s = &probe_shim;
   if (s->sample_every > 1 && (t->sample_counter++ % s->sample_every) != 0) return 1;
-  return s->min_duration_ticks && end - start < s->min_duration_ticks;
+  if (s->min_duration_ticks && end - start < s->min_duration_ticks) {
+    slot->sampled_min_duration++;
+    return 1;
+  }
+  if (s->first_per_second && !first_k_keeps(fn, start)) {
+    slot->sampled_first_k++;
+    return 1;
+  }
+  return 0;
 }
 
 /* Self-drained threads flush their own slot when it is half full or holds
@@ -104,7 +129,7 @@ void shim_record(uint16_t kind, uint64_t start, uint64_t end, int64_t value, int
     slot->seen += 1 + t->nested_lost;
     slot->lost_full += t->nested_lost;
     t->nested_lost = 0;
-    if (is_call && sampled_out(t, start, end))
+    if (is_call && sampled_out(t, slot, kind, start, end))
       slot->sampled_out++;
     else
       shim_store(t, slot, kind, start, end, value, fd, aux);

@@ -176,6 +176,44 @@ TEST_F(SamplingTest, FirstKPerSecond) {
   EXPECT_GT(c->sampled_first_k(), 0u);
 }
 
+// The shim's calls are sampled too: the first 5 per function per second,
+// markers untouched, every call accounted for.
+TEST_F(SamplingTest, ShimFirstKPerSecond) {
+  Recording run = Record({"--preload", "--events", "process", "--first", "shim=5/s"},
+                         {PROBE_SHIM_SELECT, "1", "40"}, "shim_select ");
+  std::map<int, int> per_function;
+  size_t markers = 0;
+  for (const auto& r : run.records) {
+    if (r.has_shim_call()) ++per_function[r.shim_call().function()];
+    markers += r.has_marker();
+  }
+  for (const auto& [fn, n] : per_function) EXPECT_LE(n, 5 * 2) << "function " << fn;
+  EXPECT_EQ(per_function[v1::SHIM_EVENTFD_WRITE], 5) << "40 writes in well under a second";
+  EXPECT_EQ(markers, 160u) << "markers are not calls: never sampled";
+  const auto* c = Counters(run.trailer().counters(), v1::EVENT_KIND_SHIM);
+  ASSERT_NE(c, nullptr);
+  // 121 calls (eventfd, 40 selects, 40 reads, 40 writes) + 160 markers.
+  EXPECT_EQ(c->produced(), 281u);
+  EXPECT_EQ(c->produced(), c->written() + c->sampled_out());
+  EXPECT_EQ(c->sampled_first_k(), c->sampled_out());
+}
+
+// One cap for kernel and shim records together: they take from one bucket.
+TEST_F(SamplingTest, RateCapCoversShimRecordsToo) {
+  Recording run = Record({"--preload", "--events", "process,syscalls", "--max-rate", "100/s"},
+                         {PROBE_SHIM_SELECT, "1", "40"}, "shim_select ");
+  const auto* k = Counters(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
+  const auto* s = Counters(run.trailer().counters(), v1::EVENT_KIND_SHIM);
+  ASSERT_NE(k, nullptr);
+  ASSERT_NE(s, nullptr);
+  const double seconds =
+      (run.records.back().trailer().time_ns() - run.records.front().header().ready_time_ns()) / 1e9;
+  EXPECT_LE(double(k->written() + s->written()), 100 * seconds + 11 + 1);
+  EXPECT_GT(k->sampled_rate(), 0u);
+  EXPECT_GT(s->sampled_rate(), 0u) << "the shim's records met the cap too";
+  EXPECT_EQ(s->produced(), s->written() + s->sampled_out());
+}
+
 // Process records survive any sampling: every child of a fork storm has its
 // lifetime, under the harshest settings.
 TEST_F(SamplingTest, LifecycleRecordsAreNeverSampled) {
