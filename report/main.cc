@@ -1,85 +1,160 @@
-// probe-report: reads a record file and prints a summary or JSON lines.
+// probe-report: streams a record file through the filters into the summary
+// and any exports, with bounded memory whatever the file's size.
 #include <google/protobuf/util/json_util.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cinttypes>
 #include <cstdio>
-#include <cstring>
+#include <ctime>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "exporter.h"
+#include "interval_table.h"
 #include "process_table.h"
+#include "record_filter.h"
 #include "record_reader.h"
+#include "report_options.h"
 
 namespace {
 
-const char kUsage[] =
-    "usage: probe-report [--json] FILE\n"
-    "  (default)  header, per-process table, syscall latency, counters, warnings\n"
-    "  --json     every record as one JSON object per line (protobuf JSON mapping)\n";
+using probe::ReadStatus;
+
+uint64_t NowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+// "\r[probe-report] 42% of 1.2 GB" on stderr, at most twice a second.
+class Progress {
+ public:
+  Progress(bool on, uint64_t total) : on_(on && total > 0), total_(total) {}
+  void Update(uint64_t done) {
+    if (!on_) return;
+    uint64_t now = NowNs();
+    if (now < next_) return;
+    next_ = now + 500000000ull;
+    fprintf(stderr, "\r[probe-report] %3.0f%% of %.1f MB", 100.0 * double(done) / double(total_),
+            double(total_) / 1e6);
+    shown_ = true;
+  }
+  ~Progress() {
+    if (shown_) fprintf(stderr, "\r%40s\r", "");
+  }
+
+ private:
+  bool on_;
+  uint64_t total_;
+  uint64_t next_ = 0;
+  bool shown_ = false;
+};
+
+// --comm needs each pid's name before its events: one pass to learn them.
+bool LearnNames(const std::string& path, probe::RecordFilter* filter, std::string* error) {
+  auto reader = probe::RecordReader::Open(path, error);
+  if (!reader) return false;
+  probe::v1::Record r;
+  while (reader->Next(&r) == ReadStatus::kRecord) filter->LearnName(r);
+  return true;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool json = false;
-  const char* path = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--json"))
-      json = true;
-    else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      fputs(kUsage, stdout);
-      return 0;
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      fprintf(stderr, "probe-report: unknown option '%s' (see --help)\n", argv[i]);
-      return 2;
-    } else if (path) {
-      fprintf(stderr, "probe-report: only one file, got '%s' and '%s'\n", path, argv[i]);
-      return 2;
-    } else
-      path = argv[i];
-  }
-  if (!path) {
-    fprintf(stderr, "probe-report: no file given (see --help)\n");
+  auto parsed = probe::ParseReportOptions(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.options) {
+    fprintf(stderr, "probe-report: %s\n", parsed.error.c_str());
     return 2;
   }
+  const probe::ReportOptions& o = *parsed.options;
+  if (o.help) {
+    fputs(probe::ReportUsage(), stdout);
+    return 0;
+  }
+  const char* path = o.file.c_str();
   std::string error;
-  auto reader = probe::RecordReader::Open(path, &error);
+  auto reader = probe::RecordReader::Open(o.file, &error);
   if (!reader) {
     fprintf(stderr, "probe-report: %s\n", error.c_str());
     return 1;
   }
+  probe::RecordFilter filter(o);
+  if (filter.needs_names() && !LearnNames(o.file, &filter, &error)) {
+    fprintf(stderr, "probe-report: %s\n", error.c_str());
+    return 1;
+  }
+
+  std::vector<std::unique_ptr<probe::Exporter>> exports;
+  auto add_export = [&](std::unique_ptr<probe::Exporter> e) {
+    if (!e) {
+      fprintf(stderr, "probe-report: %s\n", error.c_str());
+      return false;
+    }
+    exports.push_back(std::move(e));
+    return true;
+  };
+  if (!o.chrome_path.empty() && !add_export(probe::MakeChromeTraceExporter(o.chrome_path, &error)))
+    return 1;
+  if (!o.csv_dir.empty() && !add_export(probe::MakeCsvExporter(o.csv_dir, &error))) return 1;
+  if (!o.html_path.empty() && !add_export(probe::MakeHtmlExporter(o.html_path, &error))) return 1;
+  probe::IntervalTable intervals(o.intervals);
+
+  struct stat st {};
+  stat(path, &st);
+  Progress progress(o.progress == 1 || (o.progress < 0 && isatty(STDERR_FILENO)),
+                    uint64_t(st.st_size));
   probe::TraceSummary summary;
   probe::v1::Record record;
-  probe::ReadStatus st;
+  ReadStatus status;
   uint64_t count = 0;
   google::protobuf::util::JsonPrintOptions jopt;
   jopt.preserve_proto_field_names = true;
-  while ((st = reader->Next(&record)) == probe::ReadStatus::kRecord) {
+  while ((status = reader->Next(&record)) == ReadStatus::kRecord) {
     ++count;
-    if (json) {
+    progress.Update(reader->offset());
+    if (!filter.Keep(record)) continue;
+    if (o.json) {
       std::string out;
       google::protobuf::util::MessageToJsonString(record, &out, jopt);
       puts(out.c_str());
     } else {
       probe::AddRecord(record, &summary);
     }
+    if (record.has_marker()) intervals.Add(record.marker());
+    for (auto& e : exports) e->Add(record);
   }
-  if (!json) {
+
+  int rc = 0;
+  for (auto& e : exports) {
+    if (!e->Finish(&error)) {
+      fprintf(stderr, "probe-report: %s\n", error.c_str());
+      rc = 1;
+    }
+  }
+  if (!o.json) {
     if (count > 0 && !summary.has_header) {
       fprintf(stderr, "probe-report: %s is not a probe record file (no header record)\n", path);
       return 1;
     }
-    fputs(probe::FormatSummary(summary).c_str(), stdout);
+    if (count > 0) {
+      fputs(probe::FormatSummary(summary).c_str(), stdout);
+      if (!o.intervals.empty()) fputs(intervals.Format().c_str(), stdout);
+    }
   }
-  if (st == probe::ReadStatus::kEnd && count == 0) {
+  if (status == ReadStatus::kEnd && count == 0) {
     fprintf(stderr, "probe-report: %s is empty\n", path);
     return 1;
   }
-  if (st != probe::ReadStatus::kEnd) {
+  if (status != ReadStatus::kEnd) {
     fprintf(stderr, "probe-report: warning: %s is %s after %" PRIu64 " records: %s\n", path,
-            probe::ReadStatusName(st), count, reader->reason().c_str());
-    return st == probe::ReadStatus::kTruncated ? 0 : 1;
+            probe::ReadStatusName(status), count, reader->reason().c_str());
+    return status == ReadStatus::kTruncated ? rc : 1;
   }
-  if (!json && !summary.has_trailer)
+  if (!o.json && !summary.has_trailer)
     fprintf(stderr, "probe-report: warning: %s has no trailer (agent did not stop cleanly)\n",
             path);
-  return 0;
+  return rc;
 }

@@ -66,12 +66,14 @@ DurationStats DurationSample::Stats() const {
   s.exact = !estimated_;
   if (estimated_) {
     s.p50_ns = HistogramPercentile(histogram_, 0.50);
+    s.p90_ns = HistogramPercentile(histogram_, 0.90);
     s.p99_ns = HistogramPercentile(histogram_, 0.99);
     return s;
   }
   std::vector<uint64_t> sorted = exact_;
   std::sort(sorted.begin(), sorted.end());
   s.p50_ns = ExactPercentile(sorted, 0.50);
+  s.p90_ns = ExactPercentile(sorted, 0.90);
   s.p99_ns = ExactPercentile(sorted, 0.99);
   return s;
 }

@@ -24,6 +24,7 @@ namespace probe {
 struct DurationStats {
   uint64_t count = 0;
   uint64_t p50_ns = 0;
+  uint64_t p90_ns = 0;
   uint64_t p99_ns = 0;
   uint64_t max_ns = 0;
   bool exact = true;

@@ -1,0 +1,39 @@
+// Which records probe-report's outputs see (--from/--to, --pid, --tid,
+// --comm, --kind). Pure. Header, stats, trailer and thread names always pass;
+// cumulative histograms pass the time window (they cannot be cut in time).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "probe.pb.h"
+#include "report_options.h"
+
+namespace probe {
+
+class RecordFilter {
+ public:
+  explicit RecordFilter(const ReportOptions& o);
+  bool active() const { return active_; }
+  // --comm needs each pid's name before its events: a first pass over the
+  // file feeds every record here.
+  bool needs_names() const { return !comms_.empty(); }
+  void LearnName(const v1::Record& r);
+  bool Keep(const v1::Record& r);
+
+ private:
+  bool KeepPid(int32_t pid) const;
+  bool KeepTid(int32_t tid) const { return tids_.empty() || tids_.count(tid); }
+  bool InWindow(uint64_t from, uint64_t to) const;
+
+  bool active_ = false;
+  std::set<int> pids_, tids_;
+  std::set<std::string> comms_, kinds_;
+  std::optional<uint64_t> from_, to_;  // relative to start_
+  uint64_t start_ = 0;                 // Header.start_time_ns
+  std::unordered_map<int32_t, std::string> comm_of_;
+};
+
+}  // namespace probe

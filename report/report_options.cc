@@ -1,0 +1,126 @@
+#include "report_options.h"
+
+#include <cstdlib>
+
+namespace probe {
+
+const char* ReportUsage() {
+  return R"(usage: probe-report [options] FILE
+
+Reads a record file of probe-agent (or of the shim's PROBE_OUTPUT) and prints
+the summary: processes, syscall latency with exact histograms, scheduler
+wakeups, where each slow wait's time went, the shim's user-space spans and
+markers, counters and warnings. Streams the file: memory stays bounded.
+
+Outputs (any number at once, besides the summary):
+  --json               every record as one JSON line (protobuf JSON mapping)
+  --chrome FILE        Chrome Trace Event JSON for ui.perfetto.dev and
+                       chrome://tracing: slices, markers, wakeup flows, counters
+  --csv DIR            one CSV file per record kind in DIR (pandas, spreadsheets)
+  --html FILE          a self-contained HTML report with plots (no network)
+  --interval A..B      count, p50/p90/p99/max of the time from marker A to the
+                       next marker B on the same thread (repeatable)
+
+Filters (apply to every output; header, stats and trailer always pass):
+  --from T, --to T     time window, seconds since the start of the run (e.g. 1.5)
+  --pid N, --tid N     only these processes / threads (repeatable)
+  --comm NAME          only processes with this name (repeatable)
+  --kind LIST          only these kinds: process,syscall,wakeup,shim,marker
+  --progress, --no-progress
+                       progress on stderr (default: when stderr is a terminal)
+  -h, --help           this text
+)";
+}
+
+namespace {
+
+bool ParseSeconds(const std::string& s, uint64_t* ns) {
+  char* end = nullptr;
+  double v = strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end != '\0' || !(v >= 0) || v > 1e9) return false;
+  *ns = static_cast<uint64_t>(v * 1e9 + 0.5);
+  return true;
+}
+
+bool ParseInt(const std::string& s, int* out) {
+  char* end = nullptr;
+  long v = strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v <= 0 || v > 0x7fffffff) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+}  // namespace
+
+ReportParseResult ParseReportOptions(const std::vector<std::string>& args) {
+  ReportOptions o;
+  auto fail = [](std::string msg) { return ReportParseResult{std::nullopt, std::move(msg)}; };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string v;
+    auto value = [&]() {
+      if (i + 1 >= args.size()) return false;
+      v = args[++i];
+      return true;
+    };
+    if (a == "-h" || a == "--help") {
+      o.help = true;
+      return {o, ""};
+    } else if (a == "--json") {
+      o.json = true;
+    } else if (a == "--chrome") {
+      if (!value() || v.empty()) return fail("--chrome needs a file name");
+      o.chrome_path = v;
+    } else if (a == "--csv") {
+      if (!value() || v.empty()) return fail("--csv needs a directory");
+      o.csv_dir = v;
+    } else if (a == "--html") {
+      if (!value() || v.empty()) return fail("--html needs a file name");
+      o.html_path = v;
+    } else if (a == "--interval") {
+      size_t dots = value() ? v.find("..") : std::string::npos;
+      if (dots == std::string::npos || dots == 0 || dots + 2 >= v.size())
+        return fail("invalid --interval '" + v + "': expected A..B, e.g. BEFORE_SEND..AFTER_SEND");
+      o.intervals.emplace_back(v.substr(0, dots), v.substr(dots + 2));
+    } else if (a == "--from" || a == "--to") {
+      uint64_t ns;
+      if (!value() || !ParseSeconds(v, &ns))
+        return fail("invalid " + a + " '" + v + "': expected seconds since the start, e.g. 1.5");
+      (a == "--from" ? o.from_ns : o.to_ns) = ns;
+    } else if (a == "--pid" || a == "--tid") {
+      int n;
+      if (!value() || !ParseInt(v, &n)) return fail("invalid " + a + " '" + v + "'");
+      (a == "--pid" ? o.pids : o.tids).insert(n);
+    } else if (a == "--comm") {
+      if (!value() || v.empty()) return fail("--comm needs a process name");
+      o.comms.insert(v);
+    } else if (a == "--kind") {
+      if (!value()) return fail("--kind needs a list");
+      size_t start = 0;
+      while (start <= v.size()) {
+        size_t comma = v.find(',', start);
+        std::string k = v.substr(start, comma == std::string::npos ? comma : comma - start);
+        if (k != "process" && k != "syscall" && k != "wakeup" && k != "shim" && k != "marker")
+          return fail("unknown --kind '" + k + "' (known: process, syscall, wakeup, shim, marker)");
+        o.kinds.insert(k);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (a == "--progress") {
+      o.progress = 1;
+    } else if (a == "--no-progress") {
+      o.progress = 0;
+    } else if (a.size() > 1 && a[0] == '-') {
+      return fail("unknown option '" + a + "' (see --help)");
+    } else if (!o.file.empty()) {
+      return fail("only one file, got '" + o.file + "' and '" + a + "'");
+    } else {
+      o.file = a;
+    }
+  }
+  if (o.file.empty()) return fail("no file given (see --help)");
+  if (o.from_ns && o.to_ns && *o.from_ns > *o.to_ns) return fail("--from is after --to");
+  return {o, ""};
+}
+
+}  // namespace probe

@@ -1,0 +1,36 @@
+// Command line of probe-report: a pure parser, errors as values.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace probe {
+
+struct ReportOptions {
+  std::string file;
+  bool json = false;        // --json: every kept record as a JSON line
+  std::string chrome_path;  // --chrome FILE
+  std::string csv_dir;      // --csv DIR
+  std::string html_path;    // --html FILE
+  std::vector<std::pair<std::string, std::string>> intervals;  // --interval A..B
+  // Filters: records outside are skipped by every output.
+  std::optional<uint64_t> from_ns, to_ns;  // --from/--to, since the start of the run
+  std::set<int> pids, tids;                // --pid, --tid
+  std::set<std::string> comms;             // --comm
+  std::set<std::string> kinds;             // --kind process,syscall,wakeup,shim,marker
+  int progress = -1;                       // --progress / --no-progress; -1: on a terminal
+  bool help = false;
+};
+
+struct ReportParseResult {
+  std::optional<ReportOptions> options;
+  std::string error;  // one line, set when options is empty
+};
+
+ReportParseResult ParseReportOptions(const std::vector<std::string>& args);
+const char* ReportUsage();
+
+}  // namespace probe
