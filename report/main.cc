@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "exporter.h"
+#include "format.h"
 #include "interval_table.h"
 #include "process_table.h"
 #include "record_filter.h"
@@ -127,6 +128,11 @@ int main(int argc, char** argv) {
     for (auto& e : exports) e->Add(record);
   }
 
+  if (summary.has_header && summary.header.format_version() > probe::format::kFormatVersion)
+    fprintf(stderr,
+            "probe-report: warning: %s was written by a newer probe (format %u; this reads format "
+            "%u): what this version does not know is skipped\n",
+            path, summary.header.format_version(), probe::format::kFormatVersion);
   int rc = 0;
   for (auto& e : exports) {
     if (!e->Finish(&error)) {

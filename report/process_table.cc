@@ -40,6 +40,7 @@ void AddRecord(const v1::Record& r, TraceSummary* s) {
 namespace {
 
 void AddNamedRecord(const v1::Record& r, TraceSummary* s) {
+  s->threads.Add(r);
   switch (r.kind_case()) {
     case v1::Record::kThreadName:
       if (s->thread_names.size() < 1000000)
@@ -67,6 +68,7 @@ void AddNamedRecord(const v1::Record& r, TraceSummary* s) {
       break;
     case v1::Record::kSyscall:
       s->syscalls.AddCall(r.syscall());
+      s->waits.Add(r.syscall());
       s->shim.AddKernelCall(r.syscall());
       break;
     case v1::Record::kSyscallHistogram:
@@ -266,9 +268,12 @@ std::string FormatSummary(const TraceSummary& s) {
   std::ostringstream o;
   AppendHeader(s, o);
   AppendProcesses(s, o);
-  o << FormatSyscallSection(s.syscalls, SyscallContext(s));
-  o << FormatSchedSection(s.sched, SyscallContext(s));
-  o << FormatShimSection(s.shim, SyscallContext(s));
+  const SyscallReportContext ctx = SyscallContext(s);
+  o << FormatSyscallSection(s.syscalls, ctx);
+  o << s.waits.Format(ctx);
+  o << s.threads.Format(ctx);
+  o << FormatSchedSection(s.sched, ctx);
+  o << FormatShimSection(s.shim, ctx);
   AppendCounters(s, o);
   return o.str();
 }

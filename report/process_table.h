@@ -9,6 +9,8 @@
 #include "sched_table.h"
 #include "shim_table.h"
 #include "syscall_table.h"
+#include "thread_table.h"
+#include "wait_table.h"
 
 namespace probe {
 
@@ -19,7 +21,9 @@ struct TraceSummary {
   std::vector<v1::ProcessSnapshot> snapshots;
   SyscallTable syscalls;
   SchedTable sched;
-  ShimTable shim;  // shim calls and markers, paired with the kernel's syscalls
+  ShimTable shim;       // shim calls and markers, paired with the kernel's syscalls
+  WaitTable waits;      // where blocking waits' time went
+  ThreadTable threads;  // per-thread totals
   bool has_trailer = false;
   v1::Trailer trailer;
   bool has_stats = false;

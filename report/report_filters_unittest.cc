@@ -5,6 +5,8 @@
 #include "interval_table.h"
 #include "record_filter.h"
 #include "report_options.h"
+#include "thread_table.h"
+#include "wait_table.h"
 
 namespace probe {
 namespace {
@@ -130,6 +132,57 @@ TEST(IntervalTable, FromEachAToTheNextBOnTheSameThread) {
   EXPECT_NE(text.find("interval BEFORE_SEND..AFTER_SEND"), std::string::npos);
   EXPECT_NE(text.find("1/1 "), std::string::npos);
   EXPECT_NE(text.find("1/2 "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace probe
+
+namespace probe {
+namespace {
+
+TEST(WaitTable, SharesOfBlockingWaits) {
+  WaitTable t;
+  v1::SyscallCall c;
+  c.set_pid(1);
+  c.set_syscall(v1::SYSCALL_PSELECT6);
+  c.set_duration_ns(1000);
+  auto* b = c.mutable_breakdown();
+  b->set_to_block_ns(100);
+  b->set_blocked_ns(700);
+  b->set_run_queue_ns(150);
+  b->set_return_ns(50);
+  t.Add(c);
+  t.Add(c);
+  c.clear_breakdown();
+  t.Add(c);  // did not block: not in the table
+  const auto& s = t.keys().at({1, v1::SYSCALL_PSELECT6});
+  EXPECT_EQ(s.calls, 2u);
+  EXPECT_EQ(s.blocked_ns, 1400u);
+  std::string text = t.Format(SyscallReportContext());
+  EXPECT_NE(text.find("70.0%"), std::string::npos) << text;
+  EXPECT_NE(text.find("15.0%"), std::string::npos) << text;
+}
+
+TEST(ThreadTable, TotalsPerThread) {
+  ThreadTable t;
+  v1::Record r;
+  r.mutable_syscall()->set_pid(1);
+  r.mutable_syscall()->set_tid(2);
+  r.mutable_syscall()->set_duration_ns(500);
+  r.mutable_syscall()->mutable_breakdown()->set_blocked_ns(400);
+  t.Add(r);
+  t.Add(r);
+  v1::Record w;
+  w.mutable_wakeup()->set_pid(1);
+  w.mutable_wakeup()->set_tid(2);
+  w.mutable_wakeup()->set_run_queue_ns(30);
+  t.Add(w);
+  const auto& x = t.threads().at({1, 2});
+  EXPECT_EQ(x.syscalls, 2u);
+  EXPECT_EQ(x.syscall_ns, 1000u);
+  EXPECT_EQ(x.blocked_ns, 800u);
+  EXPECT_EQ(x.wakeups, 1u);
+  EXPECT_EQ(x.run_queue_ns, 30u);
 }
 
 }  // namespace
