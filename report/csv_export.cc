@@ -1,11 +1,540 @@
-// Placeholder until the exporter lands: says so instead of writing nothing.
+// CSV export: one file per record kind in a directory, each created on the
+// first record of its kind, header row first, rows in file order.
+//
+//   processes.csv           ProcessLifetime and ProcessSnapshot (snapshot = true)
+//   syscalls.csv            SyscallCall, breakdown flattened, waker comm resolved
+//   syscall_histograms.csv  SyscallHistogram, buckets ';'-joined in one column
+//   wakeups.csv             Wakeup, waker comm resolved
+//   sched_histograms.csv    SchedHistogram
+//   shim_calls.csv          ShimCall
+//   markers.csv             Marker
+//   thread_names.csv        ThreadName
+//   counters.csv            one row per KindCounters of each Stats / Trailer (final = true)
+//
+// Fields are quoted per RFC 4180 (those holding a comma, a quote, CR or LF;
+// quotes doubled); rows end with LF. Enum values are their names without the
+// prefix, lower case (pselect6, instant, sleeping, run_queue). Absent values
+// (an unset optional fd, the breakdown of a call that never blocked, the
+// waker of a preemption) are empty fields. argv is joined with spaces,
+// arguments shell-quoted when needed (Python: shlex.split). Memory is bounded:
+// one 64 KiB buffer per open file and the tid -> name map of ThreadName.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+
 #include "exporter.h"
 
 namespace probe {
+namespace {
+
+constexpr size_t kBufferBytes = 64 * 1024;
+
+// Lower-case enum value name without its prefix; the number when unknown.
+std::string EnumName(const google::protobuf::EnumDescriptor* d, int value,
+                     std::string_view prefix) {
+  const google::protobuf::EnumValueDescriptor* v = d->FindValueByNumber(value);
+  if (v == nullptr) return std::to_string(value);
+  std::string_view name = v->name();
+  if (name.substr(0, prefix.size()) == prefix) name.remove_prefix(prefix.size());
+  std::string out(name);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string ShellQuote(const std::string& arg) {
+  bool plain = !arg.empty();
+  for (unsigned char c : arg) {
+    if (!(std::isalnum(c) || std::strchr("@%+=:,./-_", c) != nullptr)) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return arg;
+  std::string out = "'";
+  for (char c : arg) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+template <typename List>
+std::string JoinArgv(const List& argv) {
+  std::string out;
+  for (const std::string& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += ShellQuote(a);
+  }
+  return out;
+}
+
+template <typename List>
+std::string JoinNumbers(const List& values) {
+  std::string out;
+  for (auto v : values) {
+    if (!out.empty()) out += ';';
+    out += std::to_string(v);
+  }
+  return out;
+}
+
+// One CSV file: buffered writes, the first error kept.
+class CsvFile {
+ public:
+  CsvFile(const std::string& path, std::string_view header) : path_(path) {
+    fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      error_ = "cannot create " + path + ": " + strerror(errno);
+      return;
+    }
+    buf_.reserve(kBufferBytes + 4096);
+    buf_.append(header);
+    buf_ += '\n';
+  }
+  ~CsvFile() {
+    if (fd_ >= 0) close(fd_);
+  }
+  CsvFile(const CsvFile&) = delete;
+  CsvFile& operator=(const CsvFile&) = delete;
+
+  const std::string& error() const { return error_; }
+
+  void Text(std::string_view s) {
+    Sep();
+    if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+      buf_.append(s);
+      return;
+    }
+    buf_ += '"';
+    for (char c : s) {
+      if (c == '"') buf_ += '"';
+      buf_ += c;
+    }
+    buf_ += '"';
+  }
+  template <typename T>
+  void Num(T v) {
+    Sep();
+    char tmp[24];
+    auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
+    buf_.append(tmp, res.ptr);
+  }
+  void Bool(bool b) { Text(b ? "true" : "false"); }
+  void Empty() { Sep(); }
+  void EndRow() {
+    buf_ += '\n';
+    first_ = true;
+    if (buf_.size() >= kBufferBytes) Flush();
+  }
+
+  bool Close(std::string* error) {
+    Flush();
+    if (fd_ >= 0 && close(fd_) != 0 && error_.empty())
+      error_ = "cannot write " + path_ + ": " + strerror(errno);
+    fd_ = -1;
+    if (!error_.empty()) *error = error_;
+    return error_.empty();
+  }
+
+ private:
+  void Sep() {
+    if (!first_) buf_ += ',';
+    first_ = false;
+  }
+  void Flush() {
+    size_t done = 0;
+    while (fd_ >= 0 && error_.empty() && done < buf_.size()) {
+      ssize_t n = write(fd_, buf_.data() + done, buf_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        error_ = "cannot write " + path_ + ": " + (n < 0 ? strerror(errno) : "short write");
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
+    buf_.clear();
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  std::string buf_;
+  bool first_ = true;
+  std::string error_;
+};
+
+enum FileKind {
+  kProcesses,
+  kSyscalls,
+  kSyscallHistograms,
+  kWakeups,
+  kSchedHistograms,
+  kShimCalls,
+  kMarkers,
+  kThreadNames,
+  kCounters,
+  kFileKinds,
+};
+
+struct FileSpec {
+  const char* name;
+  const char* header;
+};
+
+constexpr FileSpec kFiles[kFileKinds] = {
+    {"processes.csv",
+     "snapshot,pid,ppid,comm,exe,argv,argv_truncated,start_time_ns,threads,fork_time_ns,"
+     "exec_time_ns,exit_time_ns,exec_to_exit_ns,fork_to_exec_ns,exit_code,exit_signal,"
+     "core_dumped,user_time_ns,system_time_ns,peak_rss_bytes,finished,exec_count"},
+    {"syscalls.csv",
+     "pid,tid,syscall,start_time_ns,duration_ns,ret,interrupted,fd,nfds,timeout_ns,timed_out,"
+     "value,eventfd_flags,to_block_ns,blocked_ns,run_queue_ns,return_ns,total_blocked_ns,woken,"
+     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd"},
+    {"syscall_histograms.csv",
+     "pid,syscall,time_ns,count,sum_ns,min_ns,max_ns,timeouts,errors,log2_buckets"},
+    {"wakeups.csv",
+     "pid,tid,on_cpu_time_ns,cpu,off_cpu_time_ns,wake_time_ns,state,off_cpu_ns,run_queue_ns,"
+     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd"},
+    {"sched_histograms.csv", "pid,kind,time_ns,count,sum_ns,min_ns,max_ns,log2_buckets"},
+    {"shim_calls.csv", "pid,tid,function,entry_ns,duration_ns,result,fd,error"},
+    {"markers.csv", "pid,tid,type,name,time_ns,arg0,arg1"},
+    {"thread_names.csv", "pid,tid,comm"},
+    {"counters.csv",
+     "time_ns,final,kind,produced,written,sampled_out,lost_ring_full,lost_decode,lost_write,"
+     "lost_table_full,lost_histogram_full,lost_buffer_full,lost_no_buffer,rejected,"
+     "sampled_one_in_n,sampled_first_k,sampled_rate,sampled_min_latency,cpu_losses,"
+     "bytes_written"},
+};
+
+class CsvExporter : public Exporter {
+ public:
+  explicit CsvExporter(std::string dir) : dir_(std::move(dir)) {}
+
+  void Add(const v1::Record& r) override {
+    switch (r.kind_case()) {
+      case v1::Record::kProcess:
+        Process(r.process());
+        break;
+      case v1::Record::kSnapshot:
+        Snapshot(r.snapshot());
+        break;
+      case v1::Record::kSyscall:
+        Syscall(r.syscall());
+        break;
+      case v1::Record::kSyscallHistogram:
+        SyscallHistogram(r.syscall_histogram());
+        break;
+      case v1::Record::kWakeup:
+        Wakeup(r.wakeup());
+        break;
+      case v1::Record::kSchedHistogram:
+        SchedHistogram(r.sched_histogram());
+        break;
+      case v1::Record::kShimCall:
+        ShimCall(r.shim_call());
+        break;
+      case v1::Record::kMarker:
+        Marker(r.marker());
+        break;
+      case v1::Record::kThreadName:
+        ThreadName(r.thread_name());
+        break;
+      case v1::Record::kStats:
+        Counters(r.stats().time_ns(), false, r.stats().counters(), r.stats().bytes_written());
+        break;
+      case v1::Record::kTrailer:
+        Counters(r.trailer().time_ns(), true, r.trailer().counters(),
+                 r.trailer().bytes_written());
+        break;
+      default:  // Header, kinds this build does not know
+        break;
+    }
+  }
+
+  bool Finish(std::string* error) override {
+    bool ok = true;
+    for (auto& f : files_) {
+      if (!f) continue;
+      std::string e;
+      if (!f->Close(&e) && ok) {
+        *error = e;
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+ private:
+  // The file of a kind, opened on first use; its errors surface in Finish.
+  CsvFile& File(FileKind k) {
+    if (!files_[k]) files_[k] = std::make_unique<CsvFile>(dir_ + "/" + kFiles[k].name, kFiles[k].header);
+    return *files_[k];
+  }
+
+  void Process(const v1::ProcessLifetime& p) {
+    CsvFile& f = File(kProcesses);
+    f.Bool(false);
+    f.Num(p.pid());
+    f.Num(p.ppid());
+    f.Text(p.comm());
+    f.Text(p.exe());
+    f.Text(JoinArgv(p.argv()));
+    f.Bool(p.argv_truncated());
+    f.Empty();  // start_time_ns
+    f.Empty();  // threads
+    f.Num(p.fork_time_ns());
+    f.Num(p.exec_time_ns());
+    f.Num(p.exit_time_ns());
+    f.Num(p.exec_to_exit_ns());
+    f.Num(p.fork_to_exec_ns());
+    f.Num(p.exit_code());
+    f.Num(p.exit_signal());
+    f.Bool(p.core_dumped());
+    f.Num(p.user_time_ns());
+    f.Num(p.system_time_ns());
+    f.Num(p.peak_rss_bytes());
+    f.Bool(p.finished());
+    f.Num(p.exec_count());
+    f.EndRow();
+  }
+
+  void Snapshot(const v1::ProcessSnapshot& s) {
+    CsvFile& f = File(kProcesses);
+    f.Bool(true);
+    f.Num(s.pid());
+    f.Num(s.ppid());
+    f.Text(s.comm());
+    f.Text(s.exe());
+    f.Text(JoinArgv(s.argv()));
+    f.Empty();  // argv_truncated
+    f.Num(s.start_time_ns());
+    std::string threads;  // tid:comm;tid:comm
+    for (const v1::Thread& t : s.threads()) {
+      if (!threads.empty()) threads += ';';
+      threads += std::to_string(t.tid()) + ":" + t.comm();
+    }
+    f.Text(threads);
+    for (int i = 0; i < 13; ++i) f.Empty();  // lifetime columns
+    f.EndRow();
+  }
+
+  void Waker(CsvFile& f, const v1::Waker& w) {
+    f.Num(w.pid());
+    f.Num(w.tid());
+    if (w.comm().empty()) {
+      auto it = names_.find(w.tid());
+      f.Text(it != names_.end() ? it->second : std::string());
+    } else {
+      f.Text(w.comm());
+    }
+    f.Num(w.syscall_nr());
+    if (w.has_fd())
+      f.Num(w.fd());
+    else
+      f.Empty();
+  }
+
+  static void NoWaker(CsvFile& f) {
+    for (int i = 0; i < 5; ++i) f.Empty();
+  }
+
+  void Syscall(const v1::SyscallCall& c) {
+    CsvFile& f = File(kSyscalls);
+    f.Num(c.pid());
+    f.Num(c.tid());
+    f.Text(EnumName(v1::Syscall_descriptor(), c.syscall(), "SYSCALL_"));
+    f.Num(c.start_time_ns());
+    f.Num(c.duration_ns());
+    f.Num(c.ret());
+    f.Bool(c.interrupted());
+    if (c.has_fd())
+      f.Num(c.fd());
+    else
+      f.Empty();
+    f.Num(c.nfds());
+    if (c.has_timeout())
+      f.Num(c.timeout_ns());
+    else
+      f.Empty();
+    f.Bool(c.timed_out());
+    if (c.has_value())
+      f.Num(c.value());
+    else
+      f.Empty();
+    f.Num(c.eventfd_flags());
+    if (c.has_breakdown()) {
+      const v1::WaitBreakdown& b = c.breakdown();
+      f.Num(b.to_block_ns());
+      f.Num(b.blocked_ns());
+      f.Num(b.run_queue_ns());
+      f.Num(b.return_ns());
+      // Absent when it blocked once: the same as blocked_ns.
+      f.Num(b.total_blocked_ns() != 0 ? b.total_blocked_ns() : b.blocked_ns());
+      f.Bool(b.woken());
+      if (b.woken())
+        Waker(f, b.waker());
+      else
+        NoWaker(f);
+    } else {
+      for (int i = 0; i < 6; ++i) f.Empty();
+      NoWaker(f);
+    }
+    f.EndRow();
+  }
+
+  void SyscallHistogram(const v1::SyscallHistogram& h) {
+    CsvFile& f = File(kSyscallHistograms);
+    f.Num(h.pid());
+    f.Text(EnumName(v1::Syscall_descriptor(), h.syscall(), "SYSCALL_"));
+    f.Num(h.time_ns());
+    f.Num(h.count());
+    f.Num(h.sum_ns());
+    f.Num(h.min_ns());
+    f.Num(h.max_ns());
+    f.Num(h.timeouts());
+    f.Num(h.errors());
+    f.Text(JoinNumbers(h.log2_buckets()));
+    f.EndRow();
+  }
+
+  void Wakeup(const v1::Wakeup& w) {
+    CsvFile& f = File(kWakeups);
+    f.Num(w.pid());
+    f.Num(w.tid());
+    f.Num(w.on_cpu_time_ns());
+    f.Num(w.cpu());
+    f.Num(w.off_cpu_time_ns());
+    f.Num(w.wake_time_ns());
+    f.Text(EnumName(v1::OffCpuState_descriptor(), w.state(), "OFF_CPU_"));
+    f.Num(w.off_cpu_ns());
+    f.Num(w.run_queue_ns());
+    if (w.has_waker())
+      Waker(f, w.waker());
+    else
+      NoWaker(f);
+    f.EndRow();
+  }
+
+  void SchedHistogram(const v1::SchedHistogram& h) {
+    CsvFile& f = File(kSchedHistograms);
+    f.Num(h.pid());
+    f.Text(EnumName(v1::SchedHistogramKind_descriptor(), h.kind(), "SCHED_HISTOGRAM_"));
+    f.Num(h.time_ns());
+    f.Num(h.count());
+    f.Num(h.sum_ns());
+    f.Num(h.min_ns());
+    f.Num(h.max_ns());
+    f.Text(JoinNumbers(h.log2_buckets()));
+    f.EndRow();
+  }
+
+  void ShimCall(const v1::ShimCall& c) {
+    CsvFile& f = File(kShimCalls);
+    f.Num(c.pid());
+    f.Num(c.tid());
+    f.Text(EnumName(v1::ShimFunction_descriptor(), c.function(), "SHIM_"));
+    f.Num(c.entry_ns());
+    f.Num(c.duration_ns());
+    f.Num(c.result());
+    f.Num(c.fd());
+    f.Num(c.error());
+    f.EndRow();
+  }
+
+  void Marker(const v1::Marker& m) {
+    CsvFile& f = File(kMarkers);
+    f.Num(m.pid());
+    f.Num(m.tid());
+    f.Text(EnumName(v1::MarkerType_descriptor(), m.type(), "MARKER_"));
+    f.Text(m.name());
+    f.Num(m.time_ns());
+    f.Num(m.arg0());
+    f.Num(m.arg1());
+    f.EndRow();
+  }
+
+  void ThreadName(const v1::ThreadName& t) {
+    names_[t.tid()] = t.comm();  // the last name per tid
+    CsvFile& f = File(kThreadNames);
+    f.Num(t.pid());
+    f.Num(t.tid());
+    f.Text(t.comm());
+    f.EndRow();
+  }
+
+  void Counters(uint64_t time_ns, bool final,
+                const google::protobuf::RepeatedPtrField<v1::KindCounters>& counters,
+                uint64_t bytes_written) {
+    if (counters.empty()) return;
+    CsvFile& f = File(kCounters);
+    for (const v1::KindCounters& k : counters) {
+      f.Num(time_ns);
+      f.Bool(final);
+      f.Text(EnumName(v1::EventKind_descriptor(), k.kind(), "EVENT_KIND_"));
+      f.Num(k.produced());
+      f.Num(k.written());
+      f.Num(k.sampled_out());
+      f.Num(k.lost_ring_full());
+      f.Num(k.lost_decode());
+      f.Num(k.lost_write());
+      f.Num(k.lost_table_full());
+      f.Num(k.lost_histogram_full());
+      f.Num(k.lost_buffer_full());
+      f.Num(k.lost_no_buffer());
+      f.Num(k.rejected());
+      f.Num(k.sampled_one_in_n());
+      f.Num(k.sampled_first_k());
+      f.Num(k.sampled_rate());
+      f.Num(k.sampled_min_latency());
+      std::string losses;  // cpu:lost;cpu:lost
+      for (const v1::CpuLoss& l : k.cpu_losses()) {
+        if (!losses.empty()) losses += ';';
+        losses += std::to_string(l.cpu()) + ":" + std::to_string(l.lost_ring_full());
+      }
+      f.Text(losses);
+      f.Num(bytes_written);
+      f.EndRow();
+    }
+  }
+
+  std::string dir_;
+  std::unique_ptr<CsvFile> files_[kFileKinds];
+  std::unordered_map<int32_t, std::string> names_;  // tid -> comm, from ThreadName
+};
+
+}  // namespace
 
 std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, std::string* error) {
-  *error = "not implemented yet: " + dir;
-  return nullptr;
+  if (dir.empty()) {
+    *error = "CSV directory is empty";
+    return nullptr;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    *error = "cannot create directory " + dir + ": " + (ec ? ec.message() : strerror(errno));
+    return nullptr;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    *error = "cannot write CSV files to " + dir + ": not a directory";
+    return nullptr;
+  }
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    *error = "cannot write CSV files to " + dir + ": " + strerror(errno);
+    return nullptr;
+  }
+  return std::make_unique<CsvExporter>(dir);
 }
 
 }  // namespace probe
