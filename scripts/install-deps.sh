@@ -9,7 +9,7 @@ PACKAGES=(
   libbpf-dev bpftool libelf-dev zlib1g-dev
   protobuf-compiler libprotobuf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 procps
+  python3 python3-protobuf procps
 )
 
 missing=()
