@@ -1,11 +1,887 @@
-// Placeholder until the exporter lands: says so instead of writing nothing.
+// Chrome Trace Event Format JSON (ui.perfetto.dev, chrome://tracing) from a
+// probe record file, streamed: each record becomes its events as it arrives
+// and the events go out through a buffer of kFlushBytes, so the output can be
+// far larger than memory. What is kept is bounded by threads, not events:
+// names per pid/tid, open marker spans per thread, processes still alive at
+// the end. Names go out as metadata events at Finish (or when the table of
+// threads seen fills up).
+//
+// Mapping (ts and dur are microseconds with ns precision, relative to
+// Header.start_time_ns; earlier times are clamped to 0):
+//   SyscallCall      -> "X" cat syscall, name "pselect6", "read(eventfd)", ...
+//   ShimCall         -> "X" cat shim, name "select (user)": around the kernel slice
+//   Marker           -> INSTANT: "i" (s: t); BEGIN..END: one "X" cat marker
+//   Wakeup           -> "X" "run queue" on the wakee (wake -> on CPU), and with a
+//                       waker a flow "s" (waker, wake time) -> "f" (wakee, on CPU);
+//                       the "s" binds to a zero-length "wake" slice on the waker,
+//                       the "f" to the run-queue slice (or a zero-length "woken")
+//   ProcessLifetime  -> "X" "process <comm>" on the main thread, exec (or fork) -> exit
+//   Syscall/SchedHistogram -> "C" counters per pid (cumulative)
+//   Stats            -> "C" counters "records written", "sampled out", "lost"
+//                       on the agent's pid; "shim records written"/"lost" per pid
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
 #include "exporter.h"
+#include "shim_table.h"
+#include "syscall_table.h"
 
 namespace probe {
+namespace {
+
+constexpr size_t kFlushBytes = 1 << 20;
+constexpr size_t kMaxNames = 1 << 18;        // per table (process, thread)
+constexpr size_t kMaxSeenThreads = 1 << 18;  // then their names go out early
+constexpr size_t kMaxOpenSpans = 256;        // per thread; the oldest give way
+constexpr size_t kMaxSpanThreads = 1 << 16;  // threads with open spans
+constexpr size_t kMaxPendingProcesses = 1 << 16;
+constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;  // exact in a double
+
+// Appends s as a JSON string: quotes, backslashes and control characters
+// escaped, invalid UTF-8 replaced by U+FFFD so the output is always valid.
+void AppendString(std::string* out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      if (c == '"' || c == '\\') {
+        out->push_back('\\');
+        out->push_back(static_cast<char>(c));
+      } else if (c < 0x20 || c == 0x7f) {
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
+      } else {
+        out->push_back(static_cast<char>(c));
+      }
+      ++i;
+      continue;
+    }
+    // A well-formed multi-byte sequence (RFC 3629: no overlongs, no
+    // surrogates, nothing above U+10FFFF) is copied; anything else is U+FFFD.
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    }
+    bool ok = len > 0 && i + len <= n && p[i + 1] >= lo && p[i + 1] <= hi;
+    for (size_t k = 2; ok && k < len; ++k) ok = p[i + k] >= 0x80 && p[i + k] <= 0xbf;
+    if (ok) {
+      out->append(reinterpret_cast<const char*>(p + i), len);
+      i += len;
+    } else {
+      out->append("\xef\xbf\xbd");
+      ++i;
+    }
+  }
+  out->push_back('"');
+}
+
+// ns as microseconds with three decimals: 1234567 -> 1234.567.
+void AppendMicros(std::string* out, uint64_t ns) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%llu.%03u", static_cast<unsigned long long>(ns / 1000),
+           static_cast<unsigned>(ns % 1000));
+  out->append(buf);
+}
+
+// ns as milliseconds with six decimals.
+void AppendMillis(std::string* out, uint64_t ns) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%llu.%06u", static_cast<unsigned long long>(ns / 1000000),
+           static_cast<unsigned>(ns % 1000000));
+  out->append(buf);
+}
+
+void AppendInt(std::string* out, int64_t v) { out->append(std::to_string(v)); }
+
+// Past 2^53 a JSON number would not survive a double: such values go as strings.
+void AppendUint(std::string* out, uint64_t v) {
+  if (v <= kMaxSafeInteger) {
+    out->append(std::to_string(v));
+  } else {
+    AppendString(out, std::to_string(v));
+  }
+}
+
+void AppendInt64(std::string* out, int64_t v) {
+  if (v >= -static_cast<int64_t>(kMaxSafeInteger) && v <= static_cast<int64_t>(kMaxSafeInteger)) {
+    AppendInt(out, v);
+  } else {
+    AppendString(out, std::to_string(v));
+  }
+}
+
+uint64_t ThreadKey(int32_t pid, int32_t tid) {
+  return (uint64_t{static_cast<uint32_t>(pid)} << 32) | static_cast<uint32_t>(tid);
+}
+int32_t KeyPid(uint64_t key) { return static_cast<int32_t>(static_cast<uint32_t>(key >> 32)); }
+int32_t KeyTid(uint64_t key) { return static_cast<int32_t>(static_cast<uint32_t>(key)); }
+
+bool IsWaitSyscall(v1::Syscall s) {
+  return s >= v1::SYSCALL_SELECT && s <= v1::SYSCALL_EPOLL_PWAIT2;
+}
+
+bool ShimFdIsNfds(v1::ShimFunction f) {
+  return f == v1::SHIM_SELECT || f == v1::SHIM_PSELECT || f == v1::SHIM_POLL || f == v1::SHIM_PPOLL;
+}
+
+const char* OffCpuStateName(v1::OffCpuState s) {
+  switch (s) {
+    case v1::OFF_CPU_PREEMPTED:
+      return "preempted";
+    case v1::OFF_CPU_SLEEPING:
+      return "sleeping";
+    case v1::OFF_CPU_BLOCKED:
+      return "uninterruptible";
+    default:
+      return "other";
+  }
+}
+
+const char* KindName(v1::EventKind k) {
+  switch (k) {
+    case v1::EVENT_KIND_PROCESS:
+      return "process";
+    case v1::EVENT_KIND_SYSCALL:
+      return "syscall";
+    case v1::EVENT_KIND_WAKEUP:
+      return "wakeup";
+    case v1::EVENT_KIND_SHIM:
+      return "shim";
+    default:
+      return "other";
+  }
+}
+
+uint64_t Lost(const v1::KindCounters& c) {
+  return c.lost_ring_full() + c.lost_decode() + c.lost_write() + c.lost_table_full() +
+         c.lost_buffer_full() + c.lost_no_buffer();
+}
+
+// One event appended to a buffer: the fields first, then the args.
+class Event {
+ public:
+  Event(std::string* out, char ph, std::string_view name, std::string_view cat, int32_t pid,
+        int32_t tid)
+      : out_(out) {
+    out_->append("{\"ph\":\"");
+    out_->push_back(ph);
+    out_->append("\",\"name\":");
+    AppendString(out_, name);
+    if (!cat.empty()) {
+      out_->append(",\"cat\":");
+      AppendString(out_, cat);
+    }
+    out_->append(",\"pid\":");
+    AppendInt(out_, pid);
+    out_->append(",\"tid\":");
+    AppendInt(out_, tid);
+  }
+  // A complete event ("X"): ts and dur in ns, relative to the origin.
+  Event(std::string* out, std::string_view name, std::string_view cat, int32_t pid, int32_t tid,
+        uint64_t rel_ns, uint64_t dur_ns)
+      : Event(out, 'X', name, cat, pid, tid) {
+    Ts(rel_ns).Dur(dur_ns);
+  }
+  ~Event() { out_->append(args_open_ ? "}}" : "}"); }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  Event& Ts(uint64_t rel_ns) {
+    out_->append(",\"ts\":");
+    AppendMicros(out_, rel_ns);
+    return *this;
+  }
+  Event& Dur(uint64_t ns) {
+    out_->append(",\"dur\":");
+    AppendMicros(out_, ns);
+    return *this;
+  }
+  Event& Field(std::string_view key, std::string_view value) {
+    out_->append(",\"");
+    out_->append(key);
+    out_->append("\":");
+    AppendString(out_, value);
+    return *this;
+  }
+  Event& FieldUint(std::string_view key, uint64_t value) {
+    out_->append(",\"");
+    out_->append(key);
+    out_->append("\":");
+    AppendUint(out_, value);
+    return *this;
+  }
+  Event& Arg(std::string_view key, std::string_view value) {
+    Key(key);
+    AppendString(out_, value);
+    return *this;
+  }
+  Event& Arg(std::string_view key, const char* value) { return Arg(key, std::string_view(value)); }
+  Event& Arg(std::string_view key, const std::string& value) {
+    return Arg(key, std::string_view(value));
+  }
+  Event& ArgInt(std::string_view key, int64_t value) {
+    Key(key);
+    AppendInt64(out_, value);
+    return *this;
+  }
+  Event& ArgUint(std::string_view key, uint64_t value) {
+    Key(key);
+    AppendUint(out_, value);
+    return *this;
+  }
+  Event& ArgBool(std::string_view key, bool value) {
+    Key(key);
+    out_->append(value ? "true" : "false");
+    return *this;
+  }
+  Event& ArgMillis(std::string_view key, uint64_t ns) {
+    Key(key);
+    AppendMillis(out_, ns);
+    return *this;
+  }
+
+ private:
+  void Key(std::string_view key) {
+    out_->append(args_open_ ? ",\"" : ",\"args\":{\"");
+    args_open_ = true;
+    // Keys are literals of this file: no escaping needed, but stay safe.
+    for (char ch : key) {
+      if (ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20) out_->push_back(ch);
+    }
+    out_->append("\":");
+  }
+
+  std::string* out_;
+  bool args_open_ = false;
+};
+
+class ChromeTraceExporter : public Exporter {
+ public:
+  ChromeTraceExporter(std::string path, int fd, bool regular)
+      : path_(std::move(path)), fd_(fd), regular_(regular) {
+    buf_.reserve(kFlushBytes + 4096);
+    buf_.append("{\"traceEvents\":[");
+  }
+  ~ChromeTraceExporter() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  void Add(const v1::Record& r) override {
+    if (finished_) return;
+    switch (r.kind_case()) {
+      case v1::Record::kHeader:
+        AddHeader(r.header());
+        break;
+      case v1::Record::kTrailer:
+        has_trailer_ = true;
+        stop_reason_ = r.trailer().stop_reason();
+        trailer_time_ns_ = r.trailer().time_ns();
+        SeeTime(r.trailer().time_ns());
+        break;
+      case v1::Record::kStats:
+        AddStats(r.stats());
+        break;
+      case v1::Record::kSnapshot:
+        AddSnapshot(r.snapshot());
+        break;
+      case v1::Record::kProcess:
+        AddProcess(r.process());
+        break;
+      case v1::Record::kSyscall:
+        AddSyscall(r.syscall());
+        break;
+      case v1::Record::kSyscallHistogram:
+        AddSyscallHistogram(r.syscall_histogram());
+        break;
+      case v1::Record::kWakeup:
+        AddWakeup(r.wakeup());
+        break;
+      case v1::Record::kSchedHistogram:
+        AddSchedHistogram(r.sched_histogram());
+        break;
+      case v1::Record::kShimCall:
+        AddShimCall(r.shim_call());
+        break;
+      case v1::Record::kMarker:
+        AddMarker(r.marker());
+        break;
+      case v1::Record::kThreadName:
+        SetThreadName(r.thread_name().tid(), r.thread_name().comm());
+        break;
+      default:
+        ++unknown_records_;
+        break;
+    }
+    ++records_;
+    MaybeFlush();
+  }
+
+  bool Finish(std::string* error) override {
+    if (finished_) {
+      *error = "Chrome trace " + path_ + " already finished";
+      return false;
+    }
+    finished_ = true;
+    FinishOpenSpans();
+    FinishPendingProcesses();
+    EmitNames();
+    buf_.append("\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":");
+    AppendMetadata();
+    buf_.append("}\n");
+    Flush();
+    if (fd_ >= 0) {
+      if (close(fd_) != 0 && write_errno_ == 0) write_errno_ = errno;
+      fd_ = -1;
+    }
+    if (write_errno_ != 0) {
+      *error = "cannot write Chrome trace " + path_ + ": " + strerror(write_errno_);
+      // No half-written JSON left behind; a device (e.g. /dev/stdout) stays.
+      if (regular_) unlink(path_.c_str());
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  struct OpenSpan {
+    std::string name;
+    uint64_t time_ns;
+    int64_t arg0, arg1;
+  };
+  struct PendingProcess {
+    int32_t pid;
+    uint64_t start_ns;
+    v1::ProcessLifetime lifetime;
+  };
+
+  // ---- output -----------------------------------------------------------
+  std::string* Next() {
+    buf_.append(events_ == 0 ? "\n" : ",\n");
+    ++events_;
+    return &buf_;
+  }
+
+  void MaybeFlush() {
+    if (buf_.size() >= kFlushBytes) Flush();
+  }
+
+  void Flush() {
+    size_t off = 0;
+    while (write_errno_ == 0 && off < buf_.size()) {
+      ssize_t n = write(fd_, buf_.data() + off, buf_.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        write_errno_ = errno;
+      } else if (n == 0) {
+        write_errno_ = EIO;
+      } else {
+        off += static_cast<size_t>(n);
+      }
+    }
+    buf_.clear();  // after an error the rest is dropped: Finish reports it
+  }
+
+  // ---- time -------------------------------------------------------------
+  uint64_t Rel(uint64_t ns) const { return ns > base_ns_ ? ns - base_ns_ : 0; }
+  void SeeTime(uint64_t ns) { last_ns_ = std::max(last_ns_, ns); }
+
+  // An "X" event for [start, start + dur], clamped at the origin.
+  Event Slice(std::string_view name, std::string_view cat, int32_t pid, int32_t tid,
+              uint64_t start_ns, uint64_t dur_ns) {
+    const uint64_t end = start_ns + dur_ns;
+    SeeTime(end);
+    NoteThread(pid, tid);
+    const uint64_t start = std::max(start_ns, base_ns_);
+    return Event(Next(), name, cat, pid, tid, Rel(start), end > start ? end - start : 0);
+  }
+
+  // ---- names ------------------------------------------------------------
+  static void PutName(std::unordered_map<int32_t, std::string>* names, int32_t id,
+                      const std::string& name) {
+    if (name.empty()) return;
+    auto it = names->find(id);
+    if (it != names->end()) {
+      it->second = name;
+      return;
+    }
+    if (names->size() >= kMaxNames) names->erase(names->begin());
+    names->emplace(id, name);
+  }
+  void SetThreadName(int32_t tid, const std::string& comm) {
+    if (tid != 0) PutName(&thread_names_, tid, comm);
+  }
+  void SetProcessName(int32_t pid, const std::string& comm) { PutName(&process_names_, pid, comm); }
+
+  void NoteThread(int32_t pid, int32_t tid) {
+    const uint64_t key = ThreadKey(pid, tid);
+    if (seen_.count(key)) return;
+    if (seen_.size() >= kMaxSeenThreads) EmitNames();  // bounded: names go out now
+    seen_.insert(key);
+  }
+
+  std::string ProcessNameOf(int32_t pid) const {
+    if (pid == 0) return kernel_seen_ ? "kernel" : "probe";
+    if (pid == agent_pid_) return "probe-agent";
+    auto it = process_names_.find(pid);
+    if (it != process_names_.end()) return it->second;
+    it = thread_names_.find(pid);
+    if (it != thread_names_.end()) return it->second;
+    return "pid " + std::to_string(pid);
+  }
+
+  std::string ThreadNameOf(int32_t pid, int32_t tid) const {
+    if (pid == 0 && tid == 0) return kernel_seen_ ? "interrupts (idle CPUs)" : "counters";
+    auto it = thread_names_.find(tid);
+    if (it != thread_names_.end()) return it->second;
+    if (pid != 0 && pid == agent_pid_ && tid == pid) return "probe-agent";
+    if (tid == pid) {
+      it = process_names_.find(pid);
+      if (it != process_names_.end()) return it->second;
+    }
+    return (pid == 0 ? "kernel thread " : "tid ") + std::to_string(tid);
+  }
+
+  std::string WakerComm(const v1::Waker& w) const {
+    if (!w.comm().empty()) return w.comm();
+    auto it = thread_names_.find(w.tid());
+    return it != thread_names_.end() ? it->second : std::string();
+  }
+
+  // process_name and thread_name metadata for every thread seen (sorted, so
+  // the output does not depend on hash order), then forgets them.
+  void EmitNames() {
+    std::vector<uint64_t> keys(seen_.begin(), seen_.end());
+    std::sort(keys.begin(), keys.end());
+    int32_t last_pid = 0;
+    bool any = false;
+    for (uint64_t key : keys) {
+      const int32_t pid = KeyPid(key), tid = KeyTid(key);
+      if (!any || pid != last_pid) {
+        Event(Next(), 'M', "process_name", "", pid, pid).Arg("name", ProcessNameOf(pid));
+        last_pid = pid;
+        any = true;
+      }
+      Event(Next(), 'M', "thread_name", "", pid, tid).Arg("name", ThreadNameOf(pid, tid));
+      MaybeFlush();
+    }
+    seen_.clear();
+  }
+
+  // ---- records ----------------------------------------------------------
+  void AddHeader(const v1::Header& h) {
+    if (has_header_) return;  // the first one sets the origin
+    has_header_ = true;
+    header_ = h;
+    // The origin moves only while nothing has been written against another.
+    if (events_ == 0) base_ns_ = h.start_time_ns();
+    agent_pid_ = h.agent_pid();
+  }
+
+  void AddSnapshot(const v1::ProcessSnapshot& s) {
+    SetProcessName(s.pid(), s.comm());
+    for (const v1::Thread& t : s.threads()) SetThreadName(t.tid(), t.comm());
+    if (s.threads_size() == 0) SetThreadName(s.pid(), s.comm());
+  }
+
+  void AddProcess(const v1::ProcessLifetime& p) {
+    SetProcessName(p.pid(), p.comm());
+    SetThreadName(p.pid(), p.comm());
+    const uint64_t start = p.exec_time_ns() ? p.exec_time_ns() : p.fork_time_ns();
+    if (p.exit_time_ns() == 0 && pending_.size() < kMaxPendingProcesses) {
+      // Still alive at the agent's stop: it ends with the trace, known at Finish.
+      pending_.push_back({p.pid(), start, p});
+      return;
+    }
+    const uint64_t end = p.exit_time_ns() ? p.exit_time_ns() : std::max(last_ns_, start);
+    EmitProcess(p, start, end);
+  }
+
+  void EmitProcess(const v1::ProcessLifetime& p, uint64_t start, uint64_t end) {
+    if (end < start) end = start;
+    const std::string name = p.comm().empty() ? std::to_string(p.pid()) : p.comm();
+    Event e = Slice("process " + name, "process", p.pid(), p.pid(), start, end - start);
+    e.ArgInt("pid", p.pid()).ArgInt("ppid", p.ppid());
+    if (!p.exe().empty()) e.Arg("exe", p.exe());
+    if (p.argv_size() > 0) {
+      std::string argv;
+      for (const std::string& a : p.argv()) {
+        if (!argv.empty()) argv.push_back(' ');
+        argv += a;
+      }
+      if (p.argv_truncated()) argv += " ...";
+      e.Arg("argv", argv);
+    }
+    if (p.fork_time_ns() && p.exec_time_ns()) e.ArgUint("fork_to_exec_ns", p.fork_to_exec_ns());
+    if (p.finished()) {
+      if (p.exit_signal() != 0) {
+        e.ArgInt("exit_signal", p.exit_signal());
+        if (p.core_dumped()) e.ArgBool("core_dumped", true);
+      } else {
+        e.ArgInt("exit_code", p.exit_code());
+      }
+      e.ArgUint("exec_to_exit_ns", p.exec_to_exit_ns());
+    } else {
+      e.ArgBool("finished", false);
+    }
+    e.ArgUint("user_time_ns", p.user_time_ns())
+        .ArgUint("system_time_ns", p.system_time_ns())
+        .ArgUint("peak_rss_bytes", p.peak_rss_bytes());
+    if (p.exec_count() > 1) e.ArgUint("exec_count", p.exec_count());
+  }
+
+  void AddSyscall(const v1::SyscallCall& c) {
+    Event e = Slice(SyscallName(c.syscall()), "syscall", c.pid(), c.tid(), c.start_time_ns(),
+                    c.duration_ns());
+    e.ArgInt("ret", c.ret());
+    if (c.ret() < 0 && !c.interrupted()) e.ArgInt("errno", -c.ret());
+    if (c.interrupted()) e.ArgBool("interrupted", true);
+    if (c.has_fd()) e.ArgInt("fd", c.fd());
+    if (IsWaitSyscall(c.syscall())) {
+      e.ArgUint("nfds", c.nfds());
+      if (c.has_timeout()) {
+        e.ArgInt("timeout_ns", c.timeout_ns());
+      } else {
+        e.Arg("timeout", "none");
+      }
+      e.ArgBool("timed_out", c.timed_out());
+    }
+    if (c.has_value()) e.ArgUint("value", c.value());
+    if (c.eventfd_flags() != 0) e.ArgUint("eventfd_flags", c.eventfd_flags());
+    if (c.has_breakdown()) {
+      const v1::WaitBreakdown& b = c.breakdown();
+      e.ArgUint("to_block_ns", b.to_block_ns())
+          .ArgUint("blocked_ns", b.blocked_ns())
+          .ArgUint("run_queue_ns", b.run_queue_ns())
+          .ArgUint("return_ns", b.return_ns());
+      if (b.total_blocked_ns() > 0) e.ArgUint("total_blocked_ns", b.total_blocked_ns());
+      e.ArgBool("woken", b.woken());
+      if (b.woken()) AddWakerArgs(b.waker(), &e);
+    }
+  }
+
+  void AddWakerArgs(const v1::Waker& w, Event* e) {
+    const std::string comm = WakerComm(w);
+    e->ArgInt("waker_pid", w.pid()).ArgInt("waker_tid", w.tid());
+    if (w.pid() == 0) {
+      e->Arg("waker_comm", comm).Arg("waker", KernelWakerName(comm));
+    } else {
+      e->Arg("waker_comm", comm);
+      e->Arg("waker_syscall", w.syscall_nr() >= 0 ? FormatWakerSyscall(w) : "none");
+    }
+  }
+
+  void AddShimCall(const v1::ShimCall& c) {
+    Event e = Slice(ShimFunctionName(c.function()) + " (user)", "shim", c.pid(), c.tid(),
+                    c.entry_ns(), c.duration_ns());
+    e.ArgInt("result", c.result());
+    e.ArgInt(ShimFdIsNfds(c.function()) ? "nfds" : "fd", c.fd());
+    if (c.error() != 0) e.ArgUint("errno", c.error());
+  }
+
+  void AddMarker(const v1::Marker& m) {
+    SeeTime(m.time_ns());
+    const uint64_t key = ThreadKey(m.pid(), m.tid());
+    switch (m.type()) {
+      case v1::MARKER_BEGIN: {
+        auto it = open_spans_.find(key);
+        if (it == open_spans_.end()) {
+          if (open_spans_.size() >= kMaxSpanThreads) {
+            Instant(m, "unmatched", "begin (too many threads with open spans)");
+            return;
+          }
+          it = open_spans_.emplace(key, std::vector<OpenSpan>()).first;
+        }
+        std::vector<OpenSpan>& spans = it->second;
+        if (spans.size() >= kMaxOpenSpans) {
+          // The oldest gives way and stays visible as an instant.
+          const OpenSpan& old = spans.front();
+          NoteThread(m.pid(), m.tid());
+          Event(Next(), 'i', old.name, "marker", m.pid(), m.tid())
+              .Ts(Rel(old.time_ns))
+              .Field("s", "t")
+              .ArgInt("arg0", old.arg0)
+              .ArgInt("arg1", old.arg1)
+              .Arg("unmatched", "begin (too many open spans)");
+          spans.erase(spans.begin());
+        }
+        spans.push_back({m.name(), m.time_ns(), m.arg0(), m.arg1()});
+        break;
+      }
+      case v1::MARKER_END: {
+        auto it = open_spans_.find(key);
+        if (it != open_spans_.end()) {
+          std::vector<OpenSpan>& spans = it->second;
+          for (size_t i = spans.size(); i-- > 0;) {
+            if (spans[i].name != m.name()) continue;
+            const OpenSpan& b = spans[i];
+            const uint64_t dur = m.time_ns() > b.time_ns ? m.time_ns() - b.time_ns : 0;
+            Slice(b.name, "marker", m.pid(), m.tid(), b.time_ns, dur)
+                .ArgInt("arg0", b.arg0)
+                .ArgInt("arg1", b.arg1)
+                .ArgInt("end_arg0", m.arg0())
+                .ArgInt("end_arg1", m.arg1());
+            spans.erase(spans.begin() + static_cast<std::ptrdiff_t>(i));
+            if (spans.empty()) open_spans_.erase(it);
+            return;
+          }
+        }
+        Instant(m, "unmatched", "end");
+        break;
+      }
+      default:
+        Instant(m, nullptr, nullptr);
+        break;
+    }
+  }
+
+  void Instant(const v1::Marker& m, const char* note_key, const char* note) {
+    NoteThread(m.pid(), m.tid());
+    Event e(Next(), 'i', m.name(), "marker", m.pid(), m.tid());
+    e.Ts(Rel(m.time_ns())).Field("s", "t").ArgInt("arg0", m.arg0()).ArgInt("arg1", m.arg1());
+    if (note_key) e.Arg(note_key, note);
+  }
+
+  // BEGINs never ENDed: slices to the end of the trace.
+  void FinishOpenSpans() {
+    std::vector<uint64_t> keys;
+    keys.reserve(open_spans_.size());
+    for (const auto& [key, spans] : open_spans_) keys.push_back(key);
+    std::sort(keys.begin(), keys.end());
+    for (uint64_t key : keys) {
+      for (const OpenSpan& b : open_spans_[key]) {
+        const uint64_t end = std::max(last_ns_, b.time_ns);
+        Slice(b.name, "marker", KeyPid(key), KeyTid(key), b.time_ns, end - b.time_ns)
+            .ArgInt("arg0", b.arg0)
+            .ArgInt("arg1", b.arg1)
+            .ArgBool("unclosed", true);
+        MaybeFlush();
+      }
+    }
+    open_spans_.clear();
+  }
+
+  void FinishPendingProcesses() {
+    const uint64_t end = has_trailer_ ? std::max(last_ns_, trailer_time_ns_) : last_ns_;
+    for (const PendingProcess& p : pending_) {
+      EmitProcess(p.lifetime, p.start_ns, std::max(end, p.start_ns));
+      MaybeFlush();
+    }
+    pending_.clear();
+  }
+
+  void AddWakeup(const v1::Wakeup& w) {
+    const uint64_t on = w.on_cpu_time_ns();
+    const uint64_t wake = std::min(w.wake_time_ns(), on);
+    const bool has_waker = w.has_waker() && w.state() != v1::OFF_CPU_PREEMPTED;
+    if (w.run_queue_ns() > 0) {
+      Event e = Slice("run queue", "sched", w.pid(), w.tid(), wake, on - wake);
+      e.Arg("state", OffCpuStateName(w.state()))
+          .ArgUint("off_cpu_ns", w.off_cpu_ns())
+          .ArgUint("run_queue_ns", w.run_queue_ns())
+          .ArgUint("cpu", w.cpu());
+      if (has_waker) AddWakerArgs(w.waker(), &e);
+    }
+    if (!has_waker) return;
+    const v1::Waker& k = w.waker();
+    if (k.pid() == 0) {
+      kernel_seen_ = true;
+      if (k.tid() != 0) SetThreadName(k.tid(), k.comm());
+    } else if (!k.comm().empty()) {
+      SetThreadName(k.tid(), k.comm());
+    }
+    const uint64_t id = ++flow_id_;
+    // Flow ends bind to the enclosing slice: zero-length slices make sure
+    // there is one at both ends, whatever else was traced.
+    {
+      Event e = Slice("wake", "wakeup", k.pid(), k.tid(), wake, 0);
+      e.ArgInt("wakee_pid", w.pid()).ArgInt("wakee_tid", w.tid());
+      if (k.pid() != 0 && k.syscall_nr() >= 0) e.Arg("in_syscall", FormatWakerSyscall(k));
+    }
+    Event(Next(), 's', "wakeup", "wakeup", k.pid(), k.tid()).Ts(Rel(wake)).FieldUint("id", id);
+    if (w.run_queue_ns() == 0) {
+      Slice("woken", "wakeup", w.pid(), w.tid(), on, 0)
+          .ArgInt("waker_pid", k.pid())
+          .ArgInt("waker_tid", k.tid());
+    }
+    Event(Next(), 'f', "wakeup", "wakeup", w.pid(), w.tid())
+        .Ts(Rel(on))
+        .FieldUint("id", id)
+        .Field("bp", "e");
+  }
+
+  void Counter(std::string_view name, int32_t pid, uint64_t time_ns, std::string_view key,
+               uint64_t value, bool millis = false) {
+    SeeTime(time_ns);
+    NoteThread(pid, pid);
+    Event e(Next(), 'C', name, "", pid, pid);
+    e.Ts(Rel(time_ns));
+    if (millis) {
+      e.ArgMillis(key, value);
+    } else {
+      e.ArgUint(key, value);
+    }
+  }
+
+  void AddSyscallHistogram(const v1::SyscallHistogram& h) {
+    const std::string name = SyscallName(h.syscall());
+    Counter("calls: " + name, h.pid(), h.time_ns(), "count", h.count());
+    Counter("total time: " + name, h.pid(), h.time_ns(), "ms", h.sum_ns(), true);
+    if (h.timeouts() > 0) Counter("timeouts: " + name, h.pid(), h.time_ns(), "count", h.timeouts());
+    if (h.errors() > 0) Counter("errors: " + name, h.pid(), h.time_ns(), "count", h.errors());
+  }
+
+  void AddSchedHistogram(const v1::SchedHistogram& h) {
+    const bool rq = h.kind() == v1::SCHED_HISTOGRAM_RUN_QUEUE;
+    if (!rq && h.kind() != v1::SCHED_HISTOGRAM_OFF_CPU) return;
+    Counter(rq ? "run queue waits" : "off-CPU periods", h.pid(), h.time_ns(), "count", h.count());
+    Counter(rq ? "run queue time" : "off-CPU time", h.pid(), h.time_ns(), "ms", h.sum_ns(), true);
+  }
+
+  void AddStats(const v1::Stats& s) {
+    // The shim's own counts per process (the only ones in a shim-only file).
+    for (const v1::ShimProcess& p : s.shim()) {
+      Counter("shim records written", p.pid(), s.time_ns(), "count", p.written());
+      Counter("shim records lost", p.pid(), s.time_ns(), "count",
+              p.lost_buffer_full() + p.lost_no_buffer() + p.lost_write());
+    }
+    if (s.counters_size() == 0) return;
+    SeeTime(s.time_ns());
+    const int32_t pid = agent_pid_;
+    NoteThread(pid, pid);
+    struct Series {
+      const char* name;
+      uint64_t (*get)(const v1::KindCounters&);
+    };
+    static const Series kSeries[] = {
+        {"records written", [](const v1::KindCounters& c) { return c.written(); }},
+        {"sampled out", [](const v1::KindCounters& c) { return c.sampled_out(); }},
+        {"lost", [](const v1::KindCounters& c) { return Lost(c); }},
+    };
+    for (const Series& series : kSeries) {
+      Event e(Next(), 'C', series.name, "", pid, pid);
+      e.Ts(Rel(s.time_ns()));
+      for (const v1::KindCounters& c : s.counters()) e.ArgUint(KindName(c.kind()), series.get(c));
+    }
+  }
+
+  void AppendMetadata() {
+    std::string* o = &buf_;
+    auto key = [o](const char* k) {
+      o->append(",\n  \"");
+      o->append(k);
+      o->append("\":");
+    };
+    o->append("{\"source\":\"probe-report\"");
+    key("clock");
+    AppendString(o, "CLOCK_MONOTONIC; ts = monotonic ns - start_time_ns, in microseconds");
+    key("start_time_ns");
+    AppendUint(o, base_ns_);
+    if (has_header_) {
+      const v1::Header& h = header_;
+      key("format_version");
+      AppendUint(o, h.format_version());
+      key("hostname");
+      AppendString(o, h.hostname());
+      key("kernel_release");
+      AppendString(o, h.kernel_release());
+      key("agent_version");
+      AppendString(o, h.agent_version());
+      key("wall_clock_offset_ns");
+      AppendInt64(o, h.wall_clock_offset_ns());
+      std::string cmd;
+      for (const std::string& a : h.command_line()) {
+        if (!cmd.empty()) cmd.push_back(' ');
+        cmd += a;
+      }
+      key("command_line");
+      AppendString(o, cmd);
+      key("agent_pid");
+      AppendInt(o, h.agent_pid());
+      key("min_latency_ns");
+      AppendUint(o, h.min_latency_ns());
+      key("shim_only");
+      o->append(h.shim_only() ? "true" : "false");
+    }
+    if (has_trailer_) {
+      key("stop_reason");
+      AppendString(o, stop_reason_);
+    }
+    key("records");
+    AppendUint(o, records_);
+    if (unknown_records_ > 0) {
+      key("unknown_records");
+      AppendUint(o, unknown_records_);
+    }
+    key("events");
+    AppendUint(o, events_);
+    o->append("\n}\n");
+  }
+
+  const std::string path_;
+  int fd_;
+  const bool regular_;
+  std::string buf_;
+  int write_errno_ = 0;
+  bool finished_ = false;
+
+  bool has_header_ = false;
+  v1::Header header_;
+  uint64_t base_ns_ = 0;
+  uint64_t last_ns_ = 0;
+  int32_t agent_pid_ = 0;
+  bool has_trailer_ = false;
+  std::string stop_reason_;
+  uint64_t trailer_time_ns_ = 0;
+  bool kernel_seen_ = false;
+
+  uint64_t records_ = 0;
+  uint64_t unknown_records_ = 0;
+  uint64_t events_ = 0;
+  uint64_t flow_id_ = 0;
+
+  std::unordered_map<int32_t, std::string> process_names_;
+  std::unordered_map<int32_t, std::string> thread_names_;
+  std::unordered_set<uint64_t> seen_;  // (pid, tid) used by events since names last went out
+  std::unordered_map<uint64_t, std::vector<OpenSpan>> open_spans_;
+  std::vector<PendingProcess> pending_;
+};
+
+}  // namespace
 
 std::unique_ptr<Exporter> MakeChromeTraceExporter(const std::string& path, std::string* error) {
-  *error = "not implemented yet: " + path;
-  return nullptr;
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = "cannot create Chrome trace " + path + ": " + strerror(errno);
+    return nullptr;
+  }
+  struct stat st {};
+  const bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  return std::make_unique<ChromeTraceExporter>(path, fd, regular);
 }
 
 }  // namespace probe
