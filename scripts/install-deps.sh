@@ -10,6 +10,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-protobuf procps
+  chromium   # tests/html_report_test.py renders probe-report --html headless (~20 s to install)
 )
 
 missing=()
