@@ -19,7 +19,14 @@ demo: build
 	PROBE_PINGPONG=$(BUILD)/tests/eventfd_pingpong PROBE_SHIM_SELECT=$(BUILD)/tests/shim_select \
 	  PROBE_SHIM_SELECT_PY=tests/workloads/shim_select.py \
 	  $(BUILD)/agent/probe-agent --preload -o demo.ptrace -- tests/workloads/demo.sh
-	$(BUILD)/report/probe-report demo.ptrace
+	$(BUILD)/report/probe-report demo.ptrace --interval BEFORE_SELECT..AFTER_SELECT
+	@echo
+	@echo "== exports of the same file: Chrome/Perfetto trace, CSV, HTML, and Python =="
+	$(BUILD)/report/probe-report demo.ptrace --no-progress --chrome demo-trace.json --csv demo-csv \
+	  --html demo-report.html > /dev/null
+	@ls -l demo-trace.json demo-report.html demo-csv | sed 's/^/  /'
+	@echo "  open demo-trace.json in https://ui.perfetto.dev (or chrome://tracing), demo-report.html in a browser"
+	PROBE_BUILD_DIR=$(BUILD) /usr/bin/python3 python/examples/slowest_waits.py demo.ptrace -n 3
 	@echo
 	@echo "== overload: 2 million polls in about a second, 1 syscall record in 100 kept, histograms exact =="
 	$(BUILD)/agent/probe-agent --events process,syscalls --sample syscalls=1/100 -f -o demo-burst.ptrace \
@@ -36,6 +43,7 @@ bench: build
 	@python3 bench/syscall_bench.py $(BUILD)
 	@python3 bench/shim_bench.py $(BUILD)
 	@python3 bench/throughput_bench.py $(BUILD)
+	@python3 bench/report_bench.py $(BUILD)
 
 clean:
-	rm -rf $(BUILD) demo.ptrace demo-burst.ptrace
+	rm -rf $(BUILD) demo.ptrace demo-burst.ptrace demo-trace.json demo-report.html demo-csv
