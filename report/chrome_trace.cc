@@ -34,6 +34,9 @@
 #include <vector>
 
 #include "exporter.h"
+extern "C" {
+#include "probe_utf8.h"
+}
 #include "shim_table.h"
 #include "syscall_table.h"
 
@@ -72,24 +75,9 @@ void AppendString(std::string* out, std::string_view s) {
       ++i;
       continue;
     }
-    // A well-formed multi-byte sequence (RFC 3629: no overlongs, no
-    // surrogates, nothing above U+10FFFF) is copied; anything else is U+FFFD.
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      if (c == 0xe0) lo = 0xa0;
-      if (c == 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      if (c == 0xf0) lo = 0x90;
-      if (c == 0xf4) hi = 0x8f;
-    }
-    bool ok = len > 0 && i + len <= n && p[i + 1] >= lo && p[i + 1] <= hi;
-    for (size_t k = 2; ok && k < len; ++k) ok = p[i + k] >= 0x80 && p[i + k] <= 0xbf;
-    if (ok) {
+    // A well-formed multi-byte sequence is copied; anything else is U+FFFD.
+    const size_t len = probe_utf8_sequence(p + i, n - i);
+    if (len > 1) {
       out->append(reinterpret_cast<const char*>(p + i), len);
       i += len;
     } else {

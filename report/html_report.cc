@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "exporter.h"
+extern "C" {
+#include "probe_utf8.h"
+}
 #include "process_table.h"
 #include "sched_table.h"
 #include "syscall_table.h"
@@ -78,26 +81,10 @@ std::string Esc(std::string_view s) {
       ++i;
       continue;
     }
-    // Multi-byte: lead byte, then continuation bytes in the ranges that make
-    // a well-formed sequence (no overlongs, surrogates or > U+10FFFF).
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    }
-    bool ok = len > 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      const unsigned char b = static_cast<unsigned char>(s[i + k]);
-      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    }
+    // A well-formed multi-byte sequence is copied; anything else is U+FFFD.
+    const size_t len =
+        probe_utf8_sequence(reinterpret_cast<const unsigned char*>(s.data()) + i, s.size() - i);
+    const bool ok = len > 1;
     if (!ok) {
       out += kBad;
       ++i;
