@@ -1,24 +1,86 @@
 #include "record_writer.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "frame.h"
 
 namespace probe {
 
+namespace {
+
+// Reads a decimal id from the environment; false if unset or malformed.
+bool EnvId(const char* name, unsigned long* out) {
+  const char* s = getenv(name);
+  if (s == nullptr || *s == '\0') return false;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno != 0 || *end != '\0' || s[0] == '-' || v > 0xfffffffeUL) return false;
+  *out = v;
+  return true;
+}
+
+std::string Describe(mode_t mode) {
+  if (S_ISLNK(mode)) return "is a symbolic link (never followed, not even with --force)";
+  if (S_ISDIR(mode)) return "is a directory";
+  return "exists (use --force to overwrite)";
+}
+
+}  // namespace
+
 std::unique_ptr<RecordWriter> RecordWriter::Create(const std::string& path, bool force,
                                                    std::string* error) {
-  // O_NOFOLLOW: never write through a symlink planted at the output path.
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL);
-  int fd = open(path.c_str(), flags, 0644);
+  // The file is always created here, never opened: O_CREAT|O_EXCL fails on
+  // anything already at path, symlinks included (dangling or not), so nothing
+  // is ever written through a link or truncated. With --force an existing
+  // regular file is unlinked first and the create retried; a symlink swapped
+  // in between makes the retry fail rather than be followed.
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
+  int fd = -1;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    fd = open(path.c_str(), flags, 0600);
+    if (fd >= 0 || errno != EEXIST) break;
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;  // removed meanwhile: try again
+      break;
+    }
+    if (!force || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)) {
+      *error = "cannot create " + path + ": " + Describe(st.st_mode);
+      return nullptr;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      // A device or FIFO (e.g. /dev/null): write to it as it is; never
+      // unlink it, truncate it or change its owner or mode.
+      fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+      if (fd < 0) break;
+      return std::unique_ptr<RecordWriter>(new RecordWriter(fd, path));
+    }
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) break;
+  }
   if (fd < 0) {
     int e = errno;
-    *error = "cannot create " + path + ": " + strerror(e);
-    if (e == EEXIST) *error += " (use --force to overwrite)";
+    *error = "cannot create " + path + ": " +
+             (e == ELOOP ? "is a symbolic link (not followed)" : strerror(e));
+    return nullptr;
+  }
+  // 0600 whatever the umask (it can only have narrowed the mode further).
+  (void)fchmod(fd, 0600);
+  // Started through sudo: give the file to the invoking user, not to root.
+  unsigned long uid = 0, gid = 0;
+  if (geteuid() == 0 && EnvId("SUDO_UID", &uid) && EnvId("SUDO_GID", &gid) &&
+      fchown(fd, static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
+    int e = errno;
+    close(fd);
+    unlink(path.c_str());
+    *error = "cannot give " + path + " to SUDO_UID " + std::to_string(uid) + "/SUDO_GID " +
+             std::to_string(gid) + ": " + strerror(e);
     return nullptr;
   }
   return std::unique_ptr<RecordWriter>(new RecordWriter(fd, path));

@@ -12,7 +12,13 @@ namespace probe {
 
 class RecordWriter {
  public:
-  // Opens path for writing. Returns nullptr and sets *error on failure.
+  // Creates path (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600 whatever the umask).
+  // Anything already at path is an error, and a symlink is never followed
+  // (dangling or not, even with force). With force an existing regular file
+  // is unlinked and created anew (never truncated in place); an existing
+  // device or FIFO is written as it is. Run as root with SUDO_UID/SUDO_GID
+  // set, the new file is given to that user. Returns nullptr and sets a
+  // one-line *error on failure.
   static std::unique_ptr<RecordWriter> Create(const std::string& path, bool force,
                                               std::string* error);
   ~RecordWriter();

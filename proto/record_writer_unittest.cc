@@ -1,0 +1,222 @@
+// RecordWriter::Create's file hardening: no symlink is followed, no file it
+// did not create is truncated, mode 0600 whatever the umask, and under sudo
+// the file belongs to the invoking user.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "record_reader.h"
+#include "record_writer.h"
+
+namespace probe {
+namespace {
+
+class RecordWriterCreateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/probe_writer_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/out.ptrace";
+    target_ = dir_ + "/target";
+  }
+  void TearDown() override { (void)!system(("rm -rf " + dir_).c_str()); }
+
+  static std::string Read(const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+  static void Write(const std::string& p, const std::string& bytes) {
+    std::ofstream f(p, std::ios::binary | std::ios::trunc);
+    f << bytes;
+  }
+  // Creates path_ and writes one header record; returns false with *err set.
+  bool CreateAndWrite(bool force, std::string* err) {
+    auto w = RecordWriter::Create(path_, force, err);
+    if (!w) return false;
+    v1::Record r;
+    r.mutable_header()->set_hostname("writer-test");
+    EXPECT_TRUE(w->Append(r));
+    EXPECT_TRUE(w->Flush());
+    return true;
+  }
+  void ExpectOneLine(const std::string& err) {
+    EXPECT_FALSE(err.empty());
+    EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+    EXPECT_NE(err.find(path_), std::string::npos) << err;
+  }
+
+  std::string dir_, path_, target_;
+};
+
+TEST_F(RecordWriterCreateTest, SymlinkIsNeverFollowed) {
+  for (bool force : {false, true}) {
+    SCOPED_TRACE(force ? "force" : "no force");
+    Write(target_, "precious");
+    ASSERT_EQ(chmod(target_.c_str(), 0644), 0);
+    unlink(path_.c_str());
+    ASSERT_EQ(symlink(target_.c_str(), path_.c_str()), 0);
+    std::string err;
+    EXPECT_FALSE(CreateAndWrite(force, &err));
+    ExpectOneLine(err);
+    EXPECT_NE(err.find("symbolic link"), std::string::npos) << err;
+    EXPECT_EQ(Read(target_), "precious");
+    struct stat st;
+    ASSERT_EQ(stat(target_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644u);
+    ASSERT_EQ(lstat(path_.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode)) << "the link itself is left alone";
+  }
+}
+
+TEST_F(RecordWriterCreateTest, DanglingSymlinkIsNeverFollowed) {
+  for (bool force : {false, true}) {
+    SCOPED_TRACE(force ? "force" : "no force");
+    unlink(path_.c_str());
+    ASSERT_EQ(symlink(target_.c_str(), path_.c_str()), 0);
+    std::string err;
+    EXPECT_FALSE(CreateAndWrite(force, &err));
+    ExpectOneLine(err);
+    EXPECT_NE(err.find("symbolic link"), std::string::npos) << err;
+    struct stat st;
+    EXPECT_NE(lstat(target_.c_str(), &st), 0) << "nothing created through the link";
+  }
+}
+
+TEST_F(RecordWriterCreateTest, ExistingFileIsNotTouchedWithoutForce) {
+  Write(path_, "existing data");
+  ASSERT_EQ(chmod(path_.c_str(), 0644), 0);
+  std::string err;
+  EXPECT_FALSE(CreateAndWrite(false, &err));
+  ExpectOneLine(err);
+  EXPECT_NE(err.find("--force"), std::string::npos) << err;
+  EXPECT_EQ(Read(path_), "existing data");
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+}
+
+TEST_F(RecordWriterCreateTest, ForceReplacesExistingFile) {
+  Write(path_, std::string(10000, 'z'));
+  ASSERT_EQ(chmod(path_.c_str(), 0666), 0);
+  struct stat before;
+  ASSERT_EQ(stat(path_.c_str(), &before), 0);
+  // A hard link to the old file must keep the old contents: the file is
+  // replaced, not truncated in place.
+  const std::string other = dir_ + "/hardlink";
+  ASSERT_EQ(link(path_.c_str(), other.c_str()), 0);
+  std::string err;
+  ASSERT_TRUE(CreateAndWrite(true, &err)) << err;
+  EXPECT_EQ(Read(other), std::string(10000, 'z'));
+  struct stat after;
+  ASSERT_EQ(stat(path_.c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino);
+  EXPECT_EQ(after.st_mode & 07777, 0600u);
+  auto reader = RecordReader::Open(path_, &err);
+  ASSERT_TRUE(reader) << err;
+  v1::Record r;
+  ASSERT_EQ(reader->Next(&r), ReadStatus::kRecord);
+  EXPECT_EQ(r.header().hostname(), "writer-test");
+  EXPECT_EQ(reader->Next(&r), ReadStatus::kEnd);
+}
+
+TEST_F(RecordWriterCreateTest, DirectoryIsAnErrorEvenWithForce) {
+  ASSERT_EQ(mkdir(path_.c_str(), 0755), 0);
+  std::string err;
+  EXPECT_FALSE(CreateAndWrite(true, &err));
+  ExpectOneLine(err);
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+}
+
+TEST_F(RecordWriterCreateTest, ModeIs0600WhateverTheUmask) {
+  mode_t old = umask(0);
+  std::string err;
+  bool ok = CreateAndWrite(false, &err);
+  umask(old);
+  ASSERT_TRUE(ok) << err;
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = getenv(name);
+    if (old != nullptr) old_ = old, had_ = true;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (had_) setenv(name_, old_.c_str(), 1);
+    else unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+TEST_F(RecordWriterCreateTest, UnderSudoFileBelongsToInvokingUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  std::string err;
+  bool ok;
+  {
+    ScopedEnv uid("SUDO_UID", "65534");
+    ScopedEnv gid("SUDO_GID", "65533");
+    ok = CreateAndWrite(false, &err);
+  }
+  ASSERT_TRUE(ok) << err;
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_gid, 65533u);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+TEST_F(RecordWriterCreateTest, MalformedSudoIdsAreIgnored) {
+  std::string err;
+  bool ok;
+  {
+    ScopedEnv uid("SUDO_UID", "65534x");
+    ScopedEnv gid("SUDO_GID", "-1");
+    ok = CreateAndWrite(false, &err);
+  }
+  ASSERT_TRUE(ok) << err;
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, geteuid());
+}
+
+TEST_F(RecordWriterCreateTest, ForceWritesToDevNullWithoutReplacingIt) {
+  struct stat before;
+  ASSERT_EQ(stat("/dev/null", &before), 0);
+  ASSERT_TRUE(S_ISCHR(before.st_mode));
+  std::string err;
+  auto w = RecordWriter::Create("/dev/null", true, &err);
+  ASSERT_TRUE(w) << err;
+  v1::Record r;
+  r.mutable_header()->set_hostname("x");
+  EXPECT_TRUE(w->Append(r));
+  EXPECT_TRUE(w->Flush());
+  w.reset();
+  struct stat after;
+  ASSERT_EQ(stat("/dev/null", &after), 0);
+  EXPECT_TRUE(S_ISCHR(after.st_mode));
+  EXPECT_EQ(after.st_rdev, before.st_rdev);
+  EXPECT_EQ(after.st_mode, before.st_mode);
+  EXPECT_EQ(after.st_uid, before.st_uid);
+}
+
+}  // namespace
+}  // namespace probe
