@@ -37,9 +37,11 @@ namespace probe {
 namespace {
 
 struct KindTally {
-  uint64_t written = 0;
+  uint64_t written = 0;  // in the file (flushed)
   uint64_t lost_decode = 0;
   uint64_t lost_write = 0;
+  uint64_t pending = 0;         // appended, not yet flushed: written or lost at the next flush
+  uint64_t agent_produced = 0;  // made by the agent itself (unfinished lifetimes at stop)
 };
 
 // What the agent did with the events of each kind, indexed by v1::EventKind.
@@ -103,7 +105,7 @@ void FillCounters(const Options& o, const KernelCounters& k, const AgentCounters
                   google::protobuf::RepeatedPtrField<v1::KindCounters>* out) {
   if (o.trace_process) {
     auto* c = AddKind(v1::EVENT_KIND_PROCESS, a, out);
-    c->set_produced(k.proc_produced);
+    c->set_produced(k.proc_produced + a.kind[v1::EVENT_KIND_PROCESS].agent_produced);
     c->set_lost_ring_full(k.proc_ring_full);
     AddCpuLosses(k.proc_ring_full_cpu, c);
   }
@@ -252,6 +254,17 @@ int MakeSignalFd() {
   return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+// Records count as written once the writer has flushed them: a write that
+// fails (disk full) loses what was buffered since the last flush, and that
+// is counted as lost, not written.
+void Settle(AgentCounters& a, const RecordWriter& w) {
+  if (!w.failed() && w.bytes_buffered() > 0) return;
+  for (auto& k : a.kind) {
+    (w.failed() ? k.lost_write : k.written) += k.pending;
+    k.pending = 0;
+  }
+}
+
 uint64_t TotalWritten(const AgentCounters& a) {
   uint64_t n = a.histograms_written;
   for (const auto& k : a.kind) n += k.written;
@@ -307,9 +320,10 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     KindTally& tally = agent.kind[KindOfRecord(event_record)];
     if (thread_names.Intern(&event_record, &name_record)) writer->Append(name_record);
     if (writer->Append(event_record))
-      tally.written++;
+      tally.pending++;
     else
       tally.lost_write++;
+    Settle(agent, *writer);
     if (shim && event_record.has_process()) shim->NoteExited(event_record.process().pid());
   };
   // Shim records are counted by the shim's consumers, per process.
@@ -456,6 +470,8 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     }
     if (now >= next_tick && stop_reason.empty()) {
       next_tick = now + 1000000000ull;
+      writer->Flush();
+      Settle(agent, *writer);
       writer->Append(make_stats(bpf->ReadCounters()));
       writer->Flush();
       if (tty) {
@@ -480,13 +496,18 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     v1::Record r;
     if (UnfinishedLifetime(pid, r.mutable_process())) {
       bpf->AddExecInfo(pid, r.mutable_process());
+      KindTally& procs = agent.kind[v1::EVENT_KIND_PROCESS];
+      procs.agent_produced++;
       if (writer->Append(r))
-        agent.kind[v1::EVENT_KIND_PROCESS].written++;
+        procs.pending++;
       else
-        agent.kind[v1::EVENT_KIND_PROCESS].lost_write++;
+        procs.lost_write++;
     }
   }
-  // The last stats record and the trailer hold the same final counters.
+  // The last stats record and the trailer hold the same final counters,
+  // with every record before them flushed and settled.
+  writer->Flush();
+  Settle(agent, *writer);
   KernelCounters k = bpf->ReadCounters();
   writer->Append(make_stats(k));
   v1::Record trailer;
@@ -516,7 +537,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
             "probe-agent: warning: --preload: no process loaded the shim or called a wrapped "
             "function\n");
   uint64_t lost = KernelLost(k) + agent.Lost();
-  if (lost > 0) {
+  if (lost > 0 && !writer->failed()) {  // a failed write has its own message below
     uint64_t decode = 0, write = 0;
     for (const auto& t : agent.kind) decode += t.lost_decode, write += t.lost_write;
     const uint64_t ring = k.proc_ring_full + k.sys_ring_full + k.wake_ring_full;
@@ -543,7 +564,12 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
             k.sys_hist_full + k.wake_hist_full);
   }
   if (writer->failed()) {
-    fprintf(stderr, "probe-agent: %s\n", writer->error().c_str());
+    uint64_t lost_write = 0;
+    for (const auto& t : agent.kind) lost_write += t.lost_write;
+    fprintf(stderr,
+            "probe-agent: %s: the file is whole up to its last record (%s); %" PRIu64
+            " event records could not be written\n",
+            writer->error().c_str(), HumanBytes(writer->bytes_written()).c_str(), lost_write);
     return 1;
   }
   if (launcher.pid() > 0) {
