@@ -17,12 +17,14 @@
 #include <vector>
 
 #include "agent_test.h"
+#include "counters_check.h"
 #include "record_reader.h"
 #include "run_command.h"
 
 namespace probe {
 namespace {
 
+using testing::ExpectBalanced;
 using testing::ParseKeyValues;
 using testing::ReadRecords;
 
@@ -72,21 +74,6 @@ FileCheck ReadWithStatus(const std::string& path) {
   c.offset = r->offset();
   c.reason = r->reason();
   return c;
-}
-
-uint64_t Lost(const v1::KindCounters& c) {
-  return c.lost_ring_full() + c.lost_decode() + c.lost_write() + c.lost_table_full();
-}
-
-// Copied from sampling_integrationtest.cc.
-void ExpectBalanced(const v1::KindCounters& c) {
-  EXPECT_EQ(c.produced(), c.written() + c.sampled_out() + Lost(c)) << c.DebugString();
-  EXPECT_EQ(c.sampled_out(),
-            c.sampled_min_latency() + c.sampled_one_in_n() + c.sampled_first_k() + c.sampled_rate())
-      << c.DebugString();
-  uint64_t per_cpu = 0;
-  for (const auto& l : c.cpu_losses()) per_cpu += l.lost_ring_full();
-  EXPECT_EQ(per_cpu, c.lost_ring_full()) << "per-CPU losses add up";
 }
 
 class HardeningTest : public testing::AgentTest {

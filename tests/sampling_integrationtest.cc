@@ -7,11 +7,13 @@
 #include <map>
 
 #include "agent_test.h"
+#include "counters_check.h"
 #include "run_command.h"
 
 namespace probe {
 namespace {
 
+using testing::ExpectBalanced;
 using testing::ParseKeyValues;
 using testing::ReadRecords;
 using testing::RunCommand;
@@ -19,28 +21,6 @@ using testing::RunCommand;
 long Num(const std::map<std::string, std::string>& m, const std::string& key) {
   auto it = m.find(key);
   return it == m.end() ? -1 : std::stol(it->second);
-}
-
-const v1::KindCounters* Counters(const google::protobuf::RepeatedPtrField<v1::KindCounters>& all,
-                                 v1::EventKind kind) {
-  for (const auto& c : all)
-    if (c.kind() == kind) return &c;
-  return nullptr;
-}
-
-uint64_t Lost(const v1::KindCounters& c) {
-  return c.lost_ring_full() + c.lost_decode() + c.lost_write() + c.lost_table_full();
-}
-
-// produced == written + sampled_out + lost, and the reasons add up.
-void ExpectBalanced(const v1::KindCounters& c) {
-  EXPECT_EQ(c.produced(), c.written() + c.sampled_out() + Lost(c)) << c.DebugString();
-  EXPECT_EQ(c.sampled_out(),
-            c.sampled_min_latency() + c.sampled_one_in_n() + c.sampled_first_k() + c.sampled_rate())
-      << c.DebugString();
-  uint64_t per_cpu = 0;
-  for (const auto& l : c.cpu_losses()) per_cpu += l.lost_ring_full();
-  EXPECT_EQ(per_cpu, c.lost_ring_full()) << "per-CPU losses add up";
 }
 
 struct Recording {
@@ -82,7 +62,7 @@ TEST_F(SamplingTest, TenMillionEventsThroughATinyRingBalanceExactly) {
   ASSERT_FALSE(run.counts.empty()) << run.err;
   const long polls = Num(run.counts, "polls");
   ASSERT_EQ(polls, 10000000);
-  const auto* c = Counters(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
+  const auto* c = testing::CountersOf(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
   ASSERT_NE(c, nullptr);
   // The workload's polls and the eventfd it made them on.
   EXPECT_EQ(c->produced(), uint64_t(polls) + 1);
@@ -96,7 +76,7 @@ TEST_F(SamplingTest, TenMillionEventsThroughATinyRingBalanceExactly) {
   // The last stats record before the trailer holds the same counters.
   const v1::Record& last_stats = run.records[run.records.size() - 2];
   ASSERT_TRUE(last_stats.has_stats());
-  const auto* s = Counters(last_stats.stats().counters(), v1::EVENT_KIND_SYSCALL);
+  const auto* s = testing::CountersOf(last_stats.stats().counters(), v1::EVENT_KIND_SYSCALL);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->SerializeAsString(), c->SerializeAsString());
 }
@@ -107,10 +87,10 @@ TEST_F(SamplingTest, OneInNKeepsATenthWithinStatisticalBound) {
   Recording run =
       Record({"--events", "process,syscalls", "--sample", "syscalls=1/10", "--sample-seed", "7"},
              {PROBE_SYSCALL_BURST, "--events", "200000", "--kind", "poll0"}, "burst ");
-  const auto* c = Counters(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
+  const auto* c = testing::CountersOf(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
   ASSERT_NE(c, nullptr);
   ExpectBalanced(*c);
-  ASSERT_EQ(Lost(*c), 0u);
+  ASSERT_EQ(testing::KernelLost(*c), 0u);
   const double n = double(c->produced()), p = 0.1;
   EXPECT_NEAR(double(c->written()), n * p, 4 * std::sqrt(n * p * (1 - p)));
   EXPECT_EQ(c->sampled_one_in_n(), c->produced() - c->written());
@@ -137,7 +117,7 @@ TEST_F(SamplingTest, ThresholdKeepsOnlySlowCalls) {
     ++slow;
   }
   EXPECT_GE(slow, 10u) << "the 5 ms selects";
-  const auto* c = Counters(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
+  const auto* c = testing::CountersOf(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
   ASSERT_NE(c, nullptr);
   ExpectBalanced(*c);
   EXPECT_EQ(c->sampled_min_latency(), c->produced() - c->written());
@@ -150,7 +130,7 @@ TEST_F(SamplingTest, RateCapHoldsOverFiveSeconds) {
       Record({"--events", "process,syscalls", "--max-rate", "20k/s"},
              {PROBE_SYSCALL_BURST, "--seconds", "5", "--events", "1000000000", "--kind", "poll0"},
              "burst ");
-  const auto* c = Counters(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
+  const auto* c = testing::CountersOf(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
   ASSERT_NE(c, nullptr);
   ExpectBalanced(*c);
   const double seconds = Num(run.counts, "elapsed_ns") / 1e9;
@@ -167,7 +147,7 @@ TEST_F(SamplingTest, FirstKPerSecond) {
       Record({"--events", "process,syscalls", "--first", "syscalls=100/s"},
              {PROBE_SYSCALL_BURST, "--seconds", "2.5", "--events", "1000000000", "--kind", "poll0"},
              "burst ");
-  const auto* c = Counters(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
+  const auto* c = testing::CountersOf(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
   ASSERT_NE(c, nullptr);
   ExpectBalanced(*c);
   // poll and eventfd2, over 3 one-second windows at most.
@@ -190,7 +170,7 @@ TEST_F(SamplingTest, ShimFirstKPerSecond) {
   for (const auto& [fn, n] : per_function) EXPECT_LE(n, 5 * 2) << "function " << fn;
   EXPECT_EQ(per_function[v1::SHIM_EVENTFD_WRITE], 5) << "40 writes in well under a second";
   EXPECT_EQ(markers, 160u) << "markers are not calls: never sampled";
-  const auto* c = Counters(run.trailer().counters(), v1::EVENT_KIND_SHIM);
+  const auto* c = testing::CountersOf(run.trailer().counters(), v1::EVENT_KIND_SHIM);
   ASSERT_NE(c, nullptr);
   // 121 calls (eventfd, 40 selects, 40 reads, 40 writes) + 160 markers.
   EXPECT_EQ(c->produced(), 281u);
@@ -202,8 +182,8 @@ TEST_F(SamplingTest, ShimFirstKPerSecond) {
 TEST_F(SamplingTest, RateCapCoversShimRecordsToo) {
   Recording run = Record({"--preload", "--events", "process,syscalls", "--max-rate", "100/s"},
                          {PROBE_SHIM_SELECT, "1", "40"}, "shim_select ");
-  const auto* k = Counters(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
-  const auto* s = Counters(run.trailer().counters(), v1::EVENT_KIND_SHIM);
+  const auto* k = testing::CountersOf(run.trailer().counters(), v1::EVENT_KIND_SYSCALL);
+  const auto* s = testing::CountersOf(run.trailer().counters(), v1::EVENT_KIND_SHIM);
   ASSERT_NE(k, nullptr);
   ASSERT_NE(s, nullptr);
   const double seconds =
@@ -220,7 +200,7 @@ TEST_F(SamplingTest, LifecycleRecordsAreNeverSampled) {
   Recording run = Record({"--sample", "syscalls=1/1000,wakeups=1/1000", "--max-rate", "1/s",
                           "--first", "syscalls=1/s"},
                          {PROBE_EVENTFD_PINGPONG, "select", "1", "20", "--fork", "3"}, "mode=");
-  const auto* c = Counters(run.trailer().counters(), v1::EVENT_KIND_PROCESS);
+  const auto* c = testing::CountersOf(run.trailer().counters(), v1::EVENT_KIND_PROCESS);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->sampled_out(), 0u);
   EXPECT_EQ(c->produced(), c->written());
