@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo test test-asan test-valgrind bench clean
 
 all: build
 
@@ -35,6 +35,19 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j1
+
+# The whole suite with ASan + UBSan (not the shim, the workloads or the BPF
+# objects; see PROBE_SANITIZE in CMakeLists.txt) in build-asan; ~10 minutes to build.
+ASAN_BUILD ?= build-asan
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DPROBE_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS) -- --no-print-directory | grep -v "^\[" || true
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j1
+
+# The agent under valgrind for a short traced run: fails on a definite leak.
+test-valgrind: build
+	@bash tests/valgrind_agent.sh $(BUILD)
 
 # Foundation (process lifetimes), syscall-latency, shim and throughput benchmarks; ~7 minutes.
 bench: build

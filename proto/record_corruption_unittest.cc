@@ -151,7 +151,7 @@ class RecordCorruptionTest : public ::testing::Test {
                 const std::vector<uint64_t>& ends, bool compare_all) {
     size_t whole = std::upper_bound(ends.begin(), ends.end(), cut) - ends.begin();
     ASSERT_EQ(res.records.size(), whole) << "cut at " << cut;
-    bool boundary = cut == 0 || ends[whole - 1] == cut;
+    bool boundary = cut == 0 || (whole > 0 && ends[whole - 1] == cut);
     ASSERT_EQ(res.status, boundary ? ReadStatus::kEnd : ReadStatus::kTruncated)
         << "cut at " << cut << ": " << res.reason;
     ASSERT_EQ(res.offset, whole ? ends[whole - 1] : 0) << "cut at " << cut;
