@@ -232,25 +232,33 @@ KernelCounters BpfSession::ReadCounters() const {
                              values.size() * sizeof(uint64_t), 0) != 0)
       std::fill(values.begin(), values.end(), 0);
   };
-  auto sum = [&](uint32_t idx) {
-    read(idx);
-    uint64_t total = 0;
-    for (uint64_t v : values) total += v;
-    return total;
-  };
   auto per_cpu = [&](uint32_t idx) {
     read(idx);
     return values;
   };
+  // Ring losses are read once per CPU and summed from that read, so the
+  // total and its per-CPU split always agree, even mid-run.
+  auto total = [](const std::vector<uint64_t>& v) {
+    uint64_t t = 0;
+    for (uint64_t x : v) t += x;
+    return t;
+  };
+  c.proc_ring_full_cpu = per_cpu(PROBE_CTR_PROC_RING_FULL);
+  c.sys_ring_full_cpu = per_cpu(PROBE_CTR_SYS_RING_FULL);
+  c.wake_ring_full_cpu = per_cpu(PROBE_CTR_WAKE_RING_FULL);
+  auto sum = [&](uint32_t idx) {
+    read(idx);
+    return total(values);
+  };
+  c.proc_ring_full = total(c.proc_ring_full_cpu);
+  c.sys_ring_full = total(c.sys_ring_full_cpu);
+  c.wake_ring_full = total(c.wake_ring_full_cpu);
   c.proc_produced = sum(PROBE_CTR_PROC_PRODUCED);
-  c.proc_ring_full = sum(PROBE_CTR_PROC_RING_FULL);
   c.sys_produced = sum(PROBE_CTR_SYS_PRODUCED);
-  c.sys_ring_full = sum(PROBE_CTR_SYS_RING_FULL);
   c.sys_filtered = sum(PROBE_CTR_SYS_FILTERED);
   c.sys_table_full = sum(PROBE_CTR_SYS_TABLE_FULL);
   c.sys_hist_full = sum(PROBE_CTR_SYS_HIST_FULL);
   c.wake_produced = sum(PROBE_CTR_WAKE_PRODUCED);
-  c.wake_ring_full = sum(PROBE_CTR_WAKE_RING_FULL);
   c.wake_hist_full = sum(PROBE_CTR_WAKE_HIST_FULL);
   c.wake_table_full = sum(PROBE_CTR_WAKE_TABLE_FULL);
   c.sys_sampled = sum(PROBE_CTR_SYS_SAMPLED);
@@ -259,9 +267,6 @@ KernelCounters BpfSession::ReadCounters() const {
   c.wake_sampled = sum(PROBE_CTR_WAKE_SAMPLED);
   c.wake_first_k = sum(PROBE_CTR_WAKE_FIRST_K);
   c.wake_rate = sum(PROBE_CTR_WAKE_RATE);
-  c.proc_ring_full_cpu = per_cpu(PROBE_CTR_PROC_RING_FULL);
-  c.sys_ring_full_cpu = per_cpu(PROBE_CTR_SYS_RING_FULL);
-  c.wake_ring_full_cpu = per_cpu(PROBE_CTR_WAKE_RING_FULL);
   return c;
 }
 

@@ -26,17 +26,8 @@ void Store(void* p, T v) {
 bool IsPowerOfTwo(uint32_t v) { return v && !(v & (v - 1)); }
 
 std::string FunctionList(uint32_t bits) {
-  static const char* const kNames[PROBE_FN_COUNT] = {
-      "",        "select",       "pselect",       "poll",
-      "ppoll",   "epoll_wait",   "epoll_pwait",   "epoll_pwait2",
-      "eventfd", "eventfd_read", "eventfd_write", "read",
-      "write"};
-  std::string out;
-  for (uint32_t f = 1; f < PROBE_FN_COUNT; ++f) {
-    if (!(bits & (1u << f))) continue;
-    if (!out.empty()) out += ',';
-    out += kNames[f];
-  }
+  char out[256];
+  probe_fn_list(bits, out, sizeof(out));
   return out;
 }
 

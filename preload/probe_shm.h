@@ -21,6 +21,7 @@
 #ifndef PROBE_PRELOAD_PROBE_SHM_H_
 #define PROBE_PRELOAD_PROBE_SHM_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PROBE_SHM_MAGIC 0x314d485345424f52ull /* "ROBESHM1" little-endian */
@@ -135,6 +136,56 @@ _Static_assert(sizeof(struct probe_shm_name) == 64, "name layout");
 _Static_assert(sizeof(struct probe_shm_slot) == PROBE_SHM_SLOT_BYTES, "slot layout");
 _Static_assert(sizeof(struct probe_shm_event) == 32, "event layout");
 #endif
+
+/* The name of a wrapped function (the words of PROBE_FUNCTIONS, and
+ * ShimProcess.functions), or NULL. */
+static inline const char* probe_fn_name(uint32_t fn) {
+  switch (fn) {
+    case PROBE_FN_SELECT:
+      return "select";
+    case PROBE_FN_PSELECT:
+      return "pselect";
+    case PROBE_FN_POLL:
+      return "poll";
+    case PROBE_FN_PPOLL:
+      return "ppoll";
+    case PROBE_FN_EPOLL_WAIT:
+      return "epoll_wait";
+    case PROBE_FN_EPOLL_PWAIT:
+      return "epoll_pwait";
+    case PROBE_FN_EPOLL_PWAIT2:
+      return "epoll_pwait2";
+    case PROBE_FN_EVENTFD:
+      return "eventfd";
+    case PROBE_FN_EVENTFD_READ:
+      return "eventfd_read";
+    case PROBE_FN_EVENTFD_WRITE:
+      return "eventfd_write";
+    case PROBE_FN_READ:
+      return "read";
+    case PROBE_FN_WRITE:
+      return "write";
+    default:
+      return (const char*)0;
+  }
+}
+
+/* The functions set in bits (1 << PROBE_FN_*), comma-separated, into out
+ * (cap bytes, always terminated; names that do not fit are left out). */
+static inline void probe_fn_list(uint32_t bits, char* out, size_t cap) {
+  size_t n = 0;
+  if (cap == 0) return;
+  for (uint32_t f = 1; f < PROBE_FN_COUNT; ++f) {
+    const char* name = probe_fn_name(f);
+    if (!(bits & (1u << f)) || !name) continue;
+    size_t len = __builtin_strlen(name);
+    if (n + len + 2 > cap) break;
+    if (n) out[n++] = ',';
+    __builtin_memcpy(out + n, name, len);
+    n += len;
+  }
+  out[n] = '\0';
+}
 
 /* Byte offsets, computed the same way by both sides (64-bit arithmetic, so
  * the consumer's check against total_bytes cannot overflow). */

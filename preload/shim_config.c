@@ -5,21 +5,6 @@
 
 #include "shim_internal.h"
 
-static const char* const kFunctionNames[PROBE_FN_COUNT] = {
-    [PROBE_FN_SELECT] = "select",
-    [PROBE_FN_PSELECT] = "pselect",
-    [PROBE_FN_POLL] = "poll",
-    [PROBE_FN_PPOLL] = "ppoll",
-    [PROBE_FN_EPOLL_WAIT] = "epoll_wait",
-    [PROBE_FN_EPOLL_PWAIT] = "epoll_pwait",
-    [PROBE_FN_EPOLL_PWAIT2] = "epoll_pwait2",
-    [PROBE_FN_EVENTFD] = "eventfd",
-    [PROBE_FN_EVENTFD_READ] = "eventfd_read",
-    [PROBE_FN_EVENTFD_WRITE] = "eventfd_write",
-    [PROBE_FN_READ] = "read",
-    [PROBE_FN_WRITE] = "write",
-};
-
 #define FN_BIT(f) (1u << (f))
 #define ALL_FUNCTIONS (((1u << PROBE_FN_COUNT) - 1) & ~1u)
 #define WAIT_FUNCTIONS                                                                   \
@@ -27,16 +12,12 @@ static const char* const kFunctionNames[PROBE_FN_COUNT] = {
    FN_BIT(PROBE_FN_PPOLL) | FN_BIT(PROBE_FN_EPOLL_WAIT) | FN_BIT(PROBE_FN_EPOLL_PWAIT) | \
    FN_BIT(PROBE_FN_EPOLL_PWAIT2))
 
-const char* shim_function_name(uint32_t fn) {
-  return fn < PROBE_FN_COUNT && kFunctionNames[fn] ? kFunctionNames[fn] : "?";
-}
-
 static uint32_t group_bits(const char* word, size_t len) {
   if (len == 3 && !memcmp(word, "all", 3)) return ALL_FUNCTIONS;
   if (len == 5 && !memcmp(word, "waits", 5)) return WAIT_FUNCTIONS;
   if (len == 8 && !memcmp(word, "eventfds", 8)) return ALL_FUNCTIONS & ~WAIT_FUNCTIONS;
   for (uint32_t f = 1; f < PROBE_FN_COUNT; ++f)
-    if (strlen(kFunctionNames[f]) == len && !memcmp(kFunctionNames[f], word, len)) return FN_BIT(f);
+    if (strlen(probe_fn_name(f)) == len && !memcmp(probe_fn_name(f), word, len)) return FN_BIT(f);
   return 0;
 }
 

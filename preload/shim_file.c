@@ -280,17 +280,7 @@ static void encode_process_counters(struct pb* b, uint32_t field) {
   pb_uint(&p, 8, probe_shim.sample_every);
   pb_uint(&p, 9, probe_shim.min_duration_ns);
   char fns[256];
-  size_t n = 0;
-  for (uint32_t f = 1; f < PROBE_FN_COUNT; ++f) {
-    if (!shim_timed(f)) continue;
-    const char* name = shim_function_name(f);
-    size_t len = strlen(name);
-    if (n + len + 2 >= sizeof(fns)) break;
-    if (n) fns[n++] = ',';
-    memcpy(fns + n, name, len);
-    n += len;
-  }
-  fns[n] = '\0';
+  probe_fn_list(probe_shim.functions, fns, sizeof(fns));
   pb_string(&p, 10, fns);
   pb_uint(&p, 12, __atomic_load_n(&probe_shim.lost_write, __ATOMIC_RELAXED));
   pb_uint(&p, 13, 1); /* finished */

@@ -86,7 +86,6 @@ SHIM_HIDDEN extern __thread struct shim_thread shim_tls __attribute__((tls_model
 
 /* shim_config.c */
 SHIM_HIDDEN void shim_read_config(void);
-SHIM_HIDDEN const char* shim_function_name(uint32_t fn);
 
 /* shim_thread.c: the per-thread slot and the hot path. */
 SHIM_HIDDEN void shim_record(uint16_t kind, uint64_t start, uint64_t end, int64_t value, int32_t fd,
