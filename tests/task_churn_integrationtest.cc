@@ -1,0 +1,2 @@
+// Placeholder: tests land here.
+#include "agent_test.h"

@@ -1,0 +1,2 @@
+/* Placeholder: replaced by the task churn workload. */
+int main(void) { return 0; }
