@@ -74,6 +74,10 @@ Output:
                        ring buffers sharded by CPU (at most 64): CPUs that
                        share one serialise on its lock, each costs SIZE
                        (default auto: one per 4 CPUs)
+  --keep-privileges    keep root and every capability for the whole run
+                       (default: once attached, drop to the sudo user if
+                       any, keep only the capabilities the run still needs,
+                       and set no_new_privs)
   -h, --help           this text
 )";
 }
@@ -241,6 +245,8 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       o.output = v;
     } else if (a == "-f" || a == "--force") {
       o.force = true;
+    } else if (a == "--keep-privileges") {
+      o.keep_privileges = true;
     } else if (a == "-d" || a == "--duration") {
       if (!value(&v)) return fail(a + " needs seconds");
       char* end = nullptr;

@@ -11,6 +11,7 @@ struct Options {
   bool all = false;
   bool follow_children = true;
   bool force = false;
+  bool keep_privileges = false;  // --keep-privileges: no drop after attach
   std::string output = "probe.ptrace";
   double duration_s = 0;  // 0 = until stopped
   uint64_t ring_buffer_bytes = 1u << 20;

@@ -21,6 +21,7 @@
 #include "histogram.h"
 #include "launcher.h"
 #include "preload_check.h"
+#include "privileges.h"
 #include "proc_scan.h"
 #include "rate_bucket.h"
 #include "record_writer.h"
@@ -210,6 +211,11 @@ struct HistogramState {
   }
 };
 
+std::string KernelRelease() {
+  utsname u{};
+  return uname(&u) == 0 ? u.release : "";
+}
+
 v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
                       const std::vector<int>& roots, uint64_t start_ns,
                       const std::string& preload_library) {
@@ -219,8 +225,7 @@ v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   h->set_hostname(host);
-  utsname u{};
-  if (uname(&u) == 0) h->set_kernel_release(u.release);
+  h->set_kernel_release(KernelRelease());
   h->set_clock_id(CLOCK_MONOTONIC);
   timespec rt{}, mono{};
   clock_gettime(CLOCK_REALTIME, &rt);
@@ -402,8 +407,13 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     initial = WithDescendants(roots, ReadParentMap(), o.follow_children);
     for (int pid : initial) bpf->AddTarget(pid);
   }
+  PrivilegePlan privileges = PlanPrivilegeDrop({.read_target_memory = shim && !o.all,
+                                                .signal_child = launcher.pid() > 0,
+                                                .kernel_release = KernelRelease()},
+                                               InvokingSudoUser());
   v1::Record header = MakeHeader(o, argv, roots, start_ns, preload_library);
   header.mutable_header()->set_ring_buffers(bpf->ring_buffers());
+  if (!o.keep_privileges) header.mutable_header()->set_privileges(DescribePlan(privileges));
   writer->Append(header);
   for (int pid : initial) {
     if (pid == launcher.pid()) continue;  // not yet exec'd: its lifetime record says all
@@ -411,6 +421,16 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     if (SnapshotProcess(pid, snap.mutable_snapshot())) writer->Append(snap);
   }
   writer->Flush();
+  // Everything that needs root is done: the programs are attached, the
+  // maps, rings, socket and file are open. Fail closed: a run that cannot
+  // drop does not go on as root.
+  if (!o.keep_privileges && !DropPrivileges(privileges, &error)) {
+    launcher.Abort();
+    writer.reset();
+    unlink(o.output.c_str());
+    fprintf(stderr, "probe-agent: %s (--keep-privileges runs without dropping)\n", error.c_str());
+    return 1;
+  }
 
   if (launcher.pid() > 0 && !launcher.Release(&error)) {
     fprintf(stderr, "probe-agent: %s\n", error.c_str());
@@ -572,12 +592,14 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
             writer->error().c_str(), HumanBytes(writer->bytes_written()).c_str(), lost_write);
     return 1;
   }
+  // A command that ended by itself passes its status on (a failing workload
+  // fails the script that wraps it). One stopped by the agent (SIGINT,
+  // SIGTERM, --duration) does not: the run did what was asked, and the
+  // command's status is in its process record.
+  if (launcher.pid() > 0 && child_status >= 0) return ShellExitStatus(child_status);
   if (launcher.pid() > 0) {
-    if (child_status < 0) {
-      kill(launcher.pid(), SIGTERM);
-      waitpid(launcher.pid(), &child_status, 0);
-    }
-    return ShellExitStatus(child_status);
+    kill(launcher.pid(), SIGTERM);
+    waitpid(launcher.pid(), &child_status, 0);
   }
   return 0;
 }

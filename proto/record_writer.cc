@@ -9,22 +9,11 @@
 #include <cstring>
 
 #include "frame.h"
+#include "sudo_user.h"
 
 namespace probe {
 
 namespace {
-
-// Reads a decimal id from the environment; false if unset or malformed.
-bool EnvId(const char* name, unsigned long* out) {
-  const char* s = getenv(name);
-  if (s == nullptr || *s == '\0') return false;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long v = strtoul(s, &end, 10);
-  if (errno != 0 || *end != '\0' || s[0] == '-' || v > 0xfffffffeUL) return false;
-  *out = v;
-  return true;
-}
 
 std::string Describe(mode_t mode) {
   if (S_ISLNK(mode)) return "is a symbolic link (never followed, not even with --force)";
@@ -73,14 +62,12 @@ std::unique_ptr<RecordWriter> RecordWriter::Create(const std::string& path, bool
   // 0600 whatever the umask (it can only have narrowed the mode further).
   (void)fchmod(fd, 0600);
   // Started through sudo: give the file to the invoking user, not to root.
-  unsigned long uid = 0, gid = 0;
-  if (geteuid() == 0 && EnvId("SUDO_UID", &uid) && EnvId("SUDO_GID", &gid) &&
-      fchown(fd, static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
+  if (auto sudo = InvokingSudoUser(); sudo && fchown(fd, sudo->uid, sudo->gid) != 0) {
     int e = errno;
     close(fd);
     unlink(path.c_str());
-    *error = "cannot give " + path + " to SUDO_UID " + std::to_string(uid) + "/SUDO_GID " +
-             std::to_string(gid) + ": " + strerror(e);
+    *error = "cannot give " + path + " to SUDO_UID " + std::to_string(sudo->uid) + "/SUDO_GID " +
+             std::to_string(sudo->gid) + ": " + strerror(e);
     return nullptr;
   }
   return std::unique_ptr<RecordWriter>(new RecordWriter(fd, path));
