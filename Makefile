@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build demo test test-asan test-valgrind bench clean
+.PHONY: all deps build demo test test-asan test-valgrind fuzz bench clean
 
 all: build
 
@@ -44,6 +44,18 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS) -- --no-print-directory | grep -v "^\[" || true
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j1
+
+# The fuzzers alone for longer than the test suite's 30 s each (ASan + UBSan):
+# make fuzz FUZZ_SECONDS=3600. New inputs that grow coverage stay in
+# $(BUILD)/tests/NAME_corpus; copy the small ones to tests/fuzz_corpus/NAME.
+FUZZ_SECONDS ?= 300
+fuzz: build
+	@set -e; for f in record_reader event_decoder shim_consumer; do \
+	  mkdir -p $(BUILD)/tests/$${f}_corpus; cp -r tests/fuzz_corpus/$$f/. $(BUILD)/tests/$${f}_corpus/; \
+	  echo "== $$f, $(FUZZ_SECONDS) s"; \
+	  $(BUILD)/tests/$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -print_final_stats=1 \
+	    $(BUILD)/tests/$${f}_corpus 2>&1 | grep -E "^(stat::|==|SUMMARY|Done)" ; \
+	done
 
 # The agent under valgrind for a short traced run: fails on a definite leak.
 test-valgrind: build
