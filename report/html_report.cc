@@ -607,6 +607,7 @@ std::string HtmlExporter::HeaderSection() {
   row("kernel", "<span id=\"kernel\">" + Esc(Clip(h.kernel_release(), 255)) + "</span>");
   row("agent", Esc(Clip(h.agent_version(), 100)) + ", file format " + Num(h.format_version()) +
                    (h.shim_only() ? ", written by the shim alone" : ""));
+  if (!h.privileges().empty()) row("agent after attach", Esc(Clip(h.privileges(), kMaxText)));
   std::string targets = h.system_wide() ? "every process" : "";
   for (int pid : h.target_pids())
     targets += (targets.empty() ? "pid " : ", ") + std::to_string(pid);

@@ -140,6 +140,7 @@ void AppendHeader(const TraceSummary& s, std::ostringstream& o) {
   o << "command:";
   for (const auto& a : h.command_line()) o << " " << a;
   o << "\n";
+  if (!h.privileges().empty()) o << "agent after attach: " << h.privileges() << "\n";
   if (h.events().empty()) return;
   o << "events:";
   for (int i = 0; i < h.events_size(); ++i) o << (i ? ", " : " ") << h.events(i);

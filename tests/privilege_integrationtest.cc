@@ -232,6 +232,11 @@ TEST_F(PrivilegeTest, UnderSudoDropsToInvokingUserAndKeepsRecording) {
   struct stat st {};
   ASSERT_EQ(stat(file_.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, uid_t(kNobody));
+  auto report = testing::RunCommand({PROBE_REPORT, "--no-progress", file_});
+  EXPECT_NE(report.out.find("agent after attach: uid 65534 gid 65534, capabilities: "
+                            "dac_read_search,sys_ptrace,checkpoint_restore, no_new_privs"),
+            std::string::npos)
+      << report.out;
 }
 
 // After the drop the invoking user can stop its own agent (it now runs as
