@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -160,13 +161,36 @@ TEST_F(ProcessLifetimeTest, SigtermWritesTrailer) {
     _exit(127);
   }
   for (int i = 0; i < 200 && ReadRecords(file_).empty(); ++i) usleep(10000);
+  // Once the command has exec'd, so that its record is "sleep".
+  auto header = ReadRecords(file_);
+  ASSERT_FALSE(header.empty());
+  ASSERT_EQ(header[0].header().target_pids_size(), 1);
+  const std::string comm = "/proc/" + std::to_string(header[0].header().target_pids(0)) + "/comm";
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream f(comm);
+    std::string name;
+    if (std::getline(f, name) && name == "sleep") break;
+    usleep(10000);
+  }
   kill(agent, SIGTERM);
   int st;
   waitpid(agent, &st, 0);
+  // Stopped as asked: 0, not the 143 of the sleep it then terminated.
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "agent status " << st;
   auto records = ReadRecords(file_);
   ASSERT_FALSE(records.empty());
   ASSERT_TRUE(records.back().has_trailer());
   EXPECT_EQ(records.back().trailer().stop_reason(), "signal");
+  // The command was still running: its record says unfinished, and it is
+  // terminated and reaped once the file is complete.
+  bool sleep_seen = false;
+  for (const auto& r : records)
+    if (r.has_process() && r.process().comm() == "sleep") {
+      sleep_seen = true;
+      EXPECT_FALSE(r.process().finished());
+      EXPECT_NE(access(("/proc/" + std::to_string(r.process().pid())).c_str(), F_OK), 0);
+    }
+  EXPECT_TRUE(sleep_seen);
 }
 
 TEST_F(ProcessLifetimeTest, UnfinishedLaunchedChildKeepsExecTime) {
