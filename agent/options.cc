@@ -18,7 +18,9 @@ Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF
 
 Targets:
   -p, --pid N          trace process N (repeatable) and its descendants
-  -- CMD ARGS...       launch CMD traced from its first exec; exit with its status
+  -- CMD ARGS...       launch CMD traced from its first exec; exit with its
+                       status if it ends by itself, 0 if the agent stops it
+                       (SIGINT, SIGTERM, --duration)
   -a, --all            trace every process on the system
   --no-children        do not follow descendants of the targets
 
