@@ -199,6 +199,11 @@ bool BpfSession::AddTarget(int tgid) {
          0;
 }
 
+void BpfSession::RemoveTarget(int tgid) {
+  uint32_t key = static_cast<uint32_t>(tgid);
+  bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
+}
+
 bool BpfSession::IsTarget(int tgid) const {
   uint32_t key = static_cast<uint32_t>(tgid);
   uint8_t value;
@@ -216,6 +221,21 @@ std::vector<int> BpfSession::Targets() const {
     prev = &key;
   }
   return out;
+}
+
+KernelTableSizes BpfSession::CountTableEntries() const {
+  auto count = [](const bpf_map* map) {
+    uint64_t n = 0;
+    uint32_t key, next;
+    uint32_t* prev = nullptr;
+    while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
+      ++n;
+      key = next;
+      prev = &key;
+    }
+    return n;
+  };
+  return {count(skel_->maps.targets), count(skel_->maps.procs)};
 }
 
 int BpfSession::Poll(int timeout_ms) { return ring_buffer__poll(ring_, timeout_ms); }

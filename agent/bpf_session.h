@@ -57,6 +57,14 @@ struct KernelCounters {
   std::vector<uint64_t> proc_ring_full_cpu, sys_ring_full_cpu, wake_ring_full_cpu;
 };
 
+// Entries in the kernel's per-process tables. Each is removed at its
+// process's exit, so once every target has exited both are 0: anything else
+// is kernel memory leaked for as long as the agent runs.
+struct KernelTableSizes {
+  uint64_t targets = 0;    // the target map
+  uint64_t processes = 0;  // fork/exec details of live targets
+};
+
 // Which kernel histogram map.
 enum class HistogramMap { kSyscalls, kScheduler };
 
@@ -76,6 +84,7 @@ class BpfSession {
   BpfSession& operator=(const BpfSession&) = delete;
 
   bool AddTarget(int tgid);
+  void RemoveTarget(int tgid);
   bool IsTarget(int tgid) const;
   std::vector<int> Targets() const;
   // Waits up to timeout_ms for events and delivers them to the sink.
@@ -85,6 +94,7 @@ class BpfSession {
   // counters balance: nothing is produced that is not drained.
   void Detach();
   KernelCounters ReadCounters() const;
+  KernelTableSizes CountTableEntries() const;
   // Visits every syscall histogram in the kernel.
   void ForEachHistogram(HistogramMap which, const HistogramVisitor& visit) const;
   void DeleteHistogram(HistogramMap which, const probe_hist_key& key);

@@ -26,6 +26,7 @@
 #include "rate_bucket.h"
 #include "record_writer.h"
 #include "shim_collector.h"
+#include "target_attach.h"
 #include "thread_names.h"
 extern "C" {
 #include <linux/types.h>
@@ -296,11 +297,11 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     fprintf(stderr, "probe-agent: %s\n", error.c_str());
     return 1;
   }
-  for (int pid : o.pids) {
-    if (!ProcessExists(pid)) {
-      fprintf(stderr, "probe-agent: no process with pid %d\n", pid);
-      return 1;
-    }
+  // Pinned now: the pids may name other processes by the time BPF is attached.
+  TargetPins pins;
+  if (!pins.Open(o.pids, &error)) {
+    fprintf(stderr, "probe-agent: %s\n", error.c_str());
+    return 1;
   }
   int sigfd = MakeSignalFd();
 
@@ -397,15 +398,24 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   }
   // Targets go into the map after attach, then /proc is scanned, so a fork
   // racing with start-up is caught by one or the other.
-  std::vector<int> roots = o.pids;
-  if (launcher.pid() > 0) roots.push_back(launcher.pid());
-  for (int pid : roots) bpf->AddTarget(pid);
+  std::vector<int> gone;
+  std::vector<int> roots = pins.AddLive(*bpf, &gone);
+  if (!ReportGoneTargets(gone, roots.empty() && launcher.pid() <= 0)) {
+    writer.reset();
+    unlink(o.output.c_str());  // nothing was recorded: leave no half file
+    return 1;
+  }
+  const std::vector<int> pinned = roots;
+  if (launcher.pid() > 0) {
+    roots.push_back(launcher.pid());
+    bpf->AddTarget(launcher.pid());
+  }
   std::set<int> initial;
   if (o.all) {
     for (const auto& [pid, ppid] : ReadParentMap()) initial.insert(pid);
   } else {
     initial = WithDescendants(roots, ReadParentMap(), o.follow_children);
-    for (int pid : initial) bpf->AddTarget(pid);
+    AddFoundTargets(*bpf, initial, pinned);
   }
   PrivilegePlan privileges = PlanPrivilegeDrop({.read_target_memory = shim && !o.all,
                                                 .signal_child = launcher.pid() > 0,
@@ -536,6 +546,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   FillCounters(o, k, agent, trailer.mutable_trailer()->mutable_counters());
   trailer.mutable_trailer()->set_bytes_written(writer->bytes_written());
   if (shim) shim->FillTrailer(trailer.mutable_trailer());
+  FillKernelTables(*bpf, trailer.mutable_trailer()->mutable_kernel_tables());
   writer->Append(trailer);
   writer->Flush();
 

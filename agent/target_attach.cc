@@ -1,0 +1,113 @@
+#include "target_attach.h"
+
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "bpf_session.h"
+
+namespace probe {
+
+namespace {
+
+int PidfdOpen(int pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+// A pidfd is readable once its process has exited (zombie or reaped).
+bool HasExited(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
+}
+
+int TgidOf(int tid) {
+  std::ifstream f("/proc/" + std::to_string(tid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("Tgid:", 0) == 0) return std::atoi(line.c_str() + 5);
+  return 0;
+}
+
+}  // namespace
+
+TargetPins::~TargetPins() {
+  for (const Pin& p : pins_)
+    if (p.fd >= 0) close(p.fd);
+}
+
+bool TargetPins::Open(const std::vector<int>& pids, std::string* error) {
+  for (int pid : pids) {
+    int fd = pid > 0 ? PidfdOpen(pid) : -1;
+    if (fd < 0 && (pid <= 0 || errno == ESRCH)) {
+      *error = "no process with pid " + std::to_string(pid);
+      return false;
+    }
+    if (fd < 0 && errno == EINVAL) {
+      int tgid = TgidOf(pid);
+      *error = "pid " + std::to_string(pid) + " is a thread" +
+               (tgid > 0 ? " of process " + std::to_string(tgid) : std::string()) +
+               ", not a process: name the process";
+      return false;
+    }
+    // Kernels before 5.3 have no pidfd: the old check, racy as it is.
+    if (fd < 0 && access(("/proc/" + std::to_string(pid)).c_str(), F_OK) != 0) {
+      *error = "no process with pid " + std::to_string(pid);
+      return false;
+    }
+    pins_.push_back({pid, fd});
+  }
+  return true;
+}
+
+std::vector<int> TargetPins::AddLive(BpfSession& bpf, std::vector<int>* gone) {
+  std::vector<int> live;
+  for (const Pin& p : pins_) {
+    if (std::find(live.begin(), live.end(), p.pid) != live.end()) continue;  // named twice
+    // Checked before the entry is made: once exited, its number may already
+    // belong to someone else. Exiting after the check, it is a target whose
+    // exit the kernel sees and removes; checked again in case it went in
+    // between.
+    if (p.fd >= 0 && HasExited(p.fd)) {
+      gone->push_back(p.pid);
+      continue;
+    }
+    bpf.AddTarget(p.pid);
+    if (p.fd >= 0 && HasExited(p.fd)) bpf.RemoveTarget(p.pid);
+    live.push_back(p.pid);
+  }
+  return live;
+}
+
+void AddFoundTargets(BpfSession& bpf, const std::set<int>& pids, const std::vector<int>& skip) {
+  for (int pid : pids) {
+    if (std::find(skip.begin(), skip.end(), pid) != skip.end()) continue;
+    // The pidfd is opened before the entry is made and checked after, so an
+    // exit on either side of the insertion leaves no entry behind.
+    int fd = PidfdOpen(pid);
+    if (fd < 0 && errno == ESRCH) continue;
+    bpf.AddTarget(pid);
+    if (fd >= 0) {
+      if (HasExited(fd)) bpf.RemoveTarget(pid);
+      close(fd);
+    }
+  }
+}
+
+bool ReportGoneTargets(const std::vector<int>& gone, bool fatal) {
+  for (int pid : gone)
+    fprintf(stderr, "probe-agent: %sprocess %d exited before tracing started\n",
+            fatal ? "" : "warning: ", pid);
+  return gone.empty() || !fatal;
+}
+
+void FillKernelTables(const BpfSession& bpf, v1::KernelTables* out) {
+  KernelTableSizes n = bpf.CountTableEntries();
+  out->set_targets(n.targets);
+  out->set_processes(n.processes);
+}
+
+}  // namespace probe
