@@ -257,6 +257,13 @@ int MakeSignalFd() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
   sigprocmask(SIG_BLOCK, &set, nullptr);
+  // A reader that goes away (-o FIFO) makes write() fail with EPIPE, which
+  // stops the run with one line, instead of SIGPIPE killing the agent
+  // without a word. The launched command gets an empty mask at fork.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &pipe_set, nullptr);
   return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 

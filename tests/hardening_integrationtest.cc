@@ -288,5 +288,33 @@ TEST_F(HardeningSignalTest, SigintUnderFullLoad) { StopUnderLoad(SIGINT); }
 
 TEST_F(HardeningSignalTest, SigtermUnderFullLoad) { StopUnderLoad(SIGTERM); }
 
+// -o names a FIFO whose reader goes away after 1000 bytes: the agent is not
+// killed by SIGPIPE (status 141, no word) but stops on the failed write with
+// one line naming the file and the cause, and exits 1.
+TEST_F(HardeningTest, FifoReaderGoingAwayIsAWriteErrorNotSigpipe) {
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  pid_t reader = fork();
+  if (reader == 0) {
+    int fd = open(fifo.c_str(), O_RDONLY);
+    char buf[1000];
+    size_t got = 0;
+    while (got < sizeof(buf)) {
+      ssize_t n = read(fd, buf, sizeof(buf) - got);
+      if (n <= 0) break;
+      got += size_t(n);
+    }
+    _exit(got == sizeof(buf) ? 0 : 1);
+  }
+  auto r = testing::RunCommand({PROBE_AGENT, "--events", "process,syscalls", "-f", "-o", fifo, "--",
+                                PROBE_SYSCALL_BURST, "--events", "3000000", "--kind", "poll0"});
+  int st = 0;
+  waitpid(reader, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "the reader got its 1000 bytes";
+  EXPECT_EQ(r.exit_status, 1) << r.err;
+  EXPECT_NE(r.err.find("write to " + fifo + " failed: Broken pipe"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stopped: write failed"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace probe
