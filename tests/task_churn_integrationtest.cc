@@ -309,5 +309,199 @@ TEST_F(TaskChurnTest, ThousandsOfShortProcessesPerSecond) {
   EXPECT_EQ(sys->produced(), uint64_t(kProcs) * kCalls);
 }
 
+// Targets that end at every point of the agent's start-up (some before it
+// looks, some while it loads and attaches, some after), each reaped at once
+// so its pid is really free; half of them parents forking a child every
+// millisecond. The agent never crashes or hangs: it says in one line that
+// the process is gone, exit 1, no file; or it records the run, exit 0, with
+// a clean end and records of the target and its children only.
+TEST_F(TaskChurnTest, TargetExitsDuringAttach) {
+  const int kDelaysMs[] = {0,   0,   1,   2,   5,   10,  20,  40,  60, 80,  100, 120,
+                           140, 160, 180, 200, 230, 260, 300, 400, 3,  150, 190, 250};
+  int no_process = 0, gone_at_attach = 0, recorded = 0;
+  for (size_t i = 0; i < std::size(kDelaysMs); ++i) {
+    const int d = kDelaysMs[i];
+    const bool forks = i % 2 == 1;
+    SCOPED_TRACE("iteration " + std::to_string(i) + ", target lives " + std::to_string(d) + " ms" +
+                 (forks ? ", forking" : ""));
+    const std::string file = dir_ + "/run" + std::to_string(i) + ".ptrace";
+    Workload w = forks ? StartWorkload({"procs", std::to_string(d), "3", "--rate", "1000"})
+                       : StartWorkload({"poll-for", std::to_string(d)});
+    ASSERT_GT(w.pid, 0);
+    close(w.in);
+    std::string out;
+    int wst = 0;
+    std::thread reaper([&] {
+      out = ReadToEof(w.out);
+      waitpid(w.pid, &wst, 0);
+    });
+    pid_t agent = StartAgent({"--pid", std::to_string(w.pid), "-o", file}, err_file());
+    int st = WaitAgent(agent, 10);
+    reaper.join();
+    close(w.out);
+    const std::string err = Slurp(err_file());
+    ASSERT_NE(st, -1) << "agent hung: " << err;
+    ASSERT_TRUE(WIFEXITED(st)) << "agent status " << st << ": " << err;
+    EXPECT_TRUE(WIFEXITED(wst) && WEXITSTATUS(wst) == 0) << out;
+    const std::string pid = std::to_string(w.pid);
+    if (WEXITSTATUS(st) == 1) {
+      if (err == "probe-agent: no process with pid " + pid + "\n") {
+        ++no_process;
+      } else {
+        EXPECT_EQ(err, "probe-agent: process " + pid + " exited before tracing started\n");
+        ++gone_at_attach;
+      }
+      EXPECT_FALSE(Exists(file)) << "no file from a run that recorded nothing";
+      continue;
+    }
+    ASSERT_EQ(WEXITSTATUS(st), 0) << err;
+    ++recorded;
+    auto records = ReadRecords(file);
+    ExpectCleanEnd(records);
+    std::set<int> mine{w.pid};
+    auto at = out.find("children ");
+    if (at != std::string::npos) {
+      std::istringstream in(out.substr(at + 9));
+      int p;
+      while (in >> p) mine.insert(p);
+    }
+    for (const auto& r : records) {
+      if (r.has_syscall()) {
+        EXPECT_TRUE(mine.count(r.syscall().pid())) << "traced a stranger: " << r.DebugString();
+      }
+      if (r.has_process()) {
+        EXPECT_TRUE(mine.count(r.process().pid())) << "traced a stranger: " << r.DebugString();
+      }
+    }
+  }
+  std::cerr << "exits during attach: " << no_process << " gone before the agent looked, "
+            << gone_at_attach << " gone by attach, " << recorded << " recorded\n";
+  EXPECT_GT(recorded, 0) << "the long-lived targets are recorded";
+  EXPECT_GT(no_process + gone_at_attach, 0) << "the short-lived ones are not";
+}
+
+// True once the agent has made its output file: it has looked at its
+// --pid targets then, and has not yet attached (no header).
+bool AgentPastPidCheck(const std::string& file) { return Exists(file); }
+
+// The pid of a process made to take the number pid: ns_last_pid set to
+// pid - 1, then a fork. Another process on the machine can take it first:
+// then the pid it got, which is not pid.
+pid_t ForkOnto(pid_t pid, const std::vector<std::string>& args) {
+  std::ofstream("/proc/sys/kernel/ns_last_pid") << pid - 1 << std::flush;
+  pid_t c = fork();
+  if (c == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    std::vector<char*> argv{const_cast<char*>(PROBE_TASK_CHURN)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(PROBE_TASK_CHURN, argv.data());
+    _exit(127);
+  }
+  return c;
+}
+
+class PidReuseTest : public TaskChurnTest {
+ protected:
+  // --pid T (and --pid V, a survivor, when with_survivor): T is killed and
+  // reaped after the agent looked at it but before it attached, and its pid
+  // goes to U, an unrelated process making traced calls for 1.5 s. U must
+  // not be traced. Returns false when the timing could not be arranged.
+  bool Run(bool with_survivor) {
+    Workload t = StartWorkload({"poll-for", "1", "--wait"});
+    Workload v;
+    if (with_survivor) v = StartWorkload({"poll-for", "300", "--wait"});
+    ReadLine(t.out);
+    if (with_survivor) ReadLine(v.out);
+    std::vector<std::string> args = {"--pid", std::to_string(t.pid), "-o", file_};
+    if (with_survivor) args.insert(args.end(), {"--pid", std::to_string(v.pid)});
+    unlink(file_.c_str());
+    pid_t agent = StartAgent(args, err_file());
+    for (int i = 0; i < 5000 && !AgentPastPidCheck(file_); ++i) usleep(200);
+    bool early = AgentPastPidCheck(file_) && ReadRecords(file_).empty();
+    kill(t.pid, SIGKILL);
+    waitpid(t.pid, nullptr, 0);
+    close(t.in);
+    close(t.out);
+    pid_t u = early ? ForkOnto(t.pid, {"poll-for", "1500"}) : -1;
+    bool arranged = early && u == t.pid && ReadRecords(file_).empty();
+    if (!arranged) {
+      std::cerr << "pid reuse not arranged (early " << early << ", u " << u << " for " << t.pid
+                << "): again\n";
+      kill(agent, SIGKILL);
+      waitpid(agent, nullptr, 0);
+      if (u > 0) {
+        kill(u, SIGKILL);
+        waitpid(u, nullptr, 0);
+      }
+      if (with_survivor) {
+        kill(v.pid, SIGKILL);
+        waitpid(v.pid, nullptr, 0);
+        close(v.in);
+        close(v.out);
+      }
+      return false;
+    }
+    std::string v_out;
+    if (with_survivor) {
+      EXPECT_TRUE(WaitForHeader(file_));
+      EXPECT_EQ(write(v.in, "go\n", 3), 3);
+      close(v.in);
+      v_out = ReadToEof(v.out);
+      close(v.out);
+      waitpid(v.pid, nullptr, 0);
+    }
+    int st = WaitAgent(agent, 10);
+    int ust = 0;
+    waitpid(u, &ust, 0);
+    EXPECT_TRUE(WIFEXITED(ust) && WEXITSTATUS(ust) == 0) << "U status " << ust;
+    const std::string err = Slurp(err_file());
+    const std::string gone = "process " + std::to_string(t.pid) + " exited before tracing started";
+    EXPECT_NE(st, -1) << err;
+    std::vector<v1::Record> records =
+        Exists(file_) ? ReadRecords(file_) : std::vector<v1::Record>();
+    size_t strangers = 0;
+    for (const auto& r : records)
+      strangers += (r.has_syscall() && r.syscall().pid() == u) ||
+                   (r.has_process() && r.process().pid() == u);
+    EXPECT_EQ(strangers, 0u) << "records of the process that took the pid";
+    if (!with_survivor) {
+      EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) << "status " << st << ": " << err;
+      EXPECT_EQ(err, "probe-agent: " + gone + "\n");
+      EXPECT_FALSE(Exists(file_)) << "no file from a run that recorded nothing";
+      return true;
+    }
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "status " << st << ": " << err;
+    EXPECT_EQ(Lines(err.substr(0, err.find("probe-agent: " + file_))), 1u) << err;
+    EXPECT_NE(err.find("probe-agent: warning: " + gone + "\n"), std::string::npos) << err;
+    ExpectCleanEnd(records);
+    if (records.empty()) return true;  // ExpectCleanEnd said so
+    const auto& h = records.front().header();
+    EXPECT_EQ(h.target_pids_size(), 1) << h.DebugString();
+    if (h.target_pids_size() == 1) {
+      EXPECT_EQ(h.target_pids(0), v.pid);
+    }
+    auto counts = ParseKeyValues(v_out, "churn ");
+    uint64_t v_calls = 0;
+    for (const auto& r : records) v_calls += r.has_syscall() && r.syscall().pid() == v.pid;
+    EXPECT_EQ(std::to_string(v_calls), counts["total"]) << "the survivor is traced in full";
+    return true;
+  }
+};
+
+TEST_F(PidReuseTest, ReusedPidOfTheOnlyTargetIsNotTraced) {
+  bool arranged = false;
+  for (int i = 0; i < 5 && !arranged; ++i) arranged = Run(false);
+  EXPECT_TRUE(arranged) << "no attempt got the pid reused in time";
+}
+
+TEST_F(PidReuseTest, ReusedPidIsNotTracedAndTheOtherTargetIs) {
+  bool arranged = false;
+  for (int i = 0; i < 5 && !arranged; ++i) arranged = Run(true);
+  EXPECT_TRUE(arranged) << "no attempt got the pid reused in time";
+}
+
 }  // namespace
 }  // namespace probe
