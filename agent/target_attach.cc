@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "bpf_session.h"
 
@@ -22,6 +23,39 @@ int PidfdOpen(int pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)
 bool HasExited(int pidfd) {
   pollfd p{pidfd, POLLIN, 0};
   return poll(&p, 1, 0) > 0;
+}
+
+// PF_EXITING in /proc/<pid>/stat: the process is in do_exit, where the
+// kernel's exit hook runs before it turns zombie (and its pidfd readable).
+bool IsExiting(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(f, stat);
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return true;  // gone
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string skip;
+  unsigned long flags = 0;
+  for (int i = 0; i < 6; ++i) fields >> skip;  // state ppid pgrp session tty_nr tpgid
+  fields >> flags;
+  return (flags & 0x4) != 0;  // PF_EXITING
+}
+
+// After the process's entry was made: true when its exit hook may have run
+// before that (so nothing will remove the entry), and it is gone now. One
+// caught exiting is waited out, briefly: between the hook and becoming a
+// zombie it releases its files and memory.
+bool ExitedAroundInsert(int pid, int pidfd) {
+  if (pidfd < 0) return false;
+  if (HasExited(pidfd)) return true;
+  bool exiting = IsExiting(pid);
+  // Not exited after the read: the /proc entry read was this process's.
+  if (HasExited(pidfd)) return true;
+  if (!exiting) return false;
+  pollfd p{pidfd, POLLIN, 0};
+  // A leader that ended by pthread_exit stays "exiting" while its other
+  // threads run: then the wait runs out and the process stays a target.
+  return poll(&p, 1, 200) > 0;
 }
 
 int TgidOf(int tid) {
@@ -68,15 +102,14 @@ std::vector<int> TargetPins::AddLive(BpfSession& bpf, std::vector<int>* gone) {
   for (const Pin& p : pins_) {
     if (std::find(live.begin(), live.end(), p.pid) != live.end()) continue;  // named twice
     // Checked before the entry is made: once exited, its number may already
-    // belong to someone else. Exiting after the check, it is a target whose
-    // exit the kernel sees and removes; checked again in case it went in
-    // between.
+    // belong to someone else. Exiting after the entry is made, it leaves by
+    // the kernel's exit hook; exiting around it, by ExitedAroundInsert.
     if (p.fd >= 0 && HasExited(p.fd)) {
       gone->push_back(p.pid);
       continue;
     }
     bpf.AddTarget(p.pid);
-    if (p.fd >= 0 && HasExited(p.fd)) bpf.RemoveTarget(p.pid);
+    if (ExitedAroundInsert(p.pid, p.fd)) bpf.RemoveTarget(p.pid);
     live.push_back(p.pid);
   }
   return live;
@@ -90,10 +123,8 @@ void AddFoundTargets(BpfSession& bpf, const std::set<int>& pids, const std::vect
     int fd = PidfdOpen(pid);
     if (fd < 0 && errno == ESRCH) continue;
     bpf.AddTarget(pid);
-    if (fd >= 0) {
-      if (HasExited(fd)) bpf.RemoveTarget(pid);
-      close(fd);
-    }
+    if (ExitedAroundInsert(pid, fd)) bpf.RemoveTarget(pid);
+    if (fd >= 0) close(fd);
   }
 }
 
