@@ -146,9 +146,9 @@ std::map<std::pair<int, int>, uint64_t> HistogramCounts(const std::vector<v1::Re
 }
 
 // What every run that ended on its own must show: a trailer saying the
-// targets exited, every counter balanced with nothing lost, and no entry
-// left in the kernel's per-process tables.
-void ExpectCleanEnd(const std::vector<v1::Record>& records) {
+// targets exited, every counter balanced (with nothing lost when lossless),
+// and no entry left in the kernel's per-process tables.
+void ExpectCleanEnd(const std::vector<v1::Record>& records, bool lossless = true) {
   ASSERT_FALSE(records.empty());
   ASSERT_TRUE(records.back().has_trailer());
   const v1::Trailer& t = records.back().trailer();
@@ -164,7 +164,9 @@ void ExpectCleanEnd(const std::vector<v1::Record>& records) {
   for (const auto& c : t.counters()) {
     SCOPED_TRACE(v1::EventKind_Name(c.kind()));
     ExpectBalanced(c);
-    EXPECT_EQ(testing::KernelLost(c), 0u);
+    if (lossless) {
+      EXPECT_EQ(testing::KernelLost(c), 0u);
+    }
     EXPECT_EQ(c.lost_histogram_full(), 0u);
     if (c.kind() == v1::EVENT_KIND_SYSCALL) {
       EXPECT_EQ(c.written(), syscalls);
@@ -317,7 +319,7 @@ TEST_F(TaskChurnTest, ThousandsOfShortProcessesPerSecond) {
 // a clean end and records of the target and its children only.
 TEST_F(TaskChurnTest, TargetExitsDuringAttach) {
   const int kDelaysMs[] = {0,   0,   1,   2,   5,   10,  20,  40,  60, 80,  100, 120,
-                           140, 160, 180, 200, 230, 260, 300, 400, 3,  150, 190, 250};
+                           140, 160, 180, 200, 230, 260, 300, 400, 3,  150, 600, 1000};
   int no_process = 0, gone_at_attach = 0, recorded = 0;
   for (size_t i = 0; i < std::size(kDelaysMs); ++i) {
     const int d = kDelaysMs[i];
@@ -357,7 +359,8 @@ TEST_F(TaskChurnTest, TargetExitsDuringAttach) {
     ASSERT_EQ(WEXITSTATUS(st), 0) << err;
     ++recorded;
     auto records = ReadRecords(file);
-    ExpectCleanEnd(records);
+    // poll-for makes millions of calls a second: the default ring may fill.
+    ExpectCleanEnd(records, /*lossless=*/false);
     std::set<int> mine{w.pid};
     auto at = out.find("children ");
     if (at != std::string::npos) {
@@ -386,10 +389,16 @@ bool AgentPastPidCheck(const std::string& file) { return Exists(file); }
 
 // The pid of a process made to take the number pid: ns_last_pid set to
 // pid - 1, then a fork. Another process on the machine can take it first:
-// then the pid it got, which is not pid.
+// then the pid it got, which is not pid. The pid cursor is put back right
+// after, or every fork on the machine would reuse the pids of processes
+// that just exited (tests running alongside count on distinct pids).
 pid_t ForkOnto(pid_t pid, const std::vector<std::string>& args) {
-  std::ofstream("/proc/sys/kernel/ns_last_pid") << pid - 1 << std::flush;
+  const char* kLastPid = "/proc/sys/kernel/ns_last_pid";
+  long cursor = 0;
+  std::ifstream(kLastPid) >> cursor;
+  std::ofstream(kLastPid) << pid - 1 << std::flush;
   pid_t c = fork();
+  if (c > 0 && cursor > c) std::ofstream(kLastPid) << cursor << std::flush;
   if (c == 0) {
     int devnull = open("/dev/null", O_RDWR);
     dup2(devnull, 0);
@@ -405,17 +414,18 @@ pid_t ForkOnto(pid_t pid, const std::vector<std::string>& args) {
 
 class PidReuseTest : public TaskChurnTest {
  protected:
-  // --pid T (and --pid V, a survivor, when with_survivor): T is killed and
-  // reaped after the agent looked at it but before it attached, and its pid
+  // --pid T (and --pid V, 4 threads making 20000 calls, when with_survivor): T is
+  // killed and reaped after the agent looked at it but before it attached, and its pid
   // goes to U, an unrelated process making traced calls for 1.5 s. U must
   // not be traced. Returns false when the timing could not be arranged.
   bool Run(bool with_survivor) {
     Workload t = StartWorkload({"poll-for", "1", "--wait"});
     Workload v;
-    if (with_survivor) v = StartWorkload({"poll-for", "300", "--wait"});
+    if (with_survivor) v = StartWorkload({"threads", "4", "5000", "--wait"});
     ReadLine(t.out);
     if (with_survivor) ReadLine(v.out);
-    std::vector<std::string> args = {"--pid", std::to_string(t.pid), "-o", file_};
+    std::vector<std::string> args = {"--pid", std::to_string(t.pid), "-o",
+                                     file_,   "--ring-buffer",       "32M"};
     if (with_survivor) args.insert(args.end(), {"--pid", std::to_string(v.pid)});
     unlink(file_.c_str());
     pid_t agent = StartAgent(args, err_file());
@@ -487,6 +497,11 @@ class PidReuseTest : public TaskChurnTest {
     uint64_t v_calls = 0;
     for (const auto& r : records) v_calls += r.has_syscall() && r.syscall().pid() == v.pid;
     EXPECT_EQ(std::to_string(v_calls), counts["total"]) << "the survivor is traced in full";
+    const v1::KindCounters* sys =
+        CountersOf(records.back().trailer().counters(), v1::EVENT_KIND_SYSCALL);
+    if (sys) {
+      EXPECT_EQ(std::to_string(sys->produced()), counts["total"]) << "and nothing else";
+    }
     return true;
   }
 };
