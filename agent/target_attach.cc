@@ -75,20 +75,18 @@ TargetPins::~TargetPins() {
 
 bool TargetPins::Open(const std::vector<int>& pids, std::string* error) {
   for (int pid : pids) {
+    // Targets are processes: an entry for a thread id would never match,
+    // and never leave the map.
+    int tgid = pid > 0 ? TgidOf(pid) : 0;
+    if (tgid > 0 && tgid != pid) {
+      *error = "pid " + std::to_string(pid) + " is a thread of process " + std::to_string(tgid) +
+               ", not a process: give --pid " + std::to_string(tgid);
+      return false;
+    }
     int fd = pid > 0 ? PidfdOpen(pid) : -1;
-    if (fd < 0 && (pid <= 0 || errno == ESRCH)) {
-      *error = "no process with pid " + std::to_string(pid);
-      return false;
-    }
-    if (fd < 0 && errno == EINVAL) {
-      int tgid = TgidOf(pid);
-      *error = "pid " + std::to_string(pid) + " is a thread" +
-               (tgid > 0 ? " of process " + std::to_string(tgid) : std::string()) +
-               ", not a process: name the process";
-      return false;
-    }
-    // Kernels before 5.3 have no pidfd: the old check, racy as it is.
-    if (fd < 0 && access(("/proc/" + std::to_string(pid)).c_str(), F_OK) != 0) {
+    // Kernels before 5.3 have no pidfd: there the pid is taken on trust.
+    bool trusted = fd < 0 && errno == ENOSYS && tgid == pid;
+    if (fd < 0 && !trusted) {
       *error = "no process with pid " + std::to_string(pid);
       return false;
     }

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <fstream>
@@ -381,6 +382,29 @@ TEST_F(TaskChurnTest, TargetExitsDuringAttach) {
             << gone_at_attach << " gone by attach, " << recorded << " recorded\n";
   EXPECT_GT(recorded, 0) << "the long-lived targets are recorded";
   EXPECT_GT(no_process + gone_at_attach, 0) << "the short-lived ones are not";
+}
+
+// A thread id given as --pid: targets are processes, and an entry for a
+// thread would never match nor leave the map (the agent waited forever).
+TEST_F(TaskChurnTest, ThreadIdIsRefused) {
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    tid = gettid();
+    while (!done) usleep(1000);
+  });
+  while (tid == 0) usleep(1000);
+  pid_t agent = StartAgent({"--pid", std::to_string(tid.load()), "-o", file_}, err_file());
+  int st = WaitAgent(agent, 10);
+  done = true;
+  t.join();
+  const std::string err = Slurp(err_file());
+  ASSERT_NE(st, -1) << "agent hung: " << err;
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) << st;
+  EXPECT_EQ(err, "probe-agent: pid " + std::to_string(tid.load()) + " is a thread of process " +
+                     std::to_string(getpid()) + ", not a process: give --pid " +
+                     std::to_string(getpid()) + "\n");
+  EXPECT_FALSE(Exists(file_));
 }
 
 // True once the agent has made its output file: it has looked at its
