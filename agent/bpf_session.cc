@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "event_decoder.h"
+#include "histogram_layout.h"
 #include "probe.skel.h"
 #include "ring_layout.h"
 extern "C" {
@@ -92,6 +93,13 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
     bpf_program__set_autoload(p, config.trace_syscalls);
   for (bpf_program* p : {s->skel_->progs.on_waking, s->skel_->progs.on_switch})
     bpf_program__set_autoload(p, wakeups);
+  for (bpf_map* m : {s->skel_->maps.histograms, s->skel_->maps.sched_histograms}) {
+    const HistogramMapShape shape =
+        ChooseHistogramMapShape(bpf_map__max_entries(m), bpf_map__value_size(m),
+                                static_cast<uint32_t>(ncpu), m == s->skel_->maps.histograms);
+    bpf_map__set_max_entries(m, shape.entries);
+    if (!shape.prealloc) bpf_map__set_map_flags(m, bpf_map__map_flags(m) | BPF_F_NO_PREALLOC);
+  }
   if (!s->CreateRings(config.ring_buffer_bytes, layout.rings, error)) return nullptr;
   if (int err = probe_bpf__load(s->skel_)) {
     *error = std::string("cannot load BPF programs: ") + strerror(-err) +

@@ -39,12 +39,11 @@ __u64 eventfd_read_iter = 0;
 #define NR_epoll_wait 232
 #define NR_epoll_pwait2 441
 
-/* Preallocated: allocated on demand, a new entry's per-CPU value comes from
- * the kernel's per-CPU allocator, which cannot grow from a tracepoint; under
- * thousands of new processes a second it ran dry and up to 1 process in 200
- * got no histogram (counted as histogram full with the map a third full).
- * The cost: 16384 entries x 432 bytes x possible CPUs of kernel memory
- * (14 MiB on 2 CPUs) and about 20 ms more start-up. */
+/* Preallocated unless the machine has so many CPUs that it would take more
+ * than 32 MiB (16384 x 432 bytes x possible CPUs): allocated on demand, a new
+ * entry's per-CPU value comes from an allocator that cannot grow from a
+ * tracepoint, and under thousands of new processes a second up to 1 process
+ * in 200 got no histogram. The agent sizes it (histogram_layout.h). */
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
   __uint(max_entries, 16384);

@@ -24,7 +24,8 @@ char LICENSE[] SEC("license") __weak = "GPL";
 #define TASK_UNINTERRUPTIBLE 0x2
 
 /* Preallocated: entries are created inside sched_switch, with interrupts
- * off, where allocating on demand can fail. Two per process. */
+ * off, where allocating on demand can fail. Two per process. The agent
+ * lowers the count on machines with many CPUs (histogram_layout.h). */
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
   __uint(max_entries, 4096);
