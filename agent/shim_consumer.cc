@@ -1,5 +1,6 @@
 #include "shim_consumer.h"
 
+#include <algorithm>
 #include <cstring>
 
 extern "C" {
@@ -174,16 +175,35 @@ ShimTally ShimConsumer::Tally() const {
   ShimTally t;
   uint64_t seen = 0;
   const uint32_t used = SlotsInUse();
+  // The counters are the shim's own word, in memory its process can scribble
+  // on. Racing reads of an honest producer need not add up, so only what no
+  // producer can reach is refused: a slot with a counter past 2^48 (years at
+  // a billion calls a second) is counted as rejected and its numbers left
+  // out, which also keeps the sums from wrapping.
+  constexpr uint64_t kPlausible = 1ull << 48;
   for (uint32_t i = 0; i < used; ++i) {
     const uint8_t* slot = base_ + probe_shm_slot_offset(nnames_, slot_events_, i);
-    seen += Load<uint64_t>(slot + offsetof(probe_shm_slot, seen));
-    t.sampled_out += Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_out));
-    t.sampled_min_latency += Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_min_duration));
-    t.sampled_first_k += Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_first_k));
-    t.lost_buffer_full += Load<uint64_t>(slot + offsetof(probe_shm_slot, lost_full));
+    const uint64_t c[] = {Load<uint64_t>(slot + offsetof(probe_shm_slot, seen)),
+                          Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_out)),
+                          Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_min_duration)),
+                          Load<uint64_t>(slot + offsetof(probe_shm_slot, sampled_first_k)),
+                          Load<uint64_t>(slot + offsetof(probe_shm_slot, lost_full))};
+    if (std::any_of(std::begin(c), std::end(c), [](uint64_t v) { return v > kPlausible; })) {
+      ++t.rejected;
+      continue;
+    }
+    seen += c[0];
+    t.sampled_out += c[1];
+    t.sampled_min_latency += c[2];
+    t.sampled_first_k += c[3];
+    t.lost_buffer_full += c[4];
   }
-  t.lost_no_buffer = Load<uint64_t>(base_ + offsetof(probe_shm_header, lost_no_buffer)) +
-                     Load<uint64_t>(base_ + offsetof(probe_shm_header, lost_no_name));
+  const uint64_t no_buffer = Load<uint64_t>(base_ + offsetof(probe_shm_header, lost_no_buffer));
+  const uint64_t no_name = Load<uint64_t>(base_ + offsetof(probe_shm_header, lost_no_name));
+  if (no_buffer > kPlausible || no_name > kPlausible)
+    ++t.rejected;
+  else
+    t.lost_no_buffer = no_buffer + no_name;
   t.produced = seen + t.lost_no_buffer;
   // What the shim sampled out and did not say why was its 1-in-N (a
   // hostile shim's numbers may not add up: then none is attributed).
@@ -193,7 +213,7 @@ ShimTally ShimConsumer::Tally() const {
   t.sampled_out += sampled_rate_;
   t.written = written_;
   t.lost_write = lost_write_;
-  t.rejected = rejected_;
+  t.rejected += rejected_;
   return t;
 }
 

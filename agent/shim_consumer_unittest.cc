@@ -199,6 +199,23 @@ TEST(ShimConsumer, NamesAreMadeValidUtf8) {
   EXPECT_TRUE(back.ParseFromString(wire)) << "a proto3 string must stay valid UTF-8";
 }
 
+TEST(ShimConsumer, ImpossibleCountersAreRefusedNotSummed) {
+  Region region;
+  region.Publish(0, 1, Call(PROBE_FN_POLL, 1, 2, 0, 1));
+  region.Publish(1, 2, Call(PROBE_FN_POLL, 1, 2, 0, 1));
+  region.slot(1)->lost_full = 0xc6287f5e3b1c2a73ull;  // what a scribbler leaves
+  region.header()->lost_no_buffer = ~0ull;
+  std::string error;
+  auto c = ShimConsumer::Attach(region.data(), region.size(), kPid, &error);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(DrainAll(*c).size(), 2u) << "the events themselves are still checked one by one";
+  ShimTally t = c->Tally();
+  EXPECT_EQ(t.rejected, 2u) << "the slot and the header";
+  EXPECT_EQ(t.produced, 1u) << "slot 0 only";
+  EXPECT_EQ(t.lost_buffer_full, 0u);
+  EXPECT_EQ(t.lost_no_buffer, 0u);
+}
+
 TEST(ShimConsumer, WriteFailuresAreCountedNotWritten) {
   Region region;
   region.Publish(0, 1, Call(PROBE_FN_POLL, 1, 2, 0, 1));
