@@ -170,12 +170,15 @@ struct HistogramLedger {
   std::set<uint64_t> gone;
 };
 
-// Writes the histograms that changed since the last call. A key is dropped
-// from the kernel map only when its process was already gone at the previous
-// pass too, and its count has not moved since: a last call racing the read
-// is written first, never lost.
+// Writes the histograms that changed since the last call, and drops from the
+// kernel map those that are final. A key is final when its process's exit
+// record has been read (every call returned before its last thread exited),
+// or, when exits are not traced, when the process was already gone at the
+// previous pass too and its count has not moved since: a last call racing
+// the read is written first, never lost.
 void EmitHistograms(BpfSession& bpf, HistogramMap which, RecordWriter& writer,
-                    HistogramLedger& ledger, AgentCounters& agent) {
+                    HistogramLedger& ledger, const std::set<uint32_t>& exited,
+                    AgentCounters& agent) {
   const uint64_t now = MonotonicNs();
   std::vector<probe_hist_key> finished;
   std::set<uint64_t> gone_now;
@@ -184,12 +187,16 @@ void EmitHistograms(BpfSession& bpf, HistogramMap which, RecordWriter& writer,
     uint64_t count = MergeInto(which, key, per_cpu, ncpu, now, &r);
     uint64_t id = (uint64_t(key.pid) << 32) | key.syscall;
     uint64_t& seen = ledger.written[id];
-    bool unchanged = count == seen;
+    const bool unchanged = count == seen;
+    bool in_file = unchanged;
     if (!unchanged && writer.Append(r)) {
       agent.histograms_written++;
       seen = count;
+      in_file = true;
     }
-    if (!ProcessExists(static_cast<int>(key.pid))) {
+    if (exited.count(key.pid) && in_file) {
+      finished.push_back(key);
+    } else if (!ProcessExists(static_cast<int>(key.pid))) {
       if (ledger.gone.count(id) && unchanged)
         finished.push_back(key);
       else
@@ -203,12 +210,20 @@ void EmitHistograms(BpfSession& bpf, HistogramMap which, RecordWriter& writer,
   ledger.gone = std::move(gone_now);
 }
 
-// Both kinds, each with its own ledger.
+// Both kinds, each with its own ledger. Written every --histogram-interval,
+// and sooner when processes come and go fast: each exit frees its entries,
+// and the maps (16384 syscall keys, 4096 scheduler keys, two per process)
+// must not fill with the dead between two intervals.
 struct HistogramState {
+  static constexpr uint32_t kExitsPerPass = 512;
   HistogramLedger syscalls, scheduler;
+  std::set<uint32_t> exited;  // exit records read since the last pass
+  void NoteExit(uint32_t pid) { exited.insert(pid); }
+  bool Crowded() const { return exited.size() >= kExitsPerPass; }
   void Emit(BpfSession& bpf, RecordWriter& writer, AgentCounters& agent) {
-    EmitHistograms(bpf, HistogramMap::kSyscalls, writer, syscalls, agent);
-    EmitHistograms(bpf, HistogramMap::kScheduler, writer, scheduler, agent);
+    EmitHistograms(bpf, HistogramMap::kSyscalls, writer, syscalls, exited, agent);
+    EmitHistograms(bpf, HistogramMap::kScheduler, writer, scheduler, exited, agent);
+    exited.clear();
   }
 };
 
@@ -325,6 +340,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   const uint64_t page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   v1::Record event_record, name_record;
   ThreadNames thread_names;
+  HistogramState histograms;
   auto sink = [&](const void* data, size_t size) {
     if (DecodeEvent(data, size, &event_record, page_size) != DecodeResult::kOk) {
       agent.kind[KindOfEventType(data, size)].lost_decode++;
@@ -337,6 +353,8 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
     else
       tally.lost_write++;
     Settle(agent, *writer);
+    if (event_record.has_process() && event_record.process().finished())
+      histograms.NoteExit(uint32_t(event_record.process().pid()));
     if (shim && event_record.has_process()) shim->NoteExited(event_record.process().pid());
   };
   // Shim records are counted by the shim's consumers, per process.
@@ -457,7 +475,6 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   const uint64_t deadline = o.duration_s > 0 ? start_ns + uint64_t(o.duration_s * 1e9) : 0;
   uint64_t next_tick = MonotonicNs() + 1000000000ull;
   uint64_t next_histograms = MonotonicNs() + o.histogram_interval_ns;
-  HistogramState histograms;
   int child_status = -1;
   std::string stop_reason;
   uint64_t last_written = 0;
@@ -501,7 +518,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
       next_target_check = now + 100000000ull;
       if (bpf->Targets().empty()) stop_reason = "targets exited";
     }
-    if (now >= next_histograms && stop_reason.empty()) {
+    if ((now >= next_histograms || histograms.Crowded()) && stop_reason.empty()) {
       next_histograms = now + o.histogram_interval_ns;
       histograms.Emit(*bpf, *writer, agent);
     }
