@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -155,14 +156,25 @@ bool BpfSession::CreateRings(uint64_t bytes, uint32_t count, std::string* error)
 // After load: puts each ring in its slot of the rings map and adds it to the
 // one ring_buffer that Poll and Consume drain.
 bool BpfSession::InstallRings(std::string* error) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    *error = std::string("cannot create an epoll fd for the ring buffers: ") + strerror(errno);
+    return false;
+  }
   for (uint32_t idx = 0; idx < ring_fds_.size(); ++idx) {
     int fd = ring_fds_[idx].get();
     int err = bpf_map__update_elem(skel_->maps.rings, &idx, sizeof(idx), &fd, sizeof(fd), BPF_ANY);
-    if (!err && !ring_) {
-      ring_ = ring_buffer__new(fd, &BpfSession::OnEvent, this, nullptr);
-      if (!ring_) err = -errno;
-    } else if (!err) {
-      err = ring_buffer__add(ring_, fd, &BpfSession::OnEvent, this);
+    if (!err) {
+      ring_buffer* rb = ring_buffer__new(fd, &BpfSession::OnEvent, this, nullptr);
+      if (rb) {
+        drains_.push_back(rb);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = idx;
+        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &ev) != 0) err = -errno;
+      } else {
+        err = -errno;
+      }
     }
     if (err) {
       *error = "cannot install ring buffer " + std::to_string(idx + 1) + " of " +
@@ -191,13 +203,16 @@ bool BpfSession::ResolveEventfd(std::string* error) {
 
 BpfSession::~BpfSession() {
   if (rate_bucket_) munmap(rate_bucket_, rate_bucket_len_);
-  ring_buffer__free(ring_);
+  for (ring_buffer* rb : drains_) ring_buffer__free(rb);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
   probe_bpf__destroy(skel_);  // detaches links, closes maps
 }
 
 int BpfSession::OnEvent(void* ctx, void* data, size_t size) {
-  static_cast<BpfSession*>(ctx)->sink_(data, size);
-  return 0;
+  auto* self = static_cast<BpfSession*>(ctx);
+  self->sink_(data, size);
+  // A negative return stops libbpf after this event (it is consumed).
+  return --self->budget_left_ > 0 ? 0 : -EAGAIN;
 }
 
 bool BpfSession::AddTarget(int tgid) {
@@ -246,8 +261,33 @@ KernelTableSizes BpfSession::CountTableEntries() const {
   return {count(skel_->maps.targets), count(skel_->maps.procs)};
 }
 
-int BpfSession::Poll(int timeout_ms) { return ring_buffer__poll(ring_, timeout_ms); }
-int BpfSession::Consume() { return ring_buffer__consume(ring_); }
+int BpfSession::Poll(int timeout_ms) {
+  epoll_event ready[8];
+  if (epoll_wait(epoll_fd_, ready, 8, backlog_ ? 0 : timeout_ms) < 0 && errno != EINTR)
+    return -errno;
+  return Consume();
+}
+
+int BpfSession::Consume() {
+  int total = 0;
+  backlog_ = false;
+  for (size_t k = 0; k < drains_.size(); ++k) {
+    budget_left_ = kEventsPerRingPerPass;
+    int n = ring_buffer__consume(drains_[(next_drain_ + k) % drains_.size()]);
+    if (n < 0) {  // stopped by the budget (OnEvent is the only source of errors)
+      backlog_ = true;
+      n = kEventsPerRingPerPass;
+    }
+    total += n;
+  }
+  if (!drains_.empty()) next_drain_ = (next_drain_ + 1) % drains_.size();
+  return total;
+}
+
+void BpfSession::ConsumeAll() {
+  do Consume();
+  while (backlog_);
+}
 void BpfSession::Detach() { probe_bpf__detach(skel_); }
 
 KernelCounters BpfSession::ReadCounters() const {

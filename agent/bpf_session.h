@@ -87,9 +87,16 @@ class BpfSession {
   void RemoveTarget(int tgid);
   bool IsTarget(int tgid) const;
   std::vector<int> Targets() const;
-  // Waits up to timeout_ms for events and delivers them to the sink.
+  // Waits up to timeout_ms for events (not at all while a backlog is left)
+  // and delivers them to the sink.
   int Poll(int timeout_ms);
+  // Delivers what is waiting, at most kEventsPerRingPerPass of each ring,
+  // starting from a different ring each time: a producer faster than the
+  // agent must not keep it from its signals, ticks and other rings.
   int Consume();
+  // Delivers everything, however long it takes (after Detach: finite).
+  void ConsumeAll();
+  static constexpr int kEventsPerRingPerPass = 16384;
   // Stops the programs (maps stay readable), so that after a last Consume the
   // counters balance: nothing is produced that is not drained.
   void Detach();
@@ -131,7 +138,13 @@ class BpfSession {
   rate_bucket* rate_bucket_ = nullptr;
   size_t rate_bucket_len_ = 0;
   std::vector<OwnedFd> ring_fds_;  // one RINGBUF map per shard, also held by the rings map
-  ring_buffer* ring_ = nullptr;    // drains every ring
+  // One drain per ring (libbpf 1.1 cannot consume one ring of a multi-ring
+  // ring_buffer), all behind one epoll fd.
+  std::vector<ring_buffer*> drains_;
+  int epoll_fd_ = -1;
+  size_t next_drain_ = 0;
+  int budget_left_ = 0;
+  bool backlog_ = false;  // the last Consume left events behind
   EventSink sink_;
 };
 

@@ -491,8 +491,9 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   uint64_t next_shim_scan = 0, next_target_check = 0;
   while (stop_reason.empty()) {
     // Shim rings are per thread and bounded: drain them every 10 ms.
+    // Waits for a ring's wakeup, or the timeout (records below the wakeup
+    // threshold wake nobody), then drains a bounded amount of each ring.
     bpf->Poll(o.preload || (shim && shim->active()) ? 10 : 100);
-    bpf->Consume();          // records below the wakeup threshold are only seen by consume
     if (o.drain_delay_ns) {  // --drain-delay: a slow consumer on purpose (tests)
       timespec d{time_t(o.drain_delay_ns / 1000000000ull), long(o.drain_delay_ns % 1000000000ull)};
       nanosleep(&d, nullptr);
@@ -541,7 +542,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   }
   if (tty) fprintf(stderr, "\n");
   bpf->Detach();
-  bpf->Consume();  // everything submitted before the programs stopped
+  bpf->ConsumeAll();  // everything submitted before the programs stopped
   histograms.Emit(*bpf, *writer, agent);
   if (shim) shim->Finish(is_target, bpf->Targets(), shim_sink);
 
