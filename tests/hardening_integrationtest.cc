@@ -31,25 +31,8 @@ namespace {
 using testing::ExpectBalanced;
 using testing::ParseKeyValues;
 using testing::ReadRecords;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string ReadToEof(int fd) {
-  std::string s;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    s.append(buf, size_t(n));
-  }
-  return s;
-}
+using testing::ReadToEof;
+using testing::Slurp;
 
 size_t Occurrences(const std::string& s, const std::string& what) {
   size_t n = 0;

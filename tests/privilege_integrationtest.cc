@@ -27,18 +27,13 @@ namespace {
 using testing::ExpectBalanced;
 using testing::ParseKeyValues;
 using testing::ReadRecords;
+using testing::ReadToEof;
+using testing::Slurp;
 
 constexpr uint64_t Cap(int c) { return uint64_t(1) << c; }
 constexpr uint64_t kShimScanCaps =
     Cap(CAP_DAC_READ_SEARCH) | Cap(CAP_SYS_PTRACE) | Cap(CAP_CHECKPOINT_RESTORE);
 constexpr int kNobody = 65534;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // The "Name:\tvalue" lines of /proc/PID/status.
 std::map<std::string, std::string> ProcStatus(pid_t pid) {
@@ -159,10 +154,7 @@ struct HeldBurst {
   }
   // Its summary line, after it has exited (0 unless it was killed).
   std::map<std::string, std::string> Finish(bool killed = false) {
-    std::string text;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(out, buf, sizeof(buf))) > 0) text.append(buf, size_t(n));
+    std::string text = ReadToEof(out);
     close(out);
     if (in >= 0) close(in);
     int st = 0;
@@ -338,10 +330,7 @@ TEST_F(PrivilegeTest, HandPreloadedRootTargetIsStillReadAfterTheDrop) {
   StartAgent({"--events", "process,syscalls", "--pid", std::to_string(target), "-o", file_},
              {"SUDO_UID=" + std::to_string(kNobody), "SUDO_GID=" + std::to_string(kNobody)});
   EXPECT_EQ(WaitAgent(), 0) << AgentErr();
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(out[0], buf, sizeof(buf))) > 0) text.append(buf, size_t(n));
+  std::string text = ReadToEof(out[0]);
   close(out[0]);
   waitpid(target, nullptr, 0);
   auto counts = ParseKeyValues(text, "shim_select ");

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -12,14 +13,26 @@
 
 namespace probe::testing {
 
-namespace {
+namespace {}  // namespace
+
 std::string Slurp(const std::string& path) {
   std::ifstream f(path);
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
 }
-}  // namespace
+
+std::string ReadToEof(int fd) {
+  std::string s;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    s.append(buf, size_t(n));
+  }
+  return s;
+}
 
 std::string MakeTempDir() {
   char tmpl[] = "/tmp/probe_test_XXXXXX";

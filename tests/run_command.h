@@ -18,6 +18,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv);
 // Reads every whole record of a file.
 std::vector<v1::Record> ReadRecords(const std::string& path);
 std::string MakeTempDir();
+// A whole file ("" if it cannot be read), and everything up to EOF on fd.
+std::string Slurp(const std::string& path);
+std::string ReadToEof(int fd);
 // The workloads print what they did as "key=value key=value ..." lines; this
 // returns the pairs of the first line of out that starts with prefix.
 std::map<std::string, std::string> ParseKeyValues(const std::string& out,

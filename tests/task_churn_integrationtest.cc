@@ -34,25 +34,8 @@ using testing::CountersOf;
 using testing::ExpectBalanced;
 using testing::ParseKeyValues;
 using testing::ReadRecords;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string ReadToEof(int fd) {
-  std::string s;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    s.append(buf, size_t(n));
-  }
-  return s;
-}
+using testing::ReadToEof;
+using testing::Slurp;
 
 // One line from fd (the workload's "ready pid=P").
 std::string ReadLine(int fd) {
