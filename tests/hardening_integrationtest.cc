@@ -250,7 +250,9 @@ class HardeningSignalTest : public HardeningTest {
     for (const auto& c : t.counters()) {
       SCOPED_TRACE(v1::EventKind_Name(c.kind()));
       // The agent's own "unfinished" records count as produced and written.
-      if (c.kind() == v1::EVENT_KIND_PROCESS) EXPECT_EQ(c.written(), processes);
+      if (c.kind() == v1::EVENT_KIND_PROCESS) {
+        EXPECT_EQ(c.written(), processes);
+      }
       ExpectBalanced(c);
       if (c.kind() == v1::EVENT_KIND_SYSCALL) {
         saw_syscall = true;
