@@ -1,6 +1,7 @@
 """Pieces every bench script uses: arguments, the build directory, logging,
-waiting for a tracer, tracefs, and the PASS/MISS verdict."""
-import os, subprocess, sys, time
+waiting for a tracer, tracefs, the PASS/MISS verdict, the block order of
+side-by-side runs, and the exit with its failures."""
+import os, shutil, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -23,6 +24,33 @@ def log(msg):
 
 def verdict(ok):
     return "PASS" if ok else "MISS"
+
+
+def rotated(sides, block):
+    """sides in the order for block `block`: each block starts one further, so
+    no side always runs first (or always right after a given other)."""
+    k = block % len(sides)
+    return sides[k:] + sides[:k]
+
+
+def report_failures(failures, checks=(), check_label="CHECK FAILED"):
+    """Prints what failed the run's own checks and what failed to run at all;
+    the exit status: 1 if anything did."""
+    for c in checks:
+        print(f"{check_label}: {c}")
+    for f in failures:
+        print(f"FAILED TO RUN: {f}")
+    return 1 if failures or checks else 0
+
+
+def run_main(main, tmp):
+    """Runs main(), removes the scratch directory tmp whatever happens, and
+    exits with main's status."""
+    try:
+        rc = main()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(rc)
 
 
 def wait_for(cond, proc, what, timeout=30.0, poll=0.005):

@@ -62,7 +62,8 @@ Exit status: non-zero only when something failed to run or a completeness
 check failed; targets are reported as PASS/MISS."""
 import os, re, shutil, statistics, subprocess, sys, tempfile, time
 
-from benchlib import HERE, ROOT, arg, build_dir, log, verdict, wait_for, mount_tracefs
+from benchlib import (HERE, ROOT, arg, build_dir, log, mount_tracefs, report_failures, rotated,
+                      run_main, verdict, wait_for)
 
 
 
@@ -288,7 +289,7 @@ def main():
     broken = set()
     runner.run("bare")  # warm-up (page cache, CPU frequency)
     for b in range(blocks):
-        for k in kinds[b % len(kinds):] + kinds[:b % len(kinds)]:
+        for k in rotated(kinds, b):
             if k in broken:
                 continue
             try:
@@ -482,16 +483,8 @@ def main():
     for name, fig in PEERS:
         print(f"  peer  {name}: {fig} (from the issue, not measured here)")
     print(f"\ntotal {time.monotonic() - t_start:.0f} s")
-    for c in check_failures:
-        print(f"CHECK FAILED: {c}")
-    for f in failures:
-        print(f"FAILED TO RUN: {f}")
-    return 1 if failures or check_failures else 0
+    return report_failures(failures, check_failures)
 
 
 if __name__ == "__main__":
-    try:
-        rc = main()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(rc)
+    run_main(main, tmp)

@@ -42,7 +42,8 @@ Exit status: non-zero only when something failed to run; targets are
 reported as PASS/MISS."""
 import os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
-from benchlib import HERE, ROOT, arg, build_dir, log, verdict, wait_for, mount_tracefs
+from benchlib import (HERE, ROOT, arg, build_dir, log, mount_tracefs, report_failures, rotated,
+                      run_main, verdict, wait_for)
 
 
 
@@ -493,7 +494,7 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         """Runs run_one(k) for every kind in blocks, rotating the order; a
         tracer that cannot run is reported and left out, the rest goes on."""
         for b in range(blocks):
-            for k in ks[b % len(ks):] + ks[:b % len(ks)]:
+            for k in rotated(ks, b):
                 if k in broken:
                     continue
                 try:
@@ -534,7 +535,7 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         for op in ("getppid", "read0"):
             run_loop(bins, op)  # warm-up
         for b in range(blocks):
-            order = ukinds[b % len(ukinds):] + ukinds[:b % len(ukinds)]
+            order = rotated(ukinds, b)
             for k in order:
                 if k in broken:
                     continue
@@ -702,14 +703,8 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         else:
             print()
     print(f"\ntotal {time.monotonic() - t_start:.0f} s")
-    for f in failures:
-        print(f"FAILED TO RUN: {f}")
-    return 1 if failures else 0
+    return report_failures(failures)
 
 
 if __name__ == "__main__":
-    try:
-        rc = main()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(rc)
+    run_main(main, tmp)

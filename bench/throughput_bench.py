@@ -53,7 +53,8 @@ Exit status: non-zero only when something failed to run or an accounting
 check failed; targets are reported as PASS/MISS."""
 import os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
-from benchlib import HERE, ROOT, arg, build_dir, log, verdict, wait_for, mount_tracefs
+from benchlib import (HERE, ROOT, arg, build_dir, log, mount_tracefs, report_failures, rotated,
+                      run_main, verdict, wait_for)
 
 
 
@@ -540,7 +541,7 @@ def run_all(sides, skipped, mounted, have_tracefs, t_start):
     results = {s: [] for s in sides}
     broken = set()
     for blk in range(blocks):
-        order = sides[blk % len(sides):] + sides[:blk % len(sides)]
+        order = rotated(sides, blk)
         for s in order:
             if s in broken:
                 continue
@@ -750,16 +751,8 @@ def run_all(sides, skipped, mounted, have_tracefs, t_start):
         print(f"  {verdict(st_pct < TARGET_IDLE_PCT)}  idle agent < {TARGET_IDLE_PCT}% CPU: {st_pct:.3f}% in steady "
               f"state ({tot_pct:.3f}% over the whole {idle_s:g} s run including start-up)")
     print(f"\ntotal {time.monotonic() - t_start:.0f} s; load average at the end: {open('/proc/loadavg').read().strip()}")
-    for f in check_failures:
-        print(f"ACCOUNTING: {f}")
-    for f in failures:
-        print(f"FAILED TO RUN: {f}")
-    return 1 if failures or check_failures else 0
+    return report_failures(failures, check_failures, check_label="ACCOUNTING")
 
 
 if __name__ == "__main__":
-    try:
-        rc = main()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(rc)
+    run_main(main, tmp)
