@@ -1,6 +1,5 @@
 #include "privileges.h"
 
-#include <dirent.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -11,6 +10,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include "proc_scan.h"
 
 namespace probe {
 
@@ -66,16 +67,6 @@ int LastCap() {
   return std::min(last, 63);
 }
 
-int CountThreads() {
-  DIR* d = opendir("/proc/self/task");
-  if (!d) return -1;
-  int n = 0;
-  while (dirent* e = readdir(d))
-    if (e->d_name[0] != '.') ++n;
-  closedir(d);
-  return n;
-}
-
 bool Fail(std::string* error, const std::string& what) {
   *error = "cannot drop privileges: " + what + ": " + strerror(errno);
   return false;
@@ -115,8 +106,8 @@ std::string DescribePlan(const PrivilegePlan& plan) {
 
 bool DropPrivileges(const PrivilegePlan& plan, std::string* error) {
   // capset changes the calling thread only: another thread would keep all.
-  if (int n = CountThreads(); n != 1) {
-    errno = n < 0 ? errno : EBUSY;
+  if (size_t n = ThreadIds("self").size(); n != 1) {
+    errno = EBUSY;
     return Fail(error, "the agent has " + std::to_string(n) + " threads, expected 1");
   }
   CapSets before;

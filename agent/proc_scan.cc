@@ -54,6 +54,7 @@ bool ParseStat(const std::string& text, ProcStat* out) {
   // rest starts at field 3 (state); field N is f[N-3].
   if (f.size() < 20) return false;
   out->ppid = atoi(f[1].c_str());
+  out->flags = strtoul(f[6].c_str(), nullptr, 10);
   out->utime_ticks = strtoull(f[11].c_str(), nullptr, 10);
   out->stime_ticks = strtoull(f[12].c_str(), nullptr, 10);
   out->start_ticks = strtoull(f[19].c_str(), nullptr, 10);
@@ -94,6 +95,18 @@ bool ReadProcStat(int pid, ProcStat* out) {
   return !text.empty() && ParseStat(text, out);
 }
 
+std::vector<int> ThreadIds(const std::string& pid) {
+  return ListNumericDirs("/proc/" + pid + "/task");
+}
+
+int ThreadGroupOf(int tid) {
+  std::istringstream status(ReadFile("/proc/" + std::to_string(tid) + "/status"));
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("Tgid:", 0) == 0) return atoi(line.c_str() + 5);
+  return 0;
+}
+
 bool ProcessExists(int pid) { return access(("/proc/" + std::to_string(pid)).c_str(), F_OK) == 0; }
 
 std::map<int, int> ReadParentMap() {
@@ -130,7 +143,7 @@ bool SnapshotProcess(int pid, v1::ProcessSnapshot* out) {
   out->set_comm(st.comm);
   out->set_start_time_ns(StartTicksToMonotonicNs(st.start_ticks));
   FillExeAndArgv(pid, out->mutable_exe(), out->mutable_argv());
-  for (int tid : ListNumericDirs("/proc/" + std::to_string(pid) + "/task")) {
+  for (int tid : ThreadIds(std::to_string(pid))) {
     std::string comm =
         ReadFile("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/comm");
     if (!comm.empty() && comm.back() == '\n') comm.pop_back();

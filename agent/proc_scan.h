@@ -15,9 +15,14 @@ struct ProcStat {
   int ppid = 0;
   std::string comm;
   uint64_t utime_ticks = 0, stime_ticks = 0, start_ticks = 0;
+  unsigned long flags = 0;  // the task's PF_* flags
 };
 
 bool ReadProcStat(int pid, ProcStat* out);
+// The process (thread group) a thread id belongs to; 0 if there is none.
+int ThreadGroupOf(int tid);
+// The thread ids of a process ("self" for this one); empty if it is gone.
+std::vector<int> ThreadIds(const std::string& pid);
 bool ProcessExists(int pid);
 // pid -> ppid for every process on the system.
 std::map<int, int> ReadParentMap();

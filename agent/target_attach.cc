@@ -8,10 +8,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "bpf_session.h"
+#include "proc_scan.h"
 
 namespace probe {
 
@@ -19,26 +18,19 @@ namespace {
 
 int PidfdOpen(int pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 
-// A pidfd is readable once its process has exited (zombie or reaped).
-bool HasExited(int pidfd) {
+// A pidfd is readable once its process has exited (zombie or reaped);
+// waits up to wait_ms for that.
+bool HasExited(int pidfd, int wait_ms = 0) {
   pollfd p{pidfd, POLLIN, 0};
-  return poll(&p, 1, 0) > 0;
+  return poll(&p, 1, wait_ms) > 0;
 }
 
-// PF_EXITING in /proc/<pid>/stat: the process is in do_exit, where the
-// kernel's exit hook runs before it turns zombie (and its pidfd readable).
+// PF_EXITING: the process is in do_exit, where the kernel's exit hook runs
+// before it turns zombie (and its pidfd readable). Gone counts as exiting.
 bool IsExiting(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(f, stat);
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return true;  // gone
-  std::istringstream fields(stat.substr(paren + 1));
-  std::string skip;
-  unsigned long flags = 0;
-  for (int i = 0; i < 6; ++i) fields >> skip;  // state ppid pgrp session tty_nr tpgid
-  fields >> flags;
-  return (flags & 0x4) != 0;  // PF_EXITING
+  constexpr unsigned long kPfExiting = 0x4;
+  ProcStat st;
+  return !ReadProcStat(pid, &st) || (st.flags & kPfExiting) != 0;
 }
 
 // After the process's entry was made: true when its exit hook may have run
@@ -52,18 +44,9 @@ bool ExitedAroundInsert(int pid, int pidfd) {
   // Not exited after the read: the /proc entry read was this process's.
   if (HasExited(pidfd)) return true;
   if (!exiting) return false;
-  pollfd p{pidfd, POLLIN, 0};
   // A leader that ended by pthread_exit stays "exiting" while its other
   // threads run: then the wait runs out and the process stays a target.
-  return poll(&p, 1, 200) > 0;
-}
-
-int TgidOf(int tid) {
-  std::ifstream f("/proc/" + std::to_string(tid) + "/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("Tgid:", 0) == 0) return std::atoi(line.c_str() + 5);
-  return 0;
+  return HasExited(pidfd, 200);
 }
 
 }  // namespace
@@ -77,7 +60,7 @@ bool TargetPins::Open(const std::vector<int>& pids, std::string* error) {
   for (int pid : pids) {
     // Targets are processes: an entry for a thread id would never match,
     // and never leave the map.
-    int tgid = pid > 0 ? TgidOf(pid) : 0;
+    int tgid = pid > 0 ? ThreadGroupOf(pid) : 0;
     if (tgid > 0 && tgid != pid) {
       *error = "pid " + std::to_string(pid) + " is a thread of process " + std::to_string(tgid) +
                ", not a process: give --pid " + std::to_string(tgid);
