@@ -153,8 +153,9 @@ bool BpfSession::CreateRings(uint64_t bytes, uint32_t count, std::string* error)
   return true;
 }
 
-// After load: puts each ring in its slot of the rings map and adds it to the
-// one ring_buffer that Poll and Consume drain.
+// After load: puts each ring in its slot of the rings map, gives it its own
+// libbpf ring_buffer (drained by Consume) and adds that to the epoll fd Poll
+// waits on.
 bool BpfSession::InstallRings(std::string* error) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {
@@ -234,31 +235,30 @@ bool BpfSession::IsTarget(int tgid) const {
          0;
 }
 
-std::vector<int> BpfSession::Targets() const {
-  std::vector<int> out;
+namespace {
+
+// The keys of a map keyed by pid (targets, procs).
+std::vector<uint32_t> PidKeys(const bpf_map* map) {
+  std::vector<uint32_t> out;
   uint32_t key, next;
   uint32_t* prev = nullptr;
-  while (bpf_map__get_next_key(skel_->maps.targets, prev, &next, sizeof(next)) == 0) {
-    out.push_back(static_cast<int>(next));
+  while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
+    out.push_back(next);
     key = next;
     prev = &key;
   }
   return out;
 }
 
+}  // namespace
+
+std::vector<int> BpfSession::Targets() const {
+  std::vector<uint32_t> keys = PidKeys(skel_->maps.targets);
+  return std::vector<int>(keys.begin(), keys.end());
+}
+
 KernelTableSizes BpfSession::CountTableEntries() const {
-  auto count = [](const bpf_map* map) {
-    uint64_t n = 0;
-    uint32_t key, next;
-    uint32_t* prev = nullptr;
-    while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
-      ++n;
-      key = next;
-      prev = &key;
-    }
-    return n;
-  };
-  return {count(skel_->maps.targets), count(skel_->maps.procs)};
+  return {PidKeys(skel_->maps.targets).size(), PidKeys(skel_->maps.procs).size()};
 }
 
 int BpfSession::Poll(int timeout_ms) {

@@ -97,7 +97,7 @@ class BpfSession {
   // Delivers everything, however long it takes (after Detach: finite).
   void ConsumeAll();
   static constexpr int kEventsPerRingPerPass = 16384;
-  // Stops the programs (maps stay readable), so that after a last Consume the
+  // Stops the programs (maps stay readable), so that after ConsumeAll the
   // counters balance: nothing is produced that is not drained.
   void Detach();
   KernelCounters ReadCounters() const;
