@@ -14,6 +14,7 @@ namespace probe {
 namespace {
 
 using testing::RunCommand;
+using testing::Slurp;
 
 class ReportCliTest : public ::testing::Test {
  protected:
@@ -45,10 +46,6 @@ class ReportCliTest : public ::testing::Test {
     }
     w->Flush();
     return path;
-  }
-  std::string Slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
   }
   void Spit(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
