@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "format.h"
 #include "frame.h"
 #include "sudo_user.h"
 
@@ -81,7 +82,13 @@ RecordWriter::~RecordWriter() {
 bool RecordWriter::Append(const v1::Record& record) {
   if (failed()) return false;
   scratch_.clear();
-  record.SerializeToString(&scratch_);
+  // Never write what the reader would call corrupt: a record that does not
+  // serialize, or one over the reader's length limit, is refused alone (the
+  // caller counts it lost) and the file goes on.
+  if (!record.SerializeToString(&scratch_) || scratch_.size() > format::kMaxRecordBytes) {
+    ++refused_;
+    return false;
+  }
   AppendFrameHeader(&buffer_, scratch_.size());
   buffer_ += scratch_;
   if (buffer_.size() >= (1u << 20)) return Flush();

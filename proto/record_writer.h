@@ -25,8 +25,14 @@ class RecordWriter {
   RecordWriter(const RecordWriter&) = delete;
   RecordWriter& operator=(const RecordWriter&) = delete;
 
-  // Returns false once the file has failed; the record is then lost.
+  // Returns false once the file has failed, or when this record cannot be
+  // written whole and readable (it does not serialize, or it is over
+  // format::kMaxRecordBytes: refused, the file goes on); the record is then
+  // lost. Names and argv are bytes fields (proto/probe.proto), so untrusted
+  // bytes never make a record unparsable.
   bool Append(const v1::Record& record);
+  // Records refused by Append without failing the file.
+  uint64_t refused() const { return refused_; }
   bool Flush();
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
@@ -40,6 +46,7 @@ class RecordWriter {
   std::string buffer_;
   std::string scratch_;
   uint64_t committed_ = 0;
+  uint64_t refused_ = 0;
   std::string error_;
 };
 
