@@ -57,6 +57,14 @@ class RecordIoTest : public ::testing::Test {
     return ss.str();
   }
 
+  // A whole header record, framed: what a file must start with.
+  static std::string HeaderFrame() {
+    v1::Record h;
+    h.mutable_header()->set_format_version(1);
+    std::string body = h.SerializeAsString();
+    return "\x0a" + std::string(1, static_cast<char>(body.size())) + body;
+  }
+
   void WriteBytes(const std::string& bytes) {
     std::ofstream f(path_, std::ios::binary | std::ios::trunc);
     f << bytes;
@@ -121,7 +129,10 @@ TEST_F(RecordIoTest, EveryCutOffPointKeepsWholeRecords) {
     auto [n, st] = ReadAll();
     EXPECT_EQ(n, whole) << "cut at " << cut;
     bool at_boundary = cut == 0 || (whole > 0 && ends[whole - 1] == cut);
-    EXPECT_EQ(st, at_boundary ? ReadStatus::kEnd : ReadStatus::kTruncated) << "cut at " << cut;
+    EXPECT_EQ(st, at_boundary ? ReadStatus::kEnd
+                  : whole     ? ReadStatus::kTruncated
+                              : ReadStatus::kNotRecordFile)
+        << "cut at " << cut;
   }
 }
 
@@ -137,19 +148,19 @@ TEST_F(RecordIoTest, BadTagIsCorruptAfterWholeRecords) {
 }
 
 TEST_F(RecordIoTest, HugeLengthIsCorruptNotAllocated) {
-  WriteBytes(std::string("\x0a\xff\xff\xff\xff\x0f", 6));
+  WriteBytes(HeaderFrame() + std::string("\x0a\xff\xff\xff\xff\x0f", 6));
   std::string reason;
   auto [n, st] = ReadAll(&reason);
-  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(n, 1u);
   EXPECT_EQ(st, ReadStatus::kCorrupt);
   EXPECT_NE(reason.find("exceeds limit"), std::string::npos) << reason;
 }
 
 TEST_F(RecordIoTest, UnparsableBodyIsCorrupt) {
   // Body is a field with wire type 7 (invalid).
-  WriteBytes(std::string("\x0a\x02\x0f\x00", 4));
+  WriteBytes(HeaderFrame() + std::string("\x0a\x02\x0f\x00", 4));
   auto [n, st] = ReadAll();
-  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(n, 1u);
   EXPECT_EQ(st, ReadStatus::kCorrupt);
 }
 
@@ -162,10 +173,11 @@ TEST_F(RecordIoTest, EmptyFileIsCleanEnd) {
 
 TEST_F(RecordIoTest, UnknownRecordKindStillReads) {
   // Record with field 99 (varint 7): a kind from a newer writer.
-  WriteBytes(std::string("\x0a\x03\x98\x06\x07", 5));
+  WriteBytes(HeaderFrame() + std::string("\x0a\x03\x98\x06\x07", 5));
   std::string err;
   auto r = RecordReader::Open(path_, &err);
   v1::Record rec;
+  ASSERT_EQ(r->Next(&rec), ReadStatus::kRecord);
   ASSERT_EQ(r->Next(&rec), ReadStatus::kRecord);
   EXPECT_EQ(rec.kind_case(), v1::Record::KIND_NOT_SET);
   EXPECT_EQ(r->Next(&rec), ReadStatus::kEnd);

@@ -23,6 +23,8 @@ const char* ReadStatusName(ReadStatus s) {
       return "corrupt";
     case ReadStatus::kIoError:
       return "io error";
+    case ReadStatus::kNotRecordFile:
+      return "not a probe record file";
   }
   return "?";
 }
@@ -67,27 +69,32 @@ ReadStatus RecordReader::Next(v1::Record* record) {
   if (!Fill(format::kMaxVarintBytes + 1)) return ReadStatus::kIoError;
   size_t avail = buf_.size() - pos_;
   if (avail == 0) return ReadStatus::kEnd;
+  // A file is a recording only if it starts with a whole Header record:
+  // anything wrong before that is kNotRecordFile, not a damaged recording.
+  const bool first = offset_ == 0;
+  auto bad = [&](ReadStatus status, std::string why) {
+    reason_ = std::move(why);
+    return first ? ReadStatus::kNotRecordFile : status;
+  };
+  auto where = [&]() -> std::string {
+    return first ? "its first record" : "a record at offset " + std::to_string(offset_);
+  };
   Frame f = ParseFrameHeader(buf_.data() + pos_, avail);
-  if (f.status == FrameStatus::kCorrupt) {
-    reason_ = f.reason + " at offset " + std::to_string(offset_);
-    return ReadStatus::kCorrupt;
-  }
-  if (f.status == FrameStatus::kNeedMore) {
-    reason_ = "file ends inside a record header at offset " + std::to_string(offset_);
-    return ReadStatus::kTruncated;
-  }
+  if (f.status == FrameStatus::kCorrupt)
+    return bad(ReadStatus::kCorrupt, f.reason + " at offset " + std::to_string(offset_));
+  if (f.status == FrameStatus::kNeedMore)
+    return bad(ReadStatus::kTruncated, "file ends inside the header of " + where());
   size_t total = f.header_bytes + f.body_bytes;
   if (!Fill(total)) return ReadStatus::kIoError;
-  if (buf_.size() - pos_ < total) {
-    reason_ = "file ends inside a record at offset " + std::to_string(offset_) + " (" +
-              std::to_string(buf_.size() - pos_) + " of " + std::to_string(total) + " bytes)";
-    return ReadStatus::kTruncated;
-  }
-  if (!record->ParseFromArray(buf_.data() + pos_ + f.header_bytes,
-                              static_cast<int>(f.body_bytes))) {
-    reason_ = "record at offset " + std::to_string(offset_) + " does not parse";
-    return ReadStatus::kCorrupt;
-  }
+  if (buf_.size() - pos_ < total)
+    return bad(ReadStatus::kTruncated, "file ends inside " + where() + " (" +
+                                           std::to_string(buf_.size() - pos_) + " of " +
+                                           std::to_string(total) + " bytes)");
+  if (!record->ParseFromArray(buf_.data() + pos_ + f.header_bytes, static_cast<int>(f.body_bytes)))
+    return bad(ReadStatus::kCorrupt,
+               "record at offset " + std::to_string(offset_) + " does not parse");
+  if (first && !record->has_header())
+    return bad(ReadStatus::kCorrupt, "the first record is not a header");
   pos_ += total;
   offset_ += total;
   return ReadStatus::kRecord;

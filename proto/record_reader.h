@@ -17,6 +17,10 @@ enum class ReadStatus {
   kTruncated,  // file ends inside a record (e.g. agent killed)
   kCorrupt,    // bytes that cannot be a record
   kIoError,
+  // The first record is not a whole Header record (bytes that are not a
+  // recording, or a file cut inside its first record): nothing is returned.
+  // An empty file is kEnd with no record.
+  kNotRecordFile,
 };
 
 const char* ReadStatusName(ReadStatus s);

@@ -26,5 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     last = reader.offset();
   }
   if (st == probe::ReadStatus::kEnd && reader.offset() != size) abort();
+  // Only the first record decides that a file is not a recording.
+  if (st == probe::ReadStatus::kNotRecordFile && (last != 0 || reader.offset() != 0)) abort();
   return 0;
 }

@@ -128,6 +128,12 @@ int main(int argc, char** argv) {
     for (auto& e : exports) e->Add(record);
   }
 
+  if (status == ReadStatus::kNotRecordFile) {
+    // Nothing was read: the exports are dropped unwritten.
+    fprintf(stderr, "probe-report: %s is not a probe record file: %s\n", path,
+            reader->reason().c_str());
+    return 1;
+  }
   if (summary.has_header && summary.header.format_version() > probe::format::kFormatVersion)
     fprintf(stderr,
             "probe-report: warning: %s was written by a newer probe (format %u; this reads format "
