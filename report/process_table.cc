@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "text_escape.h"
+
 namespace probe {
 
 namespace {
@@ -18,10 +20,24 @@ const v1::Waker* UnnamedWaker(const v1::Record& r) {
 }
 
 void AddNamedRecord(const v1::Record& r, TraceSummary* s);
+void AddSafeRecord(const v1::Record& r, TraceSummary* s);
 
 }  // namespace
 
 void AddRecord(const v1::Record& r, TraceSummary* s) {
+  // The summary is printed to a terminal: names and arguments go into its
+  // tables escaped (text_escape.h), so no table can print them raw.
+  if (NeedsTerminalEscaping(r)) {
+    v1::Record safe = r;
+    MakeTerminalSafe(&safe);
+    return AddSafeRecord(safe, s);
+  }
+  AddSafeRecord(r, s);
+}
+
+namespace {
+
+void AddSafeRecord(const v1::Record& r, TraceSummary* s) {
   // Wakers named by ThreadName records get their names back, so the tables
   // see what older files carried inline.
   if (const v1::Waker* w = UnnamedWaker(r)) {
@@ -36,8 +52,6 @@ void AddRecord(const v1::Record& r, TraceSummary* s) {
   }
   AddNamedRecord(r, s);
 }
-
-namespace {
 
 void AddNamedRecord(const v1::Record& r, TraceSummary* s) {
   s->threads.Add(r);
@@ -121,7 +135,11 @@ std::string Command(const v1::ProcessLifetime& p) {
   for (const auto& a : p.argv()) out += (out.empty() ? "" : " ") + a;
   if (out.empty()) out = p.exe().empty() ? p.comm() : p.exe();
   if (p.argv_truncated()) out += " ...";
-  if (out.size() > 60) out = out.substr(0, 57) + "...";
+  if (out.size() > 60) {
+    size_t cut = 57;  // not inside a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;
+    out = out.substr(0, cut) + "...";
+  }
   return out;
 }
 
