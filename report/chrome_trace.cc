@@ -37,6 +37,7 @@
 extern "C" {
 #include "probe_utf8.h"
 }
+#include "output_file.h"
 #include "shim_table.h"
 #include "syscall_table.h"
 
@@ -270,13 +271,10 @@ class Event {
 
 class ChromeTraceExporter : public Exporter {
  public:
-  ChromeTraceExporter(std::string path, int fd, bool regular)
-      : path_(std::move(path)), fd_(fd), regular_(regular) {
+  ChromeTraceExporter(std::string path, std::unique_ptr<OutputFile> out)
+      : path_(std::move(path)), out_(std::move(out)), fd_(out_->fd()) {
     buf_.reserve(kFlushBytes + 4096);
     buf_.append("{\"traceEvents\":[");
-  }
-  ~ChromeTraceExporter() override {
-    if (fd_ >= 0) close(fd_);
   }
 
   void Add(const v1::Record& r) override {
@@ -342,17 +340,13 @@ class ChromeTraceExporter : public Exporter {
     AppendMetadata();
     buf_.append("}\n");
     Flush();
-    if (fd_ >= 0) {
-      if (close(fd_) != 0 && write_errno_ == 0) write_errno_ = errno;
-      fd_ = -1;
-    }
+    fd_ = -1;
     if (write_errno_ != 0) {
       *error = "cannot write Chrome trace " + path_ + ": " + strerror(write_errno_);
-      // No half-written JSON left behind; a device (e.g. /dev/stdout) stays.
-      if (regular_) unlink(path_.c_str());
+      out_.reset();  // no half-written JSON left behind: its new file is removed
       return false;
     }
-    return true;
+    return out_->Commit(error);
   }
 
  private:
@@ -831,8 +825,8 @@ class ChromeTraceExporter : public Exporter {
   }
 
   const std::string path_;
+  std::unique_ptr<OutputFile> out_;  // owns fd_
   int fd_;
-  const bool regular_;
   std::string buf_;
   int write_errno_ = 0;
   bool finished_ = false;
@@ -862,14 +856,9 @@ class ChromeTraceExporter : public Exporter {
 }  // namespace
 
 std::unique_ptr<Exporter> MakeChromeTraceExporter(const std::string& path, std::string* error) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = "cannot create Chrome trace " + path + ": " + strerror(errno);
-    return nullptr;
-  }
-  struct stat st {};
-  const bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  return std::make_unique<ChromeTraceExporter>(path, fd, regular);
+  auto out = OutputFile::Create(path, error);
+  if (!out) return nullptr;
+  return std::make_unique<ChromeTraceExporter>(path, std::move(out));
 }
 
 }  // namespace probe

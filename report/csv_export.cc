@@ -16,7 +16,11 @@
 // prefix, lower case (pselect6, instant, sleeping, run_queue). Absent values
 // (an unset optional fd, the breakdown of a call that never blocked, the
 // waker of a preemption) are empty fields. argv is joined with spaces,
-// arguments shell-quoted when needed (Python: shlex.split). Memory is bounded:
+// arguments shell-quoted when needed (Python: shlex.split). Names, argv and
+// paths are bytes: a byte that is not part of well-formed UTF-8 is written as
+// \xHH, so the files are UTF-8 (as bytes.decode("utf-8", "backslashreplace")
+// shows them in Python). Files are made as report/output_file.h says: never
+// through a symlink, never truncated in place, mode 0600. Memory is bounded:
 // one 64 KiB buffer per open file and the tid -> name map of ThreadName.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -32,6 +36,8 @@
 #include <unordered_map>
 
 #include "exporter.h"
+#include "output_file.h"
+#include "text_escape.h"
 
 namespace probe {
 namespace {
@@ -89,29 +95,35 @@ std::string JoinNumbers(const List& values) {
   return out;
 }
 
+bool IsAscii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  return true;
+}
+
 // One CSV file: buffered writes, the first error kept.
 class CsvFile {
  public:
-  CsvFile(const std::string& path, std::string_view header) : path_(path) {
-    fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      error_ = "cannot create " + path + ": " + strerror(errno);
-      return;
-    }
+  CsvFile(int dirfd, const std::string& name, const std::string& path, std::string_view header)
+      : path_(path) {
+    out_ = OutputFile::CreateAt(dirfd, name, path, &error_);
+    if (!out_) return;
+    fd_ = out_->fd();
     buf_.reserve(kBufferBytes + 4096);
     buf_.append(header);
     buf_ += '\n';
-  }
-  ~CsvFile() {
-    if (fd_ >= 0) close(fd_);
   }
   CsvFile(const CsvFile&) = delete;
   CsvFile& operator=(const CsvFile&) = delete;
 
   const std::string& error() const { return error_; }
 
-  void Text(std::string_view s) {
+  // Names are bytes: any that are not UTF-8 go out as \xHH (text_escape.h).
+  void Text(std::string_view raw) {
     Sep();
+    std::string safe;
+    std::string_view s = raw;
+    if (!IsAscii(raw)) s = safe = Utf8Text(raw);
     if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
       buf_.append(s);
       return;
@@ -140,10 +152,12 @@ class CsvFile {
 
   bool Close(std::string* error) {
     Flush();
-    if (fd_ >= 0 && close(fd_) != 0 && error_.empty())
-      error_ = "cannot write " + path_ + ": " + strerror(errno);
     fd_ = -1;
-    if (!error_.empty()) *error = error_;
+    if (error_.empty() && out_ && !out_->Commit(&error_)) out_.reset();
+    if (!error_.empty()) {
+      out_.reset();  // not committed: its new file is removed
+      *error = error_;
+    }
     return error_.empty();
   }
 
@@ -167,6 +181,7 @@ class CsvFile {
   }
 
   std::string path_;
+  std::unique_ptr<OutputFile> out_;  // owns fd_
   int fd_ = -1;
   std::string buf_;
   bool first_ = true;
@@ -218,7 +233,7 @@ constexpr FileSpec kFiles[kFileKinds] = {
 
 class CsvExporter : public Exporter {
  public:
-  explicit CsvExporter(std::string dir) : dir_(std::move(dir)) {}
+  CsvExporter(std::string dir, UniqueFd dirfd) : dir_(std::move(dir)), dirfd_(std::move(dirfd)) {}
 
   void Add(const v1::Record& r) override {
     switch (r.kind_case()) {
@@ -277,7 +292,9 @@ class CsvExporter : public Exporter {
  private:
   // The file of a kind, opened on first use; its errors surface in Finish.
   CsvFile& File(FileKind k) {
-    if (!files_[k]) files_[k] = std::make_unique<CsvFile>(dir_ + "/" + kFiles[k].name, kFiles[k].header);
+    if (!files_[k])
+      files_[k] = std::make_unique<CsvFile>(dirfd_.get(), kFiles[k].name,
+                                            dir_ + "/" + kFiles[k].name, kFiles[k].header);
     return *files_[k];
   }
 
@@ -508,6 +525,7 @@ class CsvExporter : public Exporter {
   }
 
   std::string dir_;
+  UniqueFd dirfd_;  // the files are made in it; outlives them (declared first)
   std::unique_ptr<CsvFile> files_[kFileKinds];
   std::unordered_map<int32_t, std::string> names_;  // tid -> comm, from ThreadName
 };
@@ -522,19 +540,27 @@ std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, std::string* e
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   struct stat st;
-  if (stat(dir.c_str(), &st) != 0) {
+  if (lstat(dir.c_str(), &st) != 0) {
     *error = "cannot create directory " + dir + ": " + (ec ? ec.message() : strerror(errno));
+    return nullptr;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    *error = "cannot write CSV files to " + dir + ": is a symbolic link (never followed)";
     return nullptr;
   }
   if (!S_ISDIR(st.st_mode)) {
     *error = "cannot write CSV files to " + dir + ": not a directory";
     return nullptr;
   }
-  if (access(dir.c_str(), W_OK | X_OK) != 0) {
-    *error = "cannot write CSV files to " + dir + ": " + strerror(errno);
+  // The files are made relative to this fd: the directory is not followed
+  // even if a symlink replaces it later.
+  UniqueFd dirfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dirfd.get() < 0 || access(dir.c_str(), W_OK | X_OK) != 0) {
+    *error = "cannot write CSV files to " + dir + ": " +
+             (errno == ELOOP ? "is a symbolic link (never followed)" : strerror(errno));
     return nullptr;
   }
-  return std::make_unique<CsvExporter>(dir);
+  return std::make_unique<CsvExporter>(dir, std::move(dirfd));
 }
 
 }  // namespace probe

@@ -5,6 +5,9 @@
 // script error. Memory is bounded whatever the file's size: the last
 // histogram per key (up to kMaxHistogramKeys), the kSlowest slowest calls in
 // a heap, up to kMaxProcesses processes, names up to kMaxNames.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "exporter.h"
+#include "output_file.h"
 extern "C" {
 #include "probe_utf8.h"
 }
@@ -333,7 +337,8 @@ std::string JoinArgv(const google::protobuf::RepeatedPtrField<std::string>& argv
 
 class HtmlExporter : public Exporter {
  public:
-  HtmlExporter(FILE* f, std::string path) : f_(f), path_(std::move(path)) {}
+  HtmlExporter(FILE* f, std::unique_ptr<OutputFile> out, std::string path)
+      : f_(f), out_(std::move(out)), path_(std::move(path)) {}
   ~HtmlExporter() override {
     if (f_) fclose(f_);
   }
@@ -373,6 +378,7 @@ class HtmlExporter : public Exporter {
   std::string ProcessSection();
 
   FILE* f_;
+  std::unique_ptr<OutputFile> out_;  // where f_ writes (a dup of its fd)
   std::string path_;
   bool finished_ = false;
 
@@ -1189,20 +1195,25 @@ bool HtmlExporter::Finish(std::string* error) {
   f_ = nullptr;
   if (!ok || !closed) {
     *error = "cannot write " + path_ + ": " + strerror(ok ? errno : write_errno);
+    out_.reset();  // its new file is removed; what was at path_ stays
     return false;
   }
-  return true;
+  return out_->Commit(error);
 }
 
 }  // namespace
 
 std::unique_ptr<Exporter> MakeHtmlExporter(const std::string& path, std::string* error) {
-  FILE* f = fopen(path.c_str(), "w");
+  auto out = OutputFile::Create(path, error);
+  if (!out) return nullptr;
+  const int fd = fcntl(out->fd(), F_DUPFD_CLOEXEC, 0);
+  FILE* f = fd < 0 ? nullptr : fdopen(fd, "w");
   if (!f) {
     *error = "cannot write " + path + ": " + strerror(errno);
+    if (fd >= 0) close(fd);
     return nullptr;
   }
-  return std::make_unique<HtmlExporter>(f, path);
+  return std::make_unique<HtmlExporter>(f, std::move(out), path);
 }
 
 }  // namespace probe

@@ -13,11 +13,15 @@ wakeups, where each slow wait's time went, the shim's user-space spans and
 markers, counters and warnings. Streams the file: memory stays bounded.
 
 Outputs (any number at once, besides the summary):
-  --json               every record as one JSON line (protobuf JSON mapping)
+  --json               every record as one JSON line (protobuf JSON mapping:
+                       names, argv and paths are bytes fields, so base64)
   --chrome FILE        Chrome Trace Event JSON for ui.perfetto.dev and
                        chrome://tracing: slices, markers, wakeup flows, counters
   --csv DIR            one CSV file per record kind in DIR (pandas, spreadsheets)
   --html FILE          a self-contained HTML report with plots (no network)
+                       (--chrome, --csv and --html files are new files, mode
+                       0600, renamed over a regular file at the path; a
+                       symlink there is an error, never followed)
   --interval A..B      count, p50/p90/p99/max of the time from marker A to the
                        next marker B on the same thread (repeatable)
 

@@ -1,0 +1,69 @@
+// A file probe-report writes (--html, --chrome, --csv DIR/...), made with the
+// agent's rules (proto/record_writer.h) whatever is already at its path, in a
+// shared directory run as root included:
+// - the last component of the path is never followed: a symlink there is an
+//   error (dangling or not);
+// - nothing is truncated or written in place: the output goes to a new file
+//   made beside it (exclusive create, mode 0600 whatever the umask, given to
+//   SUDO_UID/SUDO_GID when run through sudo), renamed over the path only by
+//   Commit, and then only over nothing or a regular file (the old file's
+//   other hard links keep its bytes);
+// - a character device or FIFO (/dev/null) is written as it is, opened
+//   without blocking (a FIFO without a reader is an error, not a hang);
+//   anything else (a directory, a block device, a socket) is an error.
+// Errors are one line. An OutputFile not committed removes its new file.
+#pragma once
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+namespace probe {
+
+// An fd closed with its owner (-1: none).
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  ~UniqueFd();
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+class OutputFile {
+ public:
+  // path: the file; its directory part, if any, is resolved as usual.
+  static std::unique_ptr<OutputFile> Create(const std::string& path, std::string* error);
+  // name (no '/') inside the directory dirfd (borrowed; must outlive this);
+  // shown_path is how errors name the file.
+  static std::unique_ptr<OutputFile> CreateAt(int dirfd, const std::string& name,
+                                              const std::string& shown_path, std::string* error);
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return shown_path_; }
+  // Closes the file and puts it in place. False with a one-line *error (the
+  // new file is then removed and the path left as it was).
+  bool Commit(std::string* error);
+
+ private:
+  OutputFile() = default;
+  void Discard();
+
+  int own_dirfd_ = -1;  // Create's directory, owned
+  int dirfd_ = -1;
+  int fd_ = -1;
+  std::string name_;       // the path's last component
+  std::string temp_name_;  // the new file beside it; empty: writing in place (device, FIFO)
+  std::string shown_path_;
+  bool replace_ = false;  // a regular file was at the path: rename over it
+  dev_t temp_dev_ = 0;
+  ino_t temp_ino_ = 0;
+};
+
+}  // namespace probe
