@@ -10,6 +10,10 @@
         ...
     print(reader.status, reader.offset, reader.reason)   # 'end', 'truncated', 'corrupt'
 
+    for record in probe_trace.read("run.ptrace"):
+        if record.WhichOneof("kind") == "process":
+            print(probe_trace.text(record.process.comm))   # names are bytes
+
 Records are probe_pb2.Record messages (proto/probe.proto). The framing of
 proto/FORMAT.md is read here, record by record, with bounded memory: a frame
 is 0x0a varint(len) followed by len bytes of Record. Semantics mirror
@@ -17,7 +21,15 @@ proto/record_reader.cc: every whole record is returned, then reading stops at
 a clean end ('end'), at a file ending inside a record ('truncated': the agent
 was killed, the disk filled) or at bytes that cannot be a record ('corrupt':
 bad tag, length over 16 MiB, body that does not parse), with the offset of the
-first byte not consumed and a one-line reason. Records of kinds this
+first byte not consumed and a one-line reason. A file that does not start with
+a whole Header record is 'not a probe record file' and gives no record (an
+empty file is 'end' with none). Stopping anywhere but a clean end warns
+(TraceWarning, shown by default; Reader(..., warn=False) or the warnings
+module silences it, read(..., strict=True) raises TraceError instead).
+
+Names, argv, paths, comms, the host name and marker names are bytes fields
+(they come from the kernel and need not be UTF-8): text() decodes them for
+display, bytes that are not UTF-8 as \\xHH escapes. Records of kinds this
 probe_pb2 does not know come back with WhichOneof("kind") None. Nothing is
 resolved (waker comms stay empty when a ThreadName record named the tid).
 
@@ -30,9 +42,10 @@ the build into build/python/. probe_pb2 is looked up, in order: on sys.path
 
 import os
 import sys
+import warnings
 
-__all__ = ["read", "Reader", "TraceError", "probe_pb2", "MAX_RECORD_BYTES",
-           "END", "TRUNCATED", "CORRUPT", "IO_ERROR"]
+__all__ = ["read", "Reader", "TraceError", "TraceWarning", "text", "probe_pb2",
+           "MAX_RECORD_BYTES", "END", "TRUNCATED", "CORRUPT", "IO_ERROR", "NOT_RECORD_FILE"]
 
 RECORD_TAG = 0x0A                # Trace.record: field 1, wire type 2
 MAX_RECORD_BYTES = 16 << 20      # larger lengths are corruption, never allocated
@@ -40,6 +53,16 @@ MAX_VARINT_BYTES = 10
 _CHUNK = 64 * 1024
 
 END, TRUNCATED, CORRUPT, IO_ERROR = "end", "truncated", "corrupt", "io error"
+NOT_RECORD_FILE = "not a probe record file"
+
+
+def text(value):
+    """A name, argument or path (bytes) as str for display: UTF-8, with every
+    byte that is not part of well-formed UTF-8 shown as \\xHH (the same text
+    probe-report's CSV has). A str is returned as it is."""
+    if isinstance(value, str):
+        return value
+    return bytes(value).decode("utf-8", "backslashreplace")
 
 
 def _import_pb2():
@@ -82,16 +105,21 @@ class TraceError(Exception):
         self.status, self.offset, self.reason = status, offset, reason
 
 
+class TraceWarning(UserWarning):
+    """A file that did not end cleanly, read without strict=True."""
+
+
 class Reader:
     """Iterates over the records of a file (a path or a binary file object).
 
     After the iteration, .status is 'end', 'truncated', 'corrupt' or
     'io error'; .offset is the offset of the first byte not consumed as a
     whole record and .reason says why it stopped (empty at a clean end).
-    While records remain, .status is None.
+    While records remain, .status is None. Unless warn=False, a stop other
+    than a clean end also warns (TraceWarning) with the reason.
     """
 
-    def __init__(self, source):
+    def __init__(self, source, warn=True):
         if isinstance(source, (str, bytes, os.PathLike)):
             self._file = open(source, "rb")
             self._owned = True
@@ -105,6 +133,8 @@ class Reader:
         self.records = 0
         self.status = None
         self.reason = ""
+        self._warn = warn
+        self._name = source if isinstance(source, str) else getattr(source, "name", "file")
 
     def __enter__(self):
         return self
@@ -137,9 +167,17 @@ class Reader:
                 self._buf += chunk
 
     def _stop(self, status, reason=""):
+        if self.records == 0 and status in (TRUNCATED, CORRUPT):
+            status = NOT_RECORD_FILE  # whatever is wrong before a whole header
         self.status, self.reason = status, reason
         self.close()
+        if self._warn and status != END:
+            warnings.warn("%s: %s after %d records: %s" % (self._name, status, self.records, reason),
+                          TraceWarning, stacklevel=3)
         return None
+
+    def _where(self):
+        return "its first record" if self.records == 0 else "a record at offset %d" % self.offset
 
     def next_record(self):
         """The next probe_pb2.Record, or None once .status is set."""
@@ -158,8 +196,7 @@ class Reader:
         length, shift, header = 0, 0, 0
         for i in range(MAX_VARINT_BYTES):
             if 1 + i >= avail:
-                return self._stop(TRUNCATED, "file ends inside a record header at offset %d"
-                                  % self.offset)
+                return self._stop(TRUNCATED, "file ends inside the header of " + self._where())
             b = buf[pos + 1 + i]
             length |= (b & 0x7F) << shift
             shift += 7
@@ -178,13 +215,15 @@ class Reader:
             return self._stop(IO_ERROR, "read failed: %s" % e)
         buf, pos = self._buf, self._pos
         if len(buf) - pos < total:
-            return self._stop(TRUNCATED, "file ends inside a record at offset %d (%d of %d bytes)"
-                              % (self.offset, len(buf) - pos, total))
+            return self._stop(TRUNCATED, "file ends inside %s (%d of %d bytes)"
+                              % (self._where(), len(buf) - pos, total))
         record = probe_pb2.Record()
         try:
             record.ParseFromString(bytes(buf[pos + header:pos + total]))
         except (DecodeError, RuntimeError, ValueError):
             return self._stop(CORRUPT, "record at offset %d does not parse" % self.offset)
+        if self.records == 0 and record.WhichOneof("kind") != "header":
+            return self._stop(CORRUPT, "the first record is not a header")
         self._pos += total
         self.offset += total
         self.records += 1
@@ -194,11 +233,12 @@ class Reader:
 def read(source, strict=False):
     """Yields every whole record of a file (a path or a binary file object).
 
-    Stops quietly at a cut-off or corrupt tail, after the last whole record;
-    with strict=True raises TraceError there instead. For the status, offset
-    and reason, iterate over a Reader.
+    Stops at a cut-off or corrupt tail, after the last whole record, with a
+    TraceWarning saying why (shown by default: see the warnings module); with
+    strict=True raises TraceError there instead. For the status, offset and
+    reason, iterate over a Reader.
     """
-    with Reader(source) as reader:
+    with Reader(source, warn=not strict) as reader:
         yield from reader
         if strict and reader.status != END:
             raise TraceError(reader.status, reader.offset, reader.reason)

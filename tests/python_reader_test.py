@@ -45,12 +45,12 @@ def sample_records():
     records = []
     r = pb.Record()
     r.header.format_version = 1
-    r.header.hostname = "testhost"
+    r.header.hostname = b"testhost"
     r.header.target_pids.append(100)
     records.append(r)
 
     r = pb.Record()
-    r.thread_name.pid, r.thread_name.tid, r.thread_name.comm = 200, 201, "waker"
+    r.thread_name.pid, r.thread_name.tid, r.thread_name.comm = 200, 201, b"waker"
     records.append(r)
 
     for i, duration in enumerate((1000, 9000000, 5000, 3000000)):
@@ -72,7 +72,7 @@ def sample_records():
         records.append(r)
 
     r = pb.Record()
-    r.marker.pid, r.marker.tid, r.marker.name = 100, 101, "step, \"one\""
+    r.marker.pid, r.marker.tid, r.marker.name = 100, 101, b"step, \"one\""
     r.marker.type = pb.MARKER_BEGIN
     r.marker.arg0 = -3
     records.append(r)
@@ -115,17 +115,17 @@ class ReaderTest(unittest.TestCase):
         self.assertEqual(got, self.records)
         kinds = [r.WhichOneof("kind") for r in got]
         self.assertEqual(kinds, ["header", "thread_name"] + ["syscall"] * 4 + ["marker", "trailer"])
-        self.assertEqual(got[0].header.hostname, "testhost")
+        self.assertEqual(got[0].header.hostname, b"testhost")
         self.assertEqual(list(got[0].header.target_pids), [100])
         c = got[3].syscall
         self.assertEqual(c.syscall, pb.SYSCALL_EPOLL_WAIT)
         self.assertEqual(c.duration_ns, 9000000)
         self.assertEqual(c.fd, 7)
         self.assertEqual(c.breakdown.waker.tid, 201)
-        self.assertEqual(c.breakdown.waker.comm, "")  # nothing resolved
+        self.assertEqual(c.breakdown.waker.comm, b"")  # nothing resolved
         self.assertEqual(got[4].syscall.ret, -4)
         self.assertFalse(got[2].syscall.HasField("breakdown"))
-        self.assertEqual(got[6].marker.name, "step, \"one\"")
+        self.assertEqual(got[6].marker.name, b"step, \"one\"")
         self.assertEqual(got[6].marker.arg0, -3)
         self.assertEqual(got[7].trailer.stop_reason, "targets exited")
         self.assertEqual(got[7].trailer.counters[0].written, 4)
@@ -151,8 +151,9 @@ class ReaderTest(unittest.TestCase):
         self.assertEqual(reader.status, "truncated")
         self.assertEqual(reader.offset, len(self.data) - last)
         self.assertIn("file ends inside a record", reader.reason)
-        # read() stops quietly at the tail, or raises with strict=True.
-        self.assertEqual(len(list(probe_trace.read(path))), len(self.records) - 1)
+        # read() stops at the tail with a warning, or raises with strict=True.
+        with self.assertWarnsRegex(probe_trace.TraceWarning, "truncated after 7 records"):
+            self.assertEqual(len(list(probe_trace.read(path))), len(self.records) - 1)
         with self.assertRaises(probe_trace.TraceError) as cm:
             list(probe_trace.read(path, strict=True))
         self.assertEqual(cm.exception.status, "truncated")
@@ -182,32 +183,71 @@ class ReaderTest(unittest.TestCase):
         self.assertEqual(reader.status, "corrupt")
         self.assertIn("does not parse", reader.reason)
 
+        head = self.data[:len(frame(self.records[0]))]
         huge = b"\x0a\x80\x80\x80\x10" + b"\0" * 16  # 32 MiB: over the limit, never read
-        reader = probe_trace.Reader(self.write("huge.ptrace", huge))
-        self.assertEqual(list(reader), [])
-        self.assertEqual((reader.status, reader.offset), ("corrupt", 0))
+        reader = probe_trace.Reader(self.write("huge.ptrace", head + huge))
+        self.assertEqual(len(list(reader)), 1)
+        self.assertEqual((reader.status, reader.offset), ("corrupt", len(head)))
         self.assertIn("exceeds limit", reader.reason)
 
-        reader = probe_trace.Reader(self.write("varint.ptrace", b"\x0a" + b"\xff" * 12))
-        self.assertEqual(list(reader), [])
+        reader = probe_trace.Reader(self.write("varint.ptrace", head + b"\x0a" + b"\xff" * 12))
+        self.assertEqual(len(list(reader)), 1)
         self.assertEqual(reader.status, "corrupt")
         self.assertIn("varint too long", reader.reason)
 
     def test_unknown_kind_is_returned(self):
         unknown = b"\x0a\x03\xfa\x01\x00"  # Record field 31, empty: a kind from the future
-        reader = probe_trace.Reader(self.write("future.ptrace", unknown + self.data))
+        head = len(frame(self.records[0]))
+        data = self.data[:head] + unknown + self.data[head:]
+        reader = probe_trace.Reader(self.write("future.ptrace", data))
         got = list(reader)
         self.assertEqual(reader.status, "end")
         self.assertEqual(len(got), len(self.records) + 1)
-        self.assertIsNone(got[0].WhichOneof("kind"))
+        self.assertIsNone(got[1].WhichOneof("kind"))
 
     def test_large_file_streams(self):
         r = pb.Record()
-        r.marker.name = "x" * 100
-        data = frame(r) * 5000  # several read chunks
+        r.marker.name = b"x" * 100
+        data = frame(self.records[0]) + frame(r) * 5000  # several read chunks
         reader = probe_trace.Reader(self.write("large.ptrace", data))
-        self.assertEqual(sum(1 for _ in reader), 5000)
+        self.assertEqual(sum(1 for _ in reader), 5001)
         self.assertEqual((reader.status, reader.offset), ("end", len(data)))
+
+    # Issue 17 item 1: names are bytes, kept exact; text() shows them.
+    def test_names_are_bytes_shown_with_escapes(self):
+        r = pb.Record()
+        r.process.pid, r.process.comm = 5, b"e\x1b[31m\xff\xfe"
+        r.process.argv.extend([b"/bin/true", b"\xff", "caf\u00e9".encode()])
+        path = self.write("bytes.ptrace", frame(self.records[0]) + frame(r))
+        got = list(probe_trace.read(path, strict=True))
+        self.assertEqual(got[1].process.comm, b"e\x1b[31m\xff\xfe")
+        self.assertEqual(list(got[1].process.argv), [b"/bin/true", b"\xff", "caf\u00e9".encode()])
+        self.assertEqual(probe_trace.text(got[1].process.comm), "e\x1b[31m\\xff\\xfe")
+        self.assertEqual(probe_trace.text(got[1].process.argv[2]), "caf\u00e9")
+        self.assertEqual(probe_trace.text("already text"), "already text")
+
+    # Issue 17 items 1 and 12: a corrupt tail is said (a warning by default),
+    # and a file without a whole header first is not a recording.
+    def test_corrupt_tail_warns_by_default(self):
+        bad = self.write("bad_tail.ptrace", self.data + b"\x0a\x03\xff\xff\xff")
+        with self.assertWarnsRegex(probe_trace.TraceWarning, "corrupt after 8 records"):
+            self.assertEqual(len(list(probe_trace.read(bad))), len(self.records))
+        reader = probe_trace.Reader(bad, warn=False)
+        list(reader)
+        self.assertEqual(reader.status, "corrupt")
+        with self.assertRaises(probe_trace.TraceError):
+            list(probe_trace.read(bad, strict=True))
+
+    def test_not_a_record_file(self):
+        for name, data in (("five.bin", b"\x0a\xff\xff\xff\x07"),
+                           ("cut_header.bin", self.data[:5]),
+                           ("headless.bin", self.data[len(frame(self.records[0])):])):
+            reader = probe_trace.Reader(self.write(name, data), warn=False)
+            self.assertEqual(list(reader), [], name)
+            self.assertEqual((reader.status, reader.offset), ("not a probe record file", 0), name)
+        self.assertIn("first record", reader.reason)
+        with self.assertWarnsRegex(probe_trace.TraceWarning, "not a probe record file"):
+            list(probe_trace.read(self.write("five2.bin", b"\x0a\xff\xff\xff\x07")))
 
     def run_example(self, path):
         env = dict(os.environ, PYTHONPATH=os.path.join(BUILD_DIR, "python"))
@@ -248,7 +288,7 @@ class ReaderTest(unittest.TestCase):
         self.assertEqual(reader.offset, os.path.getsize(path))
         self.assertEqual(got[0].WhichOneof("kind"), "header")
         self.assertEqual(got[-1].WhichOneof("kind"), "trailer")
-        self.assertTrue(any(r.WhichOneof("kind") == "process" and r.process.comm == "true"
+        self.assertTrue(any(r.WhichOneof("kind") == "process" and r.process.comm == b"true"
                             for r in got), "no ProcessLifetime of true")
         out = self.run_example(path)
         self.assertEqual(out.returncode, 0, out.stderr)

@@ -43,7 +43,7 @@ def syscall_name(value):
 
 
 def describe_waker(waker, names):
-    comm = waker.comm or names.get(waker.tid, "?")
+    comm = probe_trace.text(waker.comm or names.get(waker.tid, b"?"))  # names are bytes
     if waker.pid == 0:
         return "an interrupt or kernel thread (%s)" % comm
     who = "tid %d (%s, pid %d)" % (waker.tid, comm, waker.pid)
@@ -64,7 +64,7 @@ def main():
     names = {}   # tid -> comm, the last ThreadName record
     top = []     # min-heap of (duration, seq, call, waker description)
     calls = 0
-    reader = probe_trace.Reader(args.file)
+    reader = probe_trace.Reader(args.file, warn=False)  # said below, on stdout
     for record in reader:
         kind = record.WhichOneof("kind")
         if kind == "thread_name":
