@@ -1,6 +1,7 @@
 // probe-report on bad input: a clear one-line message, a non-zero exit where
 // the file is unusable, and everything readable still reported.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -113,6 +114,131 @@ TEST_F(ReportCliTest, IntervalAndFiltersFromTheCommandLine) {
   auto bad = RunCommand({PROBE_REPORT, "--interval", "nodots", path});
   EXPECT_EQ(bad.exit_status, 2);
   EXPECT_TRUE(OneLine(bad.err)) << bad.err;
+}
+
+// Issue 17 item 12: bytes without a valid header record are not a recording,
+// whatever follows; a file cut inside its first record has nothing to report.
+TEST_F(ReportCliTest, FileWithoutAValidHeaderIsNotARecording) {
+  std::string five = dir_ + "/five.bin";
+  Spit(five, std::string("\x0a\xff\xff\xff\x07", 5));
+  auto r = RunCommand({PROBE_REPORT, five});
+  EXPECT_EQ(r.exit_status, 1) << r.err;
+  EXPECT_NE(r.err.find("not a probe record file"), std::string::npos) << r.err;
+  EXPECT_TRUE(OneLine(r.err)) << r.err;
+
+  std::string full = Slurp(WriteFile("full.ptrace", 1));
+  std::string cut = dir_ + "/cut_in_header.ptrace";
+  Spit(cut, full.substr(0, 5));
+  auto c = RunCommand({PROBE_REPORT, cut});
+  EXPECT_EQ(c.exit_status, 1) << c.err;
+  EXPECT_NE(c.err.find("not a probe record file"), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("first record"), std::string::npos) << c.err;
+  EXPECT_TRUE(OneLine(c.err)) << c.err;
+
+  // A well-formed record that is not a header, first.
+  std::string headless = dir_ + "/headless.ptrace";
+  Spit(headless, full.substr(full.find('\x0a', 2)));
+  auto h = RunCommand({PROBE_REPORT, "--json", headless});
+  EXPECT_EQ(h.exit_status, 1) << h.err;
+  EXPECT_NE(h.err.find("not a probe record file"), std::string::npos) << h.err;
+}
+
+// Issue 17 item 10: outputs are never written through a symlink nor truncated
+// in place (a hard link to another file keeps that file's bytes).
+TEST_F(ReportCliTest, OutputsAreNeverFollowedNorTruncatedInPlace) {
+  const std::string in = WriteFile("in.ptrace", 1);
+  const std::string victim = dir_ + "/victim";
+  Spit(victim, "precious");
+  for (const char* flag : {"--html", "--chrome"}) {
+    const std::string sym = dir_ + "/link_" + std::string(flag + 2);
+    ASSERT_EQ(symlink(victim.c_str(), sym.c_str()), 0);
+    auto r = RunCommand({PROBE_REPORT, flag, sym, in});
+    EXPECT_EQ(r.exit_status, 1) << flag;
+    EXPECT_NE(r.err.find("symbolic link"), std::string::npos) << flag << ": " << r.err;
+    EXPECT_TRUE(OneLine(r.err)) << r.err;
+    EXPECT_EQ(Slurp(victim), "precious") << flag << " wrote through the link";
+    const std::string hard = dir_ + "/hard_" + std::string(flag + 2);
+    ASSERT_EQ(link(victim.c_str(), hard.c_str()), 0);
+    auto h = RunCommand({PROBE_REPORT, flag, hard, in});
+    EXPECT_EQ(h.exit_status, 0) << flag << ": " << h.err;
+    EXPECT_EQ(Slurp(victim), "precious") << flag << " truncated a hard link in place";
+    EXPECT_NE(Slurp(hard), "precious") << flag << " did not replace the file";
+    auto dev = RunCommand({PROBE_REPORT, flag, "/dev/null", in});
+    EXPECT_EQ(dev.exit_status, 0) << flag << " to a device: " << dev.err;
+  }
+  const std::string csv = dir_ + "/csv";
+  ASSERT_EQ(mkdir(csv.c_str(), 0700), 0);
+  ASSERT_EQ(symlink(victim.c_str(), (csv + "/syscalls.csv").c_str()), 0);
+  auto c = RunCommand({PROBE_REPORT, "--csv", csv, in});
+  EXPECT_EQ(c.exit_status, 1);
+  EXPECT_NE(c.err.find("symbolic link"), std::string::npos) << c.err;
+  EXPECT_EQ(Slurp(victim), "precious") << "--csv wrote through the link";
+  const std::string csv_link = dir_ + "/csv_link";
+  ASSERT_EQ(symlink(csv.c_str(), csv_link.c_str()), 0);
+  auto d = RunCommand({PROBE_REPORT, "--csv", csv_link, in});
+  EXPECT_EQ(d.exit_status, 1) << "a symlinked --csv directory is not followed";
+  EXPECT_NE(d.err.find("symbolic link"), std::string::npos) << d.err;
+}
+
+// Issue 17 item 11: names and arguments reach the terminal escaped, one row
+// per process.
+TEST_F(ReportCliTest, NamesAndArgumentsAreEscapedForTheTerminal) {
+  std::string path = dir_ + "/hostile.ptrace", error;
+  {
+    auto w = RecordWriter::Create(path, true, &error);
+    ASSERT_TRUE(w) << error;
+    v1::Record h;
+    h.mutable_header()->set_format_version(1);
+    h.mutable_header()->set_hostname("host\x1b]0;HOST\x07");
+    h.mutable_header()->add_command_line("probe-agent");
+    h.mutable_header()->add_command_line("\x1b[2J\xff");
+    w->Append(h);
+    v1::Record p;
+    auto* l = p.mutable_process();
+    l->set_pid(4242);
+    l->set_ppid(1);
+    l->set_comm("e\x1b[31mv\nl");
+    l->add_argv("e\x1b[31mv\nl");
+    l->add_argv("\x1b]0;PWNED\x07\x1b[2J");
+    l->set_finished(true);
+    l->set_exec_time_ns(10);
+    l->set_exit_time_ns(20);
+    w->Append(p);
+    v1::Record c;
+    c.mutable_syscall()->set_pid(4242);
+    c.mutable_syscall()->set_tid(4242);
+    c.mutable_syscall()->set_syscall(v1::SYSCALL_PSELECT6);
+    c.mutable_syscall()->set_duration_ns(5'000'000);
+    c.mutable_syscall()->mutable_breakdown()->set_woken(true);
+    c.mutable_syscall()->mutable_breakdown()->set_blocked_ns(4'000'000);
+    c.mutable_syscall()->mutable_breakdown()->mutable_waker()->set_pid(99);
+    c.mutable_syscall()->mutable_breakdown()->mutable_waker()->set_tid(99);
+    c.mutable_syscall()->mutable_breakdown()->mutable_waker()->set_comm("w\x1b[1m\r");
+    w->Append(c);
+    v1::Record m;
+    m.mutable_marker()->set_pid(4242);
+    m.mutable_marker()->set_tid(4242);
+    m.mutable_marker()->set_name("mark\x1b[5m\x9b");
+    w->Append(m);
+    v1::Record t;
+    t.mutable_trailer()->set_stop_reason("targets exited");
+    w->Append(t);
+  }
+  auto r = RunCommand({PROBE_REPORT, path});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  for (char bad : {'\x1b', '\x07', '\r'})
+    EXPECT_EQ(r.out.find(bad), std::string::npos) << "control byte " << int(bad) << " in\n"
+                                                  << r.out;
+  EXPECT_NE(r.out.find("e\\x1b[31mv\\nl"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\\x1b]0;PWNED\\x07\\x1b[2J"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\\x1b[2J\\xff"), std::string::npos) << "command line: " << r.out;
+  // The process table keeps the process on one line: pid, comm, command.
+  const size_t pwned = r.out.find("PWNED");
+  ASSERT_NE(pwned, std::string::npos);
+  const size_t bol = r.out.rfind('\n', pwned) + 1;
+  const std::string row = r.out.substr(bol, r.out.find('\n', pwned) - bol);
+  EXPECT_EQ(row.rfind("    4242        1 e\\x1b[31mv\\nl", 0), 0u) << row;
+  EXPECT_NE(row.find("exit 0"), std::string::npos) << row;
 }
 
 }  // namespace
