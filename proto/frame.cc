@@ -9,7 +9,8 @@ Frame ParseFrameHeader(const uint8_t* data, size_t size) {
   if (size == 0) return f;
   if (data[0] != format::kRecordTag) {
     f.status = FrameStatus::kCorrupt;
-    f.reason = "bad record tag 0x" + std::to_string(data[0]);
+    static const char kHex[] = "0123456789abcdef";
+    f.reason = std::string("bad record tag 0x") + kHex[data[0] >> 4] + kHex[data[0] & 15];
     return f;
   }
   uint64_t len = 0;
