@@ -3,7 +3,12 @@
 #include "text_escape.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "exporter.h"
 #include "probe_utf8.h"
 
 namespace probe {
@@ -101,6 +106,29 @@ TEST(TextEscapeTest, MakeTerminalSafeEscapesEveryNameOfARecord) {
   plain.mutable_process()->set_comm("caf\xc3\xa9");
   EXPECT_FALSE(NeedsTerminalEscaping(plain));
   EXPECT_FALSE(MakeTerminalSafe(&plain));
+}
+
+// The CSV files stay UTF-8 whatever the names hold (issue 17, item 1).
+TEST(TextEscapeTest, CsvCellsShowBytesThatAreNotUtf8AsEscapes) {
+  char tmpl[] = "/tmp/probe_csvbytes_XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  std::string error;
+  auto csv = MakeCsvExporter(dir + "/out", &error);
+  ASSERT_TRUE(csv) << error;
+  v1::Record p;
+  p.mutable_process()->set_pid(3);
+  p.mutable_process()->set_comm("a\xff\xfe");
+  p.mutable_process()->add_argv("/bin/true");
+  p.mutable_process()->add_argv("\xff");
+  csv->Add(p);
+  ASSERT_TRUE(csv->Finish(&error)) << error;
+  std::ifstream f(dir + "/out/processes.csv", std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string text = ss.str();
+  EXPECT_TRUE(ValidUtf8(text)) << text;
+  EXPECT_NE(text.find(",3,0,a\\xff\\xfe,,/bin/true '\\xff',"), std::string::npos) << text;
+  (void)!system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace
