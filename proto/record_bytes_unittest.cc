@@ -145,6 +145,26 @@ TEST_F(RecordBytesFileTest, ARecordOverTheReadersLimitIsRefusedAloneAndTheFileGo
   EXPECT_TRUE(rs[1].has_trailer());
 }
 
+TEST_F(RecordBytesFileTest, AStringThatIsNotUtf8IsRefusedNotWrittenUnreadable) {
+  std::string err;
+  auto w = RecordWriter::Create(path_, false, &err);
+  ASSERT_TRUE(w) << err;
+  v1::Record h;
+  h.mutable_header()->set_format_version(format::kFormatVersion);
+  ASSERT_TRUE(w->Append(h));
+  v1::Record t;
+  t.mutable_trailer()->set_stop_reason("bad \xff");  // a string field: must be UTF-8
+  EXPECT_FALSE(w->Append(t));
+  EXPECT_EQ(w->refused(), 1u);
+  t.mutable_trailer()->set_stop_reason("signal");
+  EXPECT_TRUE(w->Append(t));
+  ASSERT_TRUE(w->Flush());
+  ReadStatus st;
+  auto rs = ReadAll(&st, path_);
+  EXPECT_EQ(st, ReadStatus::kEnd) << reason_;
+  EXPECT_EQ(rs.size(), 2u);
+}
+
 // Written by the agent when names were proto3 strings (the fuzz corpus seed,
 // a real ping-pong run): the same bytes on the wire, read to the end.
 TEST_F(RecordBytesFileTest, FilesFromWhenNamesWereStringsStillRead) {
