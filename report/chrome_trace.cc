@@ -33,96 +33,20 @@
 #include <unordered_set>
 #include <vector>
 
+#include "counters.h"
 #include "exporter.h"
-extern "C" {
-#include "probe_utf8.h"
-}
+#include "json_writer.h"
+#include "names.h"
 #include "output_file.h"
-#include "shim_table.h"
-#include "syscall_table.h"
 
 namespace probe {
 namespace {
 
 constexpr size_t kFlushBytes = 1 << 20;
-constexpr size_t kMaxNames = 1 << 18;        // per table (process, thread)
 constexpr size_t kMaxSeenThreads = 1 << 18;  // then their names go out early
 constexpr size_t kMaxOpenSpans = 256;        // per thread; the oldest give way
 constexpr size_t kMaxSpanThreads = 1 << 16;  // threads with open spans
 constexpr size_t kMaxPendingProcesses = 1 << 16;
-constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;  // exact in a double
-
-// Appends s as a JSON string: quotes, backslashes and control characters
-// escaped, invalid UTF-8 replaced by U+FFFD so the output is always valid.
-void AppendString(std::string* out, std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    const unsigned char c = p[i];
-    if (c < 0x80) {
-      if (c == '"' || c == '\\') {
-        out->push_back('\\');
-        out->push_back(static_cast<char>(c));
-      } else if (c < 0x20 || c == 0x7f) {
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 15]);
-      } else {
-        out->push_back(static_cast<char>(c));
-      }
-      ++i;
-      continue;
-    }
-    // A well-formed multi-byte sequence is copied; anything else is U+FFFD.
-    const size_t len = probe_utf8_sequence(p + i, n - i);
-    if (len > 1) {
-      out->append(reinterpret_cast<const char*>(p + i), len);
-      i += len;
-    } else {
-      out->append("\xef\xbf\xbd");
-      ++i;
-    }
-  }
-  out->push_back('"');
-}
-
-// ns as microseconds with three decimals: 1234567 -> 1234.567.
-void AppendMicros(std::string* out, uint64_t ns) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%llu.%03u", static_cast<unsigned long long>(ns / 1000),
-           static_cast<unsigned>(ns % 1000));
-  out->append(buf);
-}
-
-// ns as milliseconds with six decimals.
-void AppendMillis(std::string* out, uint64_t ns) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%llu.%06u", static_cast<unsigned long long>(ns / 1000000),
-           static_cast<unsigned>(ns % 1000000));
-  out->append(buf);
-}
-
-void AppendInt(std::string* out, int64_t v) { out->append(std::to_string(v)); }
-
-// Past 2^53 a JSON number would not survive a double: such values go as strings.
-void AppendUint(std::string* out, uint64_t v) {
-  if (v <= kMaxSafeInteger) {
-    out->append(std::to_string(v));
-  } else {
-    AppendString(out, std::to_string(v));
-  }
-}
-
-void AppendInt64(std::string* out, int64_t v) {
-  if (v >= -static_cast<int64_t>(kMaxSafeInteger) && v <= static_cast<int64_t>(kMaxSafeInteger)) {
-    AppendInt(out, v);
-  } else {
-    AppendString(out, std::to_string(v));
-  }
-}
 
 uint64_t ThreadKey(int32_t pid, int32_t tid) {
   return (uint64_t{static_cast<uint32_t>(pid)} << 32) | static_cast<uint32_t>(tid);
@@ -166,165 +90,58 @@ const char* KindName(v1::EventKind k) {
   }
 }
 
-uint64_t Lost(const v1::KindCounters& c) {
-  return c.lost_ring_full() + c.lost_decode() + c.lost_write() + c.lost_table_full() +
-         c.lost_buffer_full() + c.lost_no_buffer();
-}
-
-// One event appended to a buffer: the fields first, then the args.
-class Event {
- public:
-  Event(std::string* out, char ph, std::string_view name, std::string_view cat, int32_t pid,
-        int32_t tid)
-      : out_(out) {
-    out_->append("{\"ph\":\"");
-    out_->push_back(ph);
-    out_->append("\",\"name\":");
-    AppendString(out_, name);
-    if (!cat.empty()) {
-      out_->append(",\"cat\":");
-      AppendString(out_, cat);
-    }
-    out_->append(",\"pid\":");
-    AppendInt(out_, pid);
-    out_->append(",\"tid\":");
-    AppendInt(out_, tid);
-  }
-  // A complete event ("X"): ts and dur in ns, relative to the origin.
-  Event(std::string* out, std::string_view name, std::string_view cat, int32_t pid, int32_t tid,
-        uint64_t rel_ns, uint64_t dur_ns)
-      : Event(out, 'X', name, cat, pid, tid) {
-    Ts(rel_ns).Dur(dur_ns);
-  }
-  ~Event() { out_->append(args_open_ ? "}}" : "}"); }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-
-  Event& Ts(uint64_t rel_ns) {
-    out_->append(",\"ts\":");
-    AppendMicros(out_, rel_ns);
-    return *this;
-  }
-  Event& Dur(uint64_t ns) {
-    out_->append(",\"dur\":");
-    AppendMicros(out_, ns);
-    return *this;
-  }
-  Event& Field(std::string_view key, std::string_view value) {
-    out_->append(",\"");
-    out_->append(key);
-    out_->append("\":");
-    AppendString(out_, value);
-    return *this;
-  }
-  Event& FieldUint(std::string_view key, uint64_t value) {
-    out_->append(",\"");
-    out_->append(key);
-    out_->append("\":");
-    AppendUint(out_, value);
-    return *this;
-  }
-  Event& Arg(std::string_view key, std::string_view value) {
-    Key(key);
-    AppendString(out_, value);
-    return *this;
-  }
-  Event& Arg(std::string_view key, const char* value) { return Arg(key, std::string_view(value)); }
-  Event& Arg(std::string_view key, const std::string& value) {
-    return Arg(key, std::string_view(value));
-  }
-  Event& ArgInt(std::string_view key, int64_t value) {
-    Key(key);
-    AppendInt64(out_, value);
-    return *this;
-  }
-  Event& ArgUint(std::string_view key, uint64_t value) {
-    Key(key);
-    AppendUint(out_, value);
-    return *this;
-  }
-  Event& ArgBool(std::string_view key, bool value) {
-    Key(key);
-    out_->append(value ? "true" : "false");
-    return *this;
-  }
-  Event& ArgMillis(std::string_view key, uint64_t ns) {
-    Key(key);
-    AppendMillis(out_, ns);
-    return *this;
-  }
-
- private:
-  void Key(std::string_view key) {
-    out_->append(args_open_ ? ",\"" : ",\"args\":{\"");
-    args_open_ = true;
-    // Keys are literals of this file: no escaping needed, but stay safe.
-    for (char ch : key) {
-      if (ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20) out_->push_back(ch);
-    }
-    out_->append("\":");
-  }
-
-  std::string* out_;
-  bool args_open_ = false;
-};
-
 class ChromeTraceExporter : public Exporter {
  public:
-  ChromeTraceExporter(std::string path, std::unique_ptr<OutputFile> out)
-      : path_(std::move(path)), out_(std::move(out)), fd_(out_->fd()) {
+  ChromeTraceExporter(std::string path, std::unique_ptr<OutputFile> out, const NameTable& names)
+      : path_(std::move(path)), out_(std::move(out)), fd_(out_->fd()), names_(names) {
     buf_.reserve(kFlushBytes + 4096);
     buf_.append("{\"traceEvents\":[");
   }
 
-  void Add(const v1::Record& r) override {
-    if (finished_) return;
-    switch (r.kind_case()) {
-      case v1::Record::kHeader:
-        AddHeader(r.header());
-        break;
-      case v1::Record::kTrailer:
-        has_trailer_ = true;
-        stop_reason_ = r.trailer().stop_reason();
-        trailer_time_ns_ = r.trailer().time_ns();
-        SeeTime(r.trailer().time_ns());
-        break;
-      case v1::Record::kStats:
-        AddStats(r.stats());
-        break;
-      case v1::Record::kSnapshot:
-        AddSnapshot(r.snapshot());
-        break;
-      case v1::Record::kProcess:
-        AddProcess(r.process());
-        break;
-      case v1::Record::kSyscall:
-        AddSyscall(r.syscall());
-        break;
-      case v1::Record::kSyscallHistogram:
-        AddSyscallHistogram(r.syscall_histogram());
-        break;
-      case v1::Record::kWakeup:
-        AddWakeup(r.wakeup());
-        break;
-      case v1::Record::kSchedHistogram:
-        AddSchedHistogram(r.sched_histogram());
-        break;
-      case v1::Record::kShimCall:
-        AddShimCall(r.shim_call());
-        break;
-      case v1::Record::kMarker:
-        AddMarker(r.marker());
-        break;
-      case v1::Record::kThreadName:
-        SetThreadName(r.thread_name().tid(), r.thread_name().comm());
-        break;
-      default:
-        ++unknown_records_;
-        break;
-    }
-    ++records_;
-    MaybeFlush();
+  void OnHeader(const v1::Header& h) override {
+    Each([&] { AddHeader(h); });
+  }
+  void OnTrailer(const v1::Trailer& t) override {
+    Each([&] {
+      has_trailer_ = true;
+      stop_reason_ = t.stop_reason();
+      trailer_time_ns_ = t.time_ns();
+      SeeTime(t.time_ns());
+    });
+  }
+  void OnStats(const v1::Stats& st) override {
+    Each([&] { AddStats(st); });
+  }
+  // Snapshots and thread names only name things: the NameTable holds them.
+  void OnSnapshot(const v1::ProcessSnapshot&) override {
+    Each([] {});
+  }
+  void OnThreadName(const v1::ThreadName&) override {
+    Each([] {});
+  }
+  void OnProcess(const v1::ProcessLifetime& p) override {
+    Each([&] { AddProcess(p); });
+  }
+  void OnSyscall(const v1::SyscallCall& c) override {
+    Each([&] { AddSyscall(c); });
+  }
+  void OnSyscallHistogram(const v1::SyscallHistogram& h) override {
+    Each([&] { AddSyscallHistogram(h); });
+  }
+  void OnWakeup(const v1::Wakeup& w) override {
+    Each([&] { AddWakeup(w); });
+  }
+  void OnSchedHistogram(const v1::SchedHistogram& h) override {
+    Each([&] { AddSchedHistogram(h); });
+  }
+  void OnShimCall(const v1::ShimCall& c) override {
+    Each([&] { AddShimCall(c); });
+  }
+  void OnMarker(const v1::Marker& m) override {
+    Each([&] { AddMarker(m); });
+  }
+  void OnUnknown(const v1::Record&) override {
+    Each([&] { ++unknown_records_; });
   }
 
   bool Finish(std::string* error) override {
@@ -360,6 +177,15 @@ class ChromeTraceExporter : public Exporter {
     uint64_t start_ns;
     v1::ProcessLifetime lifetime;
   };
+
+  // Every record is counted, and the buffer flushed when full, after its events.
+  template <typename AddEvents>
+  void Each(AddEvents add) {
+    if (finished_) return;
+    add();
+    ++records_;
+    MaybeFlush();
+  }
 
   // ---- output -----------------------------------------------------------
   std::string* Next() {
@@ -403,22 +229,6 @@ class ChromeTraceExporter : public Exporter {
   }
 
   // ---- names ------------------------------------------------------------
-  static void PutName(std::unordered_map<int32_t, std::string>* names, int32_t id,
-                      const std::string& name) {
-    if (name.empty()) return;
-    auto it = names->find(id);
-    if (it != names->end()) {
-      it->second = name;
-      return;
-    }
-    if (names->size() >= kMaxNames) names->erase(names->begin());
-    names->emplace(id, name);
-  }
-  void SetThreadName(int32_t tid, const std::string& comm) {
-    if (tid != 0) PutName(&thread_names_, tid, comm);
-  }
-  void SetProcessName(int32_t pid, const std::string& comm) { PutName(&process_names_, pid, comm); }
-
   void NoteThread(int32_t pid, int32_t tid) {
     const uint64_t key = ThreadKey(pid, tid);
     if (seen_.count(key)) return;
@@ -429,29 +239,19 @@ class ChromeTraceExporter : public Exporter {
   std::string ProcessNameOf(int32_t pid) const {
     if (pid == 0) return kernel_seen_ ? "kernel" : "probe";
     if (pid == agent_pid_) return "probe-agent";
-    auto it = process_names_.find(pid);
-    if (it != process_names_.end()) return it->second;
-    it = thread_names_.find(pid);
-    if (it != thread_names_.end()) return it->second;
+    if (const std::string* name = names_.Process(pid)) return *name;
+    if (const std::string* name = names_.Thread(pid)) return *name;
     return "pid " + std::to_string(pid);
   }
 
   std::string ThreadNameOf(int32_t pid, int32_t tid) const {
     if (pid == 0 && tid == 0) return kernel_seen_ ? "interrupts (idle CPUs)" : "counters";
-    auto it = thread_names_.find(tid);
-    if (it != thread_names_.end()) return it->second;
+    if (const std::string* name = names_.Thread(tid)) return *name;
     if (pid != 0 && pid == agent_pid_ && tid == pid) return "probe-agent";
     if (tid == pid) {
-      it = process_names_.find(pid);
-      if (it != process_names_.end()) return it->second;
+      if (const std::string* name = names_.Process(pid)) return *name;
     }
     return (pid == 0 ? "kernel thread " : "tid ") + std::to_string(tid);
-  }
-
-  std::string WakerComm(const v1::Waker& w) const {
-    if (!w.comm().empty()) return w.comm();
-    auto it = thread_names_.find(w.tid());
-    return it != thread_names_.end() ? it->second : std::string();
   }
 
   // process_name and thread_name metadata for every thread seen (sorted, so
@@ -484,15 +284,7 @@ class ChromeTraceExporter : public Exporter {
     agent_pid_ = h.agent_pid();
   }
 
-  void AddSnapshot(const v1::ProcessSnapshot& s) {
-    SetProcessName(s.pid(), s.comm());
-    for (const v1::Thread& t : s.threads()) SetThreadName(t.tid(), t.comm());
-    if (s.threads_size() == 0) SetThreadName(s.pid(), s.comm());
-  }
-
   void AddProcess(const v1::ProcessLifetime& p) {
-    SetProcessName(p.pid(), p.comm());
-    SetThreadName(p.pid(), p.comm());
     const uint64_t start = p.exec_time_ns() ? p.exec_time_ns() : p.fork_time_ns();
     if (p.exit_time_ns() == 0 && pending_.size() < kMaxPendingProcesses) {
       // Still alive at the agent's stop: it ends with the trace, known at Finish.
@@ -567,7 +359,7 @@ class ChromeTraceExporter : public Exporter {
   }
 
   void AddWakerArgs(const v1::Waker& w, Event* e) {
-    const std::string comm = WakerComm(w);
+    const std::string comm = names_.WakerComm(w);
     e->ArgInt("waker_pid", w.pid()).ArgInt("waker_tid", w.tid());
     if (w.pid() == 0) {
       e->Arg("waker_comm", comm).Arg("waker", KernelWakerName(comm));
@@ -690,12 +482,7 @@ class ChromeTraceExporter : public Exporter {
     }
     if (!has_waker) return;
     const v1::Waker& k = w.waker();
-    if (k.pid() == 0) {
-      kernel_seen_ = true;
-      if (k.tid() != 0) SetThreadName(k.tid(), k.comm());
-    } else if (!k.comm().empty()) {
-      SetThreadName(k.tid(), k.comm());
-    }
+    if (k.pid() == 0) kernel_seen_ = true;
     const uint64_t id = ++flow_id_;
     // Flow ends bind to the enclosing slice: zero-length slices make sure
     // there is one at both ends, whatever else was traced.
@@ -846,8 +633,7 @@ class ChromeTraceExporter : public Exporter {
   uint64_t events_ = 0;
   uint64_t flow_id_ = 0;
 
-  std::unordered_map<int32_t, std::string> process_names_;
-  std::unordered_map<int32_t, std::string> thread_names_;
+  const NameTable& names_;
   std::unordered_set<uint64_t> seen_;  // (pid, tid) used by events since names last went out
   std::unordered_map<uint64_t, std::vector<OpenSpan>> open_spans_;
   std::vector<PendingProcess> pending_;
@@ -855,10 +641,11 @@ class ChromeTraceExporter : public Exporter {
 
 }  // namespace
 
-std::unique_ptr<Exporter> MakeChromeTraceExporter(const std::string& path, std::string* error) {
+std::unique_ptr<Exporter> MakeChromeTraceExporter(const std::string& path, const NameTable& names,
+                                                  std::string* error) {
   auto out = OutputFile::Create(path, error);
   if (!out) return nullptr;
-  return std::make_unique<ChromeTraceExporter>(path, std::move(out));
+  return std::make_unique<ChromeTraceExporter>(path, std::move(out), names);
 }
 
 }  // namespace probe

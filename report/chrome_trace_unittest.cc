@@ -21,6 +21,15 @@
 namespace probe {
 namespace {
 
+// The model probe-report feeds before each record reaches an exporter.
+struct Model {
+  TraceSummary s;
+  void Add(const v1::Record& r, Exporter& e) {
+    AddRecord(r, &s);
+    e.Add(r);
+  }
+};
+
 // ---- a strict JSON parser ------------------------------------------------
 
 struct Json {
@@ -608,10 +617,11 @@ std::vector<v1::Record> Story() {
 Json Export(const std::vector<v1::Record>& records, const std::string& path,
             std::string* raw = nullptr) {
   std::string error;
-  auto e = MakeChromeTraceExporter(path, &error);
+  Model m;
+  auto e = MakeChromeTraceExporter(path, m.s.names, &error);
   EXPECT_NE(e, nullptr) << error;
   if (!e) return Json();
-  for (const v1::Record& r : records) e->Add(r);
+  for (const v1::Record& r : records) m.Add(r, *e);
   EXPECT_TRUE(e->Finish(&error)) << error;
   const std::string text = ReadFile(path);
   if (raw) *raw = text;
@@ -922,9 +932,10 @@ TEST(ChromeTraceTest, ManyRecordsStreamThroughTheBuffer) {
   TempDir dir;
   std::string error;
   const std::string path = dir.File("big.json");
-  auto e = MakeChromeTraceExporter(path, &error);
+  Model m;
+  auto e = MakeChromeTraceExporter(path, m.s.names, &error);
   ASSERT_NE(e, nullptr) << error;
-  e->Add(Header());
+  m.Add(Header(), *e);
   constexpr int kCalls = 20000;
   v1::Record r;
   auto* c = r.mutable_syscall();
@@ -934,7 +945,7 @@ TEST(ChromeTraceTest, ManyRecordsStreamThroughTheBuffer) {
   for (int i = 0; i < kCalls; ++i) {
     c->set_tid(kPid + i % 50);
     c->set_start_time_ns(kStart + 1000 * i);
-    e->Add(r);
+    m.Add(r, *e);
   }
   ASSERT_TRUE(e->Finish(&error)) << error;
   const std::string text = ReadFile(path);
@@ -949,7 +960,8 @@ TEST(ChromeTraceTest, ManyRecordsStreamThroughTheBuffer) {
 
 TEST(ChromeTraceTest, UnwritablePathIsAnError) {
   std::string error;
-  auto e = MakeChromeTraceExporter("/nonexistent-probe-dir/trace.json", &error);
+  Model m;
+  auto e = MakeChromeTraceExporter("/nonexistent-probe-dir/trace.json", m.s.names, &error);
   EXPECT_EQ(e, nullptr);
   EXPECT_NE(error.find("/nonexistent-probe-dir/trace.json"), std::string::npos) << error;
   EXPECT_EQ(error.find('\n'), std::string::npos);
@@ -958,9 +970,10 @@ TEST(ChromeTraceTest, UnwritablePathIsAnError) {
 TEST(ChromeTraceTest, WriteErrorFailsFinish) {
   if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
   std::string error;
-  auto e = MakeChromeTraceExporter("/dev/full", &error);
+  Model m;
+  auto e = MakeChromeTraceExporter("/dev/full", m.s.names, &error);
   ASSERT_NE(e, nullptr) << error;
-  for (const v1::Record& r : Story()) e->Add(r);
+  for (const v1::Record& r : Story()) m.Add(r, *e);
   EXPECT_FALSE(e->Finish(&error));
   EXPECT_NE(error.find("/dev/full"), std::string::npos) << error;
   EXPECT_EQ(error.find('\n'), std::string::npos);

@@ -21,7 +21,7 @@
 // \xHH, so the files are UTF-8 (as bytes.decode("utf-8", "backslashreplace")
 // shows them in Python). Files are made as report/output_file.h says: never
 // through a symlink, never truncated in place, mode 0600. Memory is bounded:
-// one 64 KiB buffer per open file and the tid -> name map of ThreadName.
+// one 64 KiB buffer per open file; wakers' names come from the NameTable.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,8 +33,8 @@
 #include <filesystem>
 #include <memory>
 #include <string_view>
-#include <unordered_map>
 
+#include "counters.h"
 #include "exporter.h"
 #include "output_file.h"
 #include "text_escape.h"
@@ -233,47 +233,23 @@ constexpr FileSpec kFiles[kFileKinds] = {
 
 class CsvExporter : public Exporter {
  public:
-  CsvExporter(std::string dir, UniqueFd dirfd) : dir_(std::move(dir)), dirfd_(std::move(dirfd)) {}
+  CsvExporter(std::string dir, UniqueFd dirfd, const NameTable& names)
+      : dir_(std::move(dir)), dirfd_(std::move(dirfd)), names_(names) {}
 
-  void Add(const v1::Record& r) override {
-    switch (r.kind_case()) {
-      case v1::Record::kProcess:
-        Process(r.process());
-        break;
-      case v1::Record::kSnapshot:
-        Snapshot(r.snapshot());
-        break;
-      case v1::Record::kSyscall:
-        Syscall(r.syscall());
-        break;
-      case v1::Record::kSyscallHistogram:
-        SyscallHistogram(r.syscall_histogram());
-        break;
-      case v1::Record::kWakeup:
-        Wakeup(r.wakeup());
-        break;
-      case v1::Record::kSchedHistogram:
-        SchedHistogram(r.sched_histogram());
-        break;
-      case v1::Record::kShimCall:
-        ShimCall(r.shim_call());
-        break;
-      case v1::Record::kMarker:
-        Marker(r.marker());
-        break;
-      case v1::Record::kThreadName:
-        ThreadName(r.thread_name());
-        break;
-      case v1::Record::kStats:
-        Counters(r.stats().time_ns(), false, r.stats().counters(), r.stats().bytes_written());
-        break;
-      case v1::Record::kTrailer:
-        Counters(r.trailer().time_ns(), true, r.trailer().counters(),
-                 r.trailer().bytes_written());
-        break;
-      default:  // Header, kinds this build does not know
-        break;
-    }
+  void OnProcess(const v1::ProcessLifetime& p) override { Process(p); }
+  void OnSnapshot(const v1::ProcessSnapshot& s) override { Snapshot(s); }
+  void OnSyscall(const v1::SyscallCall& c) override { Syscall(c); }
+  void OnSyscallHistogram(const v1::SyscallHistogram& h) override { SyscallHistogram(h); }
+  void OnWakeup(const v1::Wakeup& w) override { Wakeup(w); }
+  void OnSchedHistogram(const v1::SchedHistogram& h) override { SchedHistogram(h); }
+  void OnShimCall(const v1::ShimCall& c) override { ShimCall(c); }
+  void OnMarker(const v1::Marker& m) override { Marker(m); }
+  void OnThreadName(const v1::ThreadName& t) override { ThreadName(t); }
+  void OnStats(const v1::Stats& st) override {
+    Counters(st.time_ns(), false, st.counters(), st.bytes_written());
+  }
+  void OnTrailer(const v1::Trailer& t) override {
+    Counters(t.time_ns(), true, t.counters(), t.bytes_written());
   }
 
   bool Finish(std::string* error) override {
@@ -348,12 +324,7 @@ class CsvExporter : public Exporter {
   void Waker(CsvFile& f, const v1::Waker& w) {
     f.Num(w.pid());
     f.Num(w.tid());
-    if (w.comm().empty()) {
-      auto it = names_.find(w.tid());
-      f.Text(it != names_.end() ? it->second : std::string());
-    } else {
-      f.Text(w.comm());
-    }
+    f.Text(names_.WakerComm(w));
     f.Num(w.syscall_nr());
     if (w.has_fd())
       f.Num(w.fd());
@@ -481,7 +452,6 @@ class CsvExporter : public Exporter {
   }
 
   void ThreadName(const v1::ThreadName& t) {
-    names_[t.tid()] = t.comm();  // the last name per tid
     CsvFile& f = File(kThreadNames);
     f.Num(t.pid());
     f.Num(t.tid());
@@ -498,21 +468,7 @@ class CsvExporter : public Exporter {
       f.Num(time_ns);
       f.Bool(final);
       f.Text(EnumName(v1::EventKind_descriptor(), k.kind(), "EVENT_KIND_"));
-      f.Num(k.produced());
-      f.Num(k.written());
-      f.Num(k.sampled_out());
-      f.Num(k.lost_ring_full());
-      f.Num(k.lost_decode());
-      f.Num(k.lost_write());
-      f.Num(k.lost_table_full());
-      f.Num(k.lost_histogram_full());
-      f.Num(k.lost_buffer_full());
-      f.Num(k.lost_no_buffer());
-      f.Num(k.rejected());
-      f.Num(k.sampled_one_in_n());
-      f.Num(k.sampled_first_k());
-      f.Num(k.sampled_rate());
-      f.Num(k.sampled_min_latency());
+      for (const CounterValue& v : CsvCounterColumns(k)) f.Num(v.value);
       std::string losses;  // cpu:lost;cpu:lost
       for (const v1::CpuLoss& l : k.cpu_losses()) {
         if (!losses.empty()) losses += ';';
@@ -527,12 +483,13 @@ class CsvExporter : public Exporter {
   std::string dir_;
   UniqueFd dirfd_;  // the files are made in it; outlives them (declared first)
   std::unique_ptr<CsvFile> files_[kFileKinds];
-  std::unordered_map<int32_t, std::string> names_;  // tid -> comm, from ThreadName
+  const NameTable& names_;
 };
 
 }  // namespace
 
-std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, std::string* error) {
+std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, const NameTable& names,
+                                          std::string* error) {
   if (dir.empty()) {
     *error = "CSV directory is empty";
     return nullptr;
@@ -560,7 +517,7 @@ std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, std::string* e
              (errno == ELOOP ? "is a symbolic link (never followed)" : strerror(errno));
     return nullptr;
   }
-  return std::make_unique<CsvExporter>(dir, std::move(dirfd));
+  return std::make_unique<CsvExporter>(dir, std::move(dirfd), names);
 }
 
 }  // namespace probe

@@ -15,6 +15,15 @@
 namespace probe {
 namespace {
 
+// The model probe-report feeds before each record reaches an exporter.
+struct Model {
+  TraceSummary s;
+  void Add(const v1::Record& r, Exporter& e) {
+    AddRecord(r, &s);
+    e.Add(r);
+  }
+};
+
 namespace fs = std::filesystem;
 using Row = std::vector<std::string>;
 
@@ -300,9 +309,10 @@ std::vector<v1::Record> SampleRecords() {
 
 void Export(const fs::path& dir, const std::vector<v1::Record>& records) {
   std::string error;
-  auto e = MakeCsvExporter(dir.string(), &error);
+  Model m;
+  auto e = MakeCsvExporter(dir.string(), m.s.names, &error);
   ASSERT_NE(e, nullptr) << error;
-  for (const v1::Record& r : records) e->Add(r);
+  for (const v1::Record& r : records) m.Add(r, *e);
   ASSERT_TRUE(e->Finish(&error)) << error;
 }
 
@@ -452,10 +462,11 @@ TEST_F(CsvExportTest, FilesOnlyForKindsPresent) {
 
 TEST_F(CsvExportTest, StreamsManyRows) {
   std::string error;
-  auto e = MakeCsvExporter(root_.string(), &error);
+  Model m;
+  auto e = MakeCsvExporter(root_.string(), m.s.names, &error);
   ASSERT_NE(e, nullptr) << error;
   constexpr int kRows = 50000;  // several buffer flushes
-  for (int i = 0; i < kRows; ++i) e->Add(MarkerRecord("m" + std::to_string(i), v1::MARKER_INSTANT, i));
+  for (int i = 0; i < kRows; ++i) m.Add(MarkerRecord("m" + std::to_string(i), v1::MARKER_INSTANT, i), *e);
   ASSERT_TRUE(e->Finish(&error)) << error;
   Table t = ReadTable(root_ / "markers.csv");
   ASSERT_EQ(t.rows.size(), static_cast<size_t>(kRows));
@@ -466,16 +477,17 @@ TEST_F(CsvExportTest, UnusableDirectoryIsAnError) {
   fs::path file = root_ / "plain_file";
   std::ofstream(file) << "x";
   std::string error;
-  EXPECT_EQ(MakeCsvExporter(file.string(), &error), nullptr);
+  Model m;
+  EXPECT_EQ(MakeCsvExporter(file.string(), m.s.names, &error), nullptr);
   EXPECT_NE(error.find("not a directory"), std::string::npos) << error;
   EXPECT_EQ(error.find('\n'), std::string::npos);
 
   error.clear();
-  EXPECT_EQ(MakeCsvExporter((file / "sub").string(), &error), nullptr);
+  EXPECT_EQ(MakeCsvExporter((file / "sub").string(), m.s.names, &error), nullptr);
   EXPECT_NE(error.find("cannot create directory"), std::string::npos) << error;
 
   error.clear();
-  EXPECT_EQ(MakeCsvExporter("", &error), nullptr);
+  EXPECT_EQ(MakeCsvExporter("", m.s.names, &error), nullptr);
   EXPECT_FALSE(error.empty());
 
   if (geteuid() != 0) {  // root writes anywhere
@@ -483,18 +495,20 @@ TEST_F(CsvExportTest, UnusableDirectoryIsAnError) {
     fs::create_directory(ro);
     fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
     error.clear();
-    EXPECT_EQ(MakeCsvExporter(ro.string(), &error), nullptr);
+    Model m;
+    EXPECT_EQ(MakeCsvExporter(ro.string(), m.s.names, &error), nullptr);
     EXPECT_FALSE(error.empty());
   }
 }
 
 TEST_F(CsvExportTest, WriteErrorFailsFinish) {
   std::string error;
-  auto e = MakeCsvExporter(root_.string(), &error);
+  Model m;
+  auto e = MakeCsvExporter(root_.string(), m.s.names, &error);
   ASSERT_NE(e, nullptr) << error;
   fs::create_directory(root_ / "markers.csv");  // the file cannot be created
-  e->Add(MarkerRecord("x", v1::MARKER_INSTANT, 1));
-  e->Add(ThreadNameRecord(1, 2, "ok"));
+  m.Add(MarkerRecord("x", v1::MARKER_INSTANT, 1), *e);
+  m.Add(ThreadNameRecord(1, 2, "ok"), *e);
   EXPECT_FALSE(e->Finish(&error));
   EXPECT_NE(error.find("markers.csv"), std::string::npos) << error;
   EXPECT_EQ(error.find('\n'), std::string::npos);
@@ -503,10 +517,11 @@ TEST_F(CsvExportTest, WriteErrorFailsFinish) {
 TEST_F(CsvExportTest, FullDiskFailsFinish) {
   if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
   std::string error;
-  auto e = MakeCsvExporter(root_.string(), &error);
+  Model m;
+  auto e = MakeCsvExporter(root_.string(), m.s.names, &error);
   ASSERT_NE(e, nullptr) << error;
   fs::create_symlink("/dev/full", root_ / "markers.csv");  // every write fails with ENOSPC
-  e->Add(MarkerRecord("x", v1::MARKER_INSTANT, 1));
+  m.Add(MarkerRecord("x", v1::MARKER_INSTANT, 1), *e);
   EXPECT_FALSE(e->Finish(&error));
   EXPECT_NE(error.find("cannot write"), std::string::npos) << error;
 }

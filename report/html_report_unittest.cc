@@ -15,6 +15,15 @@
 namespace probe {
 namespace {
 
+// The model probe-report feeds before each record reaches an exporter.
+struct Model {
+  TraceSummary s;
+  void Add(const v1::Record& r, Exporter& e) {
+    AddRecord(r, &s);
+    e.Add(r);
+  }
+};
+
 // Renders records to a temporary file and returns the page.
 std::string Render(const std::vector<v1::Record>& records) {
   char path[] = "/tmp/probe_html_XXXXXX";
@@ -22,10 +31,11 @@ std::string Render(const std::vector<v1::Record>& records) {
   EXPECT_GE(fd, 0);
   close(fd);
   std::string error;
-  auto e = MakeHtmlExporter(path, &error);
+  Model m;
+  auto e = MakeHtmlExporter(path, m.s, &error);
   EXPECT_TRUE(e) << error;
   if (!e) return "";
-  for (const auto& r : records) e->Add(r);
+  for (const auto& r : records) m.Add(r, *e);
   EXPECT_TRUE(e->Finish(&error)) << error;
   std::ifstream in(path);
   std::stringstream ss;
@@ -274,7 +284,8 @@ TEST(HtmlReport, EmptyInputIsAValidPage) {
 
 TEST(HtmlReport, UnwritablePathIsOneLineError) {
   std::string error;
-  auto e = MakeHtmlExporter("/nonexistent-dir/sub/report.html", &error);
+  Model m;
+  auto e = MakeHtmlExporter("/nonexistent-dir/sub/report.html", m.s, &error);
   EXPECT_FALSE(e);
   EXPECT_NE(error.find("/nonexistent-dir/sub/report.html"), std::string::npos);
   EXPECT_EQ(error.find('\n'), std::string::npos);
@@ -282,9 +293,10 @@ TEST(HtmlReport, UnwritablePathIsOneLineError) {
 
 TEST(HtmlReport, WriteErrorFailsFinish) {
   std::string error;
-  auto e = MakeHtmlExporter("/dev/full", &error);
+  Model m;
+  auto e = MakeHtmlExporter("/dev/full", m.s, &error);
   ASSERT_TRUE(e) << error;
-  for (const auto& r : SmallTrace()) e->Add(r);
+  for (const auto& r : SmallTrace()) m.Add(r, *e);
   EXPECT_FALSE(e->Finish(&error));
   EXPECT_NE(error.find("/dev/full"), std::string::npos);
   EXPECT_EQ(error.find('\n'), std::string::npos);

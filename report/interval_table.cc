@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "process_table.h"
+#include "histogram.h"
 
 namespace probe {
 

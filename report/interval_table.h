@@ -8,14 +8,16 @@
 #include <vector>
 
 #include "probe.pb.h"
+#include "record_visitor.h"
 #include "shim_table.h"
 
 namespace probe {
 
-class IntervalTable {
+class IntervalTable : public RecordVisitor {
  public:
   explicit IntervalTable(std::vector<std::pair<std::string, std::string>> names);
   void Add(const v1::Marker& m);
+  void OnMarker(const v1::Marker& m) override { Add(m); }
   // Text: one block per requested interval.
   std::string Format() const;
   const DurationSample& all(size_t i) const { return all_[i]; }

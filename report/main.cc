@@ -14,10 +14,11 @@
 #include "exporter.h"
 #include "format.h"
 #include "interval_table.h"
-#include "process_table.h"
 #include "record_filter.h"
 #include "record_reader.h"
 #include "report_options.h"
+#include "text_report.h"
+#include "trace_summary.h"
 
 namespace {
 
@@ -97,17 +98,23 @@ int main(int argc, char** argv) {
     exports.push_back(std::move(e));
     return true;
   };
-  if (!o.chrome_path.empty() && !add_export(probe::MakeChromeTraceExporter(o.chrome_path, &error)))
+  // One model for every output: the names, and the summary the text report
+  // and the HTML page both print.
+  probe::TraceSummary summary;
+  const bool summarize = !o.json || !o.html_path.empty();
+  if (!o.chrome_path.empty() &&
+      !add_export(probe::MakeChromeTraceExporter(o.chrome_path, summary.names, &error)))
     return 1;
-  if (!o.csv_dir.empty() && !add_export(probe::MakeCsvExporter(o.csv_dir, &error))) return 1;
-  if (!o.html_path.empty() && !add_export(probe::MakeHtmlExporter(o.html_path, &error))) return 1;
+  if (!o.csv_dir.empty() && !add_export(probe::MakeCsvExporter(o.csv_dir, summary.names, &error)))
+    return 1;
+  if (!o.html_path.empty() && !add_export(probe::MakeHtmlExporter(o.html_path, summary, &error)))
+    return 1;
   probe::IntervalTable intervals(o.intervals);
 
   struct stat st {};
   stat(path, &st);
   Progress progress(o.progress == 1 || (o.progress < 0 && isatty(STDERR_FILENO)),
                     uint64_t(st.st_size));
-  probe::TraceSummary summary;
   probe::v1::Record record;
   ReadStatus status;
   uint64_t count = 0;
@@ -121,11 +128,13 @@ int main(int argc, char** argv) {
       std::string out;
       google::protobuf::util::MessageToJsonString(record, &out, jopt);
       puts(out.c_str());
-    } else {
-      probe::AddRecord(record, &summary);
     }
-    if (record.has_marker()) intervals.Add(record.marker());
-    for (auto& e : exports) e->Add(record);
+    if (summarize)
+      probe::AddRecord(record, &summary);
+    else
+      probe::Visit(record, summary.names);
+    probe::Visit(record, intervals);
+    for (auto& e : exports) probe::Visit(record, *e);
   }
 
   if (status == ReadStatus::kNotRecordFile) {

@@ -6,14 +6,15 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_map>
 
+#include "names.h"
 #include "probe.pb.h"
+#include "record_visitor.h"
 #include "report_options.h"
 
 namespace probe {
 
-class RecordFilter {
+class RecordFilter : private RecordVisitor {
  public:
   explicit RecordFilter(const ReportOptions& o);
   bool active() const { return active_; }
@@ -27,13 +28,14 @@ class RecordFilter {
   bool KeepPid(int32_t pid) const;
   bool KeepTid(int32_t tid) const { return tids_.empty() || tids_.count(tid); }
   bool InWindow(uint64_t from, uint64_t to) const;
+  void OnHeader(const v1::Header& h) override { start_ = h.start_time_ns(); }
 
   bool active_ = false;
   std::set<int> pids_, tids_;
   std::set<std::string> comms_, kinds_;
   std::optional<uint64_t> from_, to_;  // relative to start_
   uint64_t start_ = 0;                 // Header.start_time_ns
-  std::unordered_map<int32_t, std::string> comm_of_;
+  NameTable names_;                    // for --comm, from the first pass
 };
 
 }  // namespace probe

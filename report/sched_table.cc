@@ -5,8 +5,6 @@
 #include <sstream>
 #include <vector>
 
-#include "process_table.h"
-
 namespace probe {
 
 void SchedTable::AddWakeup(const v1::Wakeup& w) {
@@ -41,6 +39,12 @@ v1::SyscallHistogram AsSyscallHistogram(const v1::SchedHistogram& h) {
   return out;
 }
 
+Quantiles SchedQuantiles(const v1::SchedHistogram& h) {
+  // No per-event list to be exact from: the wakeup records need not hold
+  // every switch-in the histogram counts.
+  return QuantilesOf({}, AsSyscallHistogram(h));
+}
+
 namespace {
 
 const char* KindName(int kind) {
@@ -55,12 +59,13 @@ void AppendDistributions(const SchedTable& t, const SyscallReportContext& ctx,
            "TOTAL");
   o << line;
   for (const auto& [key, h] : t.histograms()) {
-    const v1::SyscallHistogram s = AsSyscallHistogram(h);
-    auto pct = [&](double q) { return "~" + FormatDuration(HistogramPercentile(s, q)); };
-    snprintf(
-        line, sizeof(line), fmt, std::to_string(key.first).c_str(), CommOf(ctx, key.first).c_str(),
-        KindName(key.second), std::to_string(h.count()).c_str(), pct(0.5).c_str(), pct(0.9).c_str(),
-        pct(0.99).c_str(), FormatDuration(h.max_ns()).c_str(), FormatDuration(h.sum_ns()).c_str());
+    const Quantiles q = SchedQuantiles(h);
+    auto pct = [&](uint64_t ns) { return FormatQuantile(ns, q.exact); };
+    snprintf(line, sizeof(line), fmt, std::to_string(key.first).c_str(),
+             CommOf(ctx, key.first).c_str(), KindName(key.second),
+             std::to_string(h.count()).c_str(), pct(q.p50_ns).c_str(), pct(q.p90_ns).c_str(),
+             pct(q.p99_ns).c_str(), FormatDuration(h.max_ns()).c_str(),
+             FormatDuration(h.sum_ns()).c_str());
     o << line;
   }
   // Drawn only for the distributions holding the most time: a run of many

@@ -6,6 +6,7 @@
 #include <string>
 #include <tuple>
 
+#include "histogram.h"
 #include "probe.pb.h"
 #include "syscall_table.h"
 
@@ -45,6 +46,9 @@ class SchedTable {
 // A SchedHistogram as the syscall code's histogram type, for percentiles and
 // the bcc-style rendering.
 v1::SyscallHistogram AsSyscallHistogram(const v1::SchedHistogram& h);
+
+// p50/p90/p99 of a scheduler histogram, as every output shows them.
+Quantiles SchedQuantiles(const v1::SchedHistogram& h);
 
 std::string FormatSchedSection(const SchedTable& t, const SyscallReportContext& ctx);
 

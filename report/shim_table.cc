@@ -9,7 +9,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "process_table.h"
+#include "histogram.h"
 
 namespace probe {
 
@@ -35,57 +35,6 @@ bool WrappedByAny(v1::Syscall s) {
 }
 
 }  // namespace
-
-void DurationSample::Add(uint64_t ns) {
-  ++count_;
-  max_ = std::max(max_, ns);
-  if (!estimated_ && exact_.size() < kMaxExact) {
-    exact_.push_back(ns);
-    return;
-  }
-  if (!estimated_) FoldIntoHistogram();
-  AddToHistogram(ns);
-}
-
-void DurationSample::FoldIntoHistogram() {
-  estimated_ = true;
-  for (uint64_t ns : exact_) AddToHistogram(ns);
-  std::vector<uint64_t>().swap(exact_);
-}
-
-void DurationSample::AddToHistogram(uint64_t ns) {
-  v1::SyscallCall c;
-  c.set_duration_ns(ns);
-  AddCallToHistogram(c, &histogram_);
-}
-
-DurationStats DurationSample::Stats() const {
-  DurationStats s;
-  s.count = count_;
-  s.max_ns = max_;
-  s.exact = !estimated_;
-  if (estimated_) {
-    s.p50_ns = HistogramPercentile(histogram_, 0.50);
-    s.p90_ns = HistogramPercentile(histogram_, 0.90);
-    s.p99_ns = HistogramPercentile(histogram_, 0.99);
-    return s;
-  }
-  std::vector<uint64_t> sorted = exact_;
-  std::sort(sorted.begin(), sorted.end());
-  s.p50_ns = ExactPercentile(sorted, 0.50);
-  s.p90_ns = ExactPercentile(sorted, 0.90);
-  s.p99_ns = ExactPercentile(sorted, 0.99);
-  return s;
-}
-
-std::string ShimFunctionName(v1::ShimFunction f) {
-  const std::string& full = v1::ShimFunction_Name(f);
-  if (full.empty() || f == v1::SHIM_UNSPECIFIED) return "function#" + std::to_string(f);
-  std::string name = full.substr(strlen("SHIM_"));
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return name;
-}
 
 bool ShimCallWraps(v1::ShimFunction f, v1::Syscall s) {
   switch (f) {

@@ -14,43 +14,12 @@
 #include <utility>
 #include <vector>
 
+#include "histogram.h"
+#include "names.h"
 #include "probe.pb.h"
 #include "syscall_table.h"
 
 namespace probe {
-
-// One distribution's summary. exact = false when the percentiles were
-// estimated from a log2 histogram because there were too many values to keep.
-struct DurationStats {
-  uint64_t count = 0;
-  uint64_t p50_ns = 0;
-  uint64_t p90_ns = 0;
-  uint64_t p99_ns = 0;
-  uint64_t max_ns = 0;
-  bool exact = true;
-};
-
-// Durations of one key: every value up to kMaxExact for exact nearest-rank
-// percentiles, then a log2 histogram, so a key costs at most ~800 KB.
-class DurationSample {
- public:
-  static constexpr size_t kMaxExact = 100000;
-
-  void Add(uint64_t ns);
-  uint64_t count() const { return count_; }
-  bool estimated() const { return estimated_; }
-  DurationStats Stats() const;
-
- private:
-  void FoldIntoHistogram();
-  void AddToHistogram(uint64_t ns);
-
-  uint64_t count_ = 0;
-  uint64_t max_ = 0;
-  bool estimated_ = false;          // past kMaxExact: exact_ released for good
-  std::vector<uint64_t> exact_;     // unsorted
-  v1::SyscallHistogram histogram_;  // used only once estimated_
-};
 
 struct ThreadKey {
   int32_t pid = 0;
@@ -113,9 +82,6 @@ struct CallStats {
   DurationSample kernel;
   DurationSample overhead;
 };
-
-// "select", "eventfd_read": the C name.
-std::string ShimFunctionName(v1::ShimFunction f);
 
 // Whether the kernel syscall s is what the libc function f enters (glibc's
 // select() is pselect6, poll() may be ppoll, eventfd_read() is read, ...).

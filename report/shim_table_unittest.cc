@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "process_table.h"
+#include "text_report.h"
+#include "trace_summary.h"
 
 namespace probe {
 namespace {

@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "process_table.h"
+#include "text_escape.h"
 
 namespace probe {
 
@@ -29,86 +29,7 @@ bool IsEventfdCreate(v1::Syscall s) {
 
 bool IsEventfdIo(v1::Syscall s) { return s >= v1::SYSCALL_READ && s <= v1::SYSCALL_WRITEV; }
 
-uint64_t BucketLow(int i) { return i == 0 ? 0 : uint64_t{1} << i; }
-
-// Exclusive; the last bucket has no upper bound, so the caller supplies one.
-uint64_t BucketEnd(int i, uint64_t open_end) {
-  return i == kLastBucket ? std::max(open_end, BucketLow(i)) : uint64_t{1} << (i + 1);
-}
-
-uint64_t BucketTotal(const v1::SyscallHistogram& h) {
-  uint64_t total = 0;
-  for (uint64_t n : h.log2_buckets()) total += n;
-  return total;
-}
-
-uint64_t ClampToMinMax(double v, const v1::SyscallHistogram& h) {
-  const double lo = static_cast<double>(h.min_ns());
-  const double hi = static_cast<double>(std::max(h.min_ns(), h.max_ns()));
-  return static_cast<uint64_t>(std::llround(std::clamp(v, lo, hi)));
-}
-
-// frac of the way through bucket i, after narrowing the bucket to
-// [min_ns, max_ns]: min and max are exact, so the part of the bucket outside
-// them holds no calls and interpolating over it would only add error.
-uint64_t InterpolateInBucket(const v1::SyscallHistogram& h, int i, double frac) {
-  const double lo = static_cast<double>(std::max(BucketLow(i), h.min_ns()));
-  const double end = static_cast<double>(std::min(BucketEnd(i, h.max_ns()), h.max_ns()));
-  const double hi = std::max(lo, end);
-  return ClampToMinMax(lo + frac * (hi - lo), h);
-}
-
 }  // namespace
-
-std::string SyscallName(v1::Syscall s) {
-  const std::string& full = v1::Syscall_Name(s);
-  if (full.empty() || s == v1::SYSCALL_UNSPECIFIED) return "syscall#" + std::to_string(s);
-  std::string name = full.substr(strlen("SYSCALL_"));
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return IsEventfdIo(s) ? name + "(eventfd)" : name;
-}
-
-int Log2Bucket(uint64_t ns) {
-  if (ns < 2) return 0;
-  return std::min(static_cast<int>(std::bit_width(ns)) - 1, kLastBucket);
-}
-
-void AddCallToHistogram(const v1::SyscallCall& c, v1::SyscallHistogram* h) {
-  const uint64_t d = c.duration_ns();
-  if (h->count() == 0 || d < h->min_ns()) h->set_min_ns(d);
-  h->set_max_ns(std::max(h->max_ns(), d));
-  h->set_count(h->count() + 1);
-  h->set_sum_ns(h->sum_ns() + d);
-  if (c.timed_out()) h->set_timeouts(h->timeouts() + 1);
-  if (c.ret() < 0) h->set_errors(h->errors() + 1);
-  h->set_time_ns(std::max(h->time_ns(), c.start_time_ns() + d));
-  const int b = Log2Bucket(d);
-  while (h->log2_buckets_size() <= b) h->add_log2_buckets(0);
-  h->set_log2_buckets(b, h->log2_buckets(b) + 1);
-}
-
-// Exact to the bucket: a log2 histogram only says how many calls fell in
-// each [2^i, 2^(i+1)), so the rank q * total is located in its bucket and
-// placed linearly inside it, by how far into the bucket's count it falls.
-// The result is clamped to [min_ns, max_ns], which are exact; q = 0 gives
-// min_ns, q = 1 gives max_ns, and a one-bucket histogram with min == max is
-// exact everywhere. Totals come from the buckets rather than count so that a
-// record whose per-CPU counts were read mid-update still sums consistently.
-uint64_t HistogramPercentile(const v1::SyscallHistogram& h, double q) {
-  const uint64_t total = BucketTotal(h);
-  if (total == 0) return 0;
-  const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(total);
-  uint64_t below = 0;
-  for (int i = 0; i < h.log2_buckets_size(); ++i) {
-    const uint64_t n = h.log2_buckets(i);
-    if (n == 0) continue;
-    if (static_cast<double>(below + n) >= rank)
-      return InterpolateInBucket(h, i, (rank - static_cast<double>(below)) / n);
-    below += n;
-  }
-  return h.max_ns();
-}
 
 void TopCalls::Add(const v1::SyscallCall& c) {
   // The heap's front is the least slow call kept, the first to give way.
@@ -135,13 +56,6 @@ std::vector<v1::SyscallCall> TopCalls::Sorted() const {
     return a.start_time_ns() < b.start_time_ns();
   });
   return out;
-}
-
-uint64_t ExactPercentile(const std::vector<uint64_t>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  q = std::clamp(q, 0.0, 1.0);
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[rank == 0 ? 0 : rank - 1];
 }
 
 void SyscallTable::AddCall(const v1::SyscallCall& c) {
@@ -180,6 +94,7 @@ std::vector<SyscallRow> SyscallTable::Rows() const {
       rows.back().exact_durations = e.durations;
       std::sort(rows.back().exact_durations.begin(), rows.back().exact_durations.end());
     }
+    rows.back().quantiles = QuantilesOf(rows.back().exact_durations, e.histogram);
   }
   std::stable_sort(rows.begin(), rows.end(), [](const SyscallRow& a, const SyscallRow& b) {
     if (a.key.pid != b.key.pid) return a.key.pid < b.key.pid;
@@ -323,67 +238,10 @@ std::string EventfdIoContext(const v1::SyscallCall& c) {
 
 }  // namespace
 
-std::string X86SyscallName(int nr) {
-  static const std::map<int, const char*> kNames = {{0, "read"},
-                                                    {1, "write"},
-                                                    {3, "close"},
-                                                    {7, "poll"},
-                                                    {16, "ioctl"},
-                                                    {19, "readv"},
-                                                    {20, "writev"},
-                                                    {23, "select"},
-                                                    {35, "nanosleep"},
-                                                    {44, "sendto"},
-                                                    {46, "sendmsg"},
-                                                    {56, "clone"},
-                                                    {59, "execve"},
-                                                    {60, "exit"},
-                                                    {61, "wait4"},
-                                                    {62, "kill"},
-                                                    {200, "tkill"},
-                                                    {202, "futex"},
-                                                    {230, "clock_nanosleep"},
-                                                    {231, "exit_group"},
-                                                    {232, "epoll_wait"},
-                                                    {234, "tgkill"},
-                                                    {270, "pselect6"},
-                                                    {271, "ppoll"},
-                                                    {281, "epoll_pwait"},
-                                                    {290, "eventfd2"},
-                                                    {435, "clone3"},
-                                                    {441, "epoll_pwait2"}};
-  auto it = kNames.find(nr);
-  return it != kNames.end() ? it->second : "syscall " + std::to_string(nr);
-}
-
-std::string KernelWakerName(const std::string& comm) {
-  // The idle task only wakes others from interrupts: timers, I/O completions.
-  if (comm.rfind("swapper/", 0) == 0) return "an interrupt on idle CPU " + comm.substr(8);
-  return "kernel thread " + comm;
-}
-
-std::string FormatWakerSyscall(const v1::Waker& w) {
-  // Syscalls whose first argument is an fd, so "(fd N)" means something.
-  static const std::set<int> kFdFirst = {0, 1, 3, 16, 19, 20, 44, 46, 72, 232, 281, 441};
-  std::string out = X86SyscallName(w.syscall_nr());
-  if (kFdFirst.count(w.syscall_nr())) out += "(fd " + std::to_string(w.fd()) + ")";
-  return out;
-}
-
 std::string FormatBreakdown(const v1::WaitBreakdown& b) {
-  std::string waker;
-  if (!b.woken()) {
-    waker = "not woken by a task";
-  } else if (b.waker().pid() == 0) {
-    waker = "woken by " + KernelWakerName(b.waker().comm());
-  } else {
-    waker = "woken by tid " + std::to_string(b.waker().tid()) + " (" + b.waker().comm() + ")";
-    if (b.waker().syscall_nr() >= 0) {
-      waker += " in " + FormatWakerSyscall(b.waker());
-    } else {
-      waker += " outside a syscall";
-    }
-  }
+  const std::string waker =
+      b.woken() ? "woken by " + WakerText(b.waker(), b.waker().comm(), WakerStyle::kTid)
+                : "not woken by a task";
   std::string out = "= " + FormatDuration(b.blocked_ns()) + " blocked (" + waker + ")";
   if (b.woken()) out += " + " + FormatDuration(b.run_queue_ns()) + " run queue";
   out += " + " + FormatDuration(b.to_block_ns() + b.return_ns()) + " to block and return";
@@ -401,11 +259,6 @@ std::string FormatCallContext(const v1::SyscallCall& c) {
 
 namespace {
 
-std::string Percentile(const SyscallRow& r, double q) {
-  if (!r.exact_durations.empty()) return FormatDuration(ExactPercentile(r.exact_durations, q));
-  return "~" + FormatDuration(HistogramPercentile(r.histogram, q));
-}
-
 void AppendTable(const std::vector<SyscallRow>& rows, const SyscallReportContext& ctx,
                  std::ostringstream& o) {
   const char* fmt = "%8s %-16s %-16s %9s %8s %8s %10s %10s %10s %10s %8s\n";
@@ -421,7 +274,9 @@ void AppendTable(const std::vector<SyscallRow>& rows, const SyscallReportContext
     snprintf(line, sizeof(line), fmt, std::to_string(r.key.pid).c_str(),
              CommOf(ctx, r.key.pid).c_str(), SyscallName(r.key.syscall).c_str(), calls.c_str(),
              std::to_string(h.timeouts()).c_str(), std::to_string(h.errors()).c_str(),
-             Percentile(r, 0.50).c_str(), Percentile(r, 0.90).c_str(), Percentile(r, 0.99).c_str(),
+             FormatQuantile(r.quantiles.p50_ns, r.quantiles.exact).c_str(),
+             FormatQuantile(r.quantiles.p90_ns, r.quantiles.exact).c_str(),
+             FormatQuantile(r.quantiles.p99_ns, r.quantiles.exact).c_str(),
              FormatDuration(h.max_ns()).c_str(), std::to_string(r.recorded).c_str());
     o << line;
   }
@@ -456,8 +311,9 @@ std::string StartOffset(uint64_t t, uint64_t base) {
 }
 
 void AppendSlowest(const SyscallTable& t, const SyscallReportContext& ctx, std::ostringstream& o) {
-  const auto calls = t.slowest().Sorted();
+  auto calls = t.slowest().Sorted();
   if (calls.empty()) return;
+  if (calls.size() > SyscallTable::kSlowest) calls.resize(SyscallTable::kSlowest);
   o << "\nslowest calls (" << calls.size() << " of " << t.recorded() << " recorded):\n";
   char line[512];
   for (const auto& c : calls) {
@@ -474,8 +330,8 @@ void AppendSlowest(const SyscallTable& t, const SyscallReportContext& ctx, std::
 }  // namespace
 
 std::string CommOf(const SyscallReportContext& ctx, int32_t pid) {
-  auto it = ctx.comm_by_pid.find(pid);
-  return it == ctx.comm_by_pid.end() ? "?" : it->second;
+  const std::string* name = ctx.names ? ctx.names->Process(pid) : nullptr;
+  return name ? TerminalText(*name) : "?";  // the table keeps raw bytes
 }
 
 std::string FormatSyscallSection(const SyscallTable& t, const SyscallReportContext& ctx) {

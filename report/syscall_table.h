@@ -10,25 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "histogram.h"
+#include "names.h"
 #include "probe.pb.h"
 
 namespace probe {
-
-// Matches PROBE_HIST_BUCKETS in bpf/probe_events.h.
-inline constexpr int kHistogramBuckets = 48;
-
-// Lower-case kernel name; read/write/readv/writev say "(eventfd)" because
-// only eventfds are traced for them.
-std::string SyscallName(v1::Syscall s);
-
-// Bucket of a duration: i for [2^i, 2^(i+1)), 0 for [0, 2), capped at the last.
-int Log2Bucket(uint64_t ns);
-
-// Counts one call into h as the kernel would have.
-void AddCallToHistogram(const v1::SyscallCall& c, v1::SyscallHistogram* h);
-
-// Duration at quantile q (0..1), exact to the bucket; see the .cc.
-uint64_t HistogramPercentile(const v1::SyscallHistogram& h, double q);
 
 struct SyscallKey {
   int32_t pid = 0;
@@ -44,10 +30,8 @@ struct SyscallRow {
   // Every call's duration, sorted, when the file recorded every call of the
   // key and there were at most kMaxExactCalls; else empty.
   std::vector<uint64_t> exact_durations;
+  Quantiles quantiles;  // from exact_durations when there are, else the histogram
 };
-
-// Nearest-rank percentile of sorted durations (q in 0..1).
-uint64_t ExactPercentile(const std::vector<uint64_t>& sorted, double q);
 
 // The limit slowest calls seen, in a min-heap so each Add is O(log limit).
 class TopCalls {
@@ -65,7 +49,8 @@ class TopCalls {
 
 class SyscallTable {
  public:
-  static constexpr size_t kSlowest = 10;
+  static constexpr size_t kSlowest = 10;      // the text report lists these
+  static constexpr size_t kKeptSlowest = 50;  // the HTML page draws these
   // Durations kept per key for exact percentiles; bounded so memory is too.
   static constexpr size_t kMaxExactCalls = 1 << 16;
 
@@ -86,7 +71,7 @@ class SyscallTable {
     bool too_many = false;
   };
   std::map<SyscallKey, Entry> keys_;
-  TopCalls slowest_{kSlowest};
+  TopCalls slowest_{kKeptSlowest};
   uint64_t recorded_ = 0;
 };
 
@@ -100,22 +85,18 @@ std::string FormatHistogram(const v1::SyscallHistogram& h);
 // "= 5.00 ms blocked (woken by tid 812 (server) in write(fd 7)) + 14.0 us run
 // queue + 3.0 us to block and return".
 std::string FormatBreakdown(const v1::WaitBreakdown& b);
-std::string X86SyscallName(int nr);
-// A waker with pid 0: "an interrupt on idle CPU 1" or "kernel thread kworker/0:1".
-std::string KernelWakerName(const std::string& comm);
-// "write(fd 7)", "futex": the fd only for syscalls that take one first.
-std::string FormatWakerSyscall(const v1::Waker& w);
 
 // What the call was asked and what it returned, e.g. "nfds 4, timeout none, ret 1".
 std::string FormatCallContext(const v1::SyscallCall& c);
 
+// What the text sections need besides their table.
 struct SyscallReportContext {
-  std::map<int32_t, std::string> comm_by_pid;
-  uint64_t start_time_ns = 0;   // slowest calls are shown relative to it
-  uint64_t min_latency_ns = 0;  // per-call records were only written at or above it
+  const NameTable* names = nullptr;  // processes' names; none: every comm is "?"
+  uint64_t start_time_ns = 0;        // slowest calls are shown relative to it
+  uint64_t min_latency_ns = 0;       // per-call records were only written at or above it
 };
 
-// The process's comm as known from the file, or "?".
+// The process's comm as known from the file, escaped for a terminal, or "?".
 std::string CommOf(const SyscallReportContext& ctx, int32_t pid);
 
 // The table, one histogram per key and the slowest calls; empty when the

@@ -5,8 +5,6 @@
 #include <sstream>
 #include <vector>
 
-#include "process_table.h"
-
 namespace probe {
 
 ThreadTable::Totals* ThreadTable::Of(int32_t pid, int32_t tid) {
@@ -15,25 +13,28 @@ ThreadTable::Totals* ThreadTable::Of(int32_t pid, int32_t tid) {
   return &threads_[key];
 }
 
-void ThreadTable::Add(const v1::Record& r) {
-  if (r.has_syscall()) {
-    const auto& c = r.syscall();
-    if (Totals* t = Of(c.pid(), c.tid())) {
-      ++t->syscalls;
-      t->syscall_ns += c.duration_ns();
-      const auto& b = c.breakdown();
-      t->blocked_ns += b.total_blocked_ns() ? b.total_blocked_ns() : b.blocked_ns();
-    }
-  } else if (r.has_wakeup()) {
-    if (Totals* t = Of(r.wakeup().pid(), r.wakeup().tid())) {
-      ++t->wakeups;
-      t->run_queue_ns += r.wakeup().run_queue_ns();
-    }
-  } else if (r.has_shim_call()) {
-    if (Totals* t = Of(r.shim_call().pid(), r.shim_call().tid())) ++t->shim_calls;
-  } else if (r.has_marker()) {
-    if (Totals* t = Of(r.marker().pid(), r.marker().tid())) ++t->markers;
+void ThreadTable::OnSyscall(const v1::SyscallCall& c) {
+  if (Totals* t = Of(c.pid(), c.tid())) {
+    ++t->syscalls;
+    t->syscall_ns += c.duration_ns();
+    const auto& b = c.breakdown();
+    t->blocked_ns += b.total_blocked_ns() ? b.total_blocked_ns() : b.blocked_ns();
   }
+}
+
+void ThreadTable::OnWakeup(const v1::Wakeup& w) {
+  if (Totals* t = Of(w.pid(), w.tid())) {
+    ++t->wakeups;
+    t->run_queue_ns += w.run_queue_ns();
+  }
+}
+
+void ThreadTable::OnShimCall(const v1::ShimCall& c) {
+  if (Totals* t = Of(c.pid(), c.tid())) ++t->shim_calls;
+}
+
+void ThreadTable::OnMarker(const v1::Marker& m) {
+  if (Totals* t = Of(m.pid(), m.tid())) ++t->markers;
 }
 
 std::string ThreadTable::Format(const SyscallReportContext& ctx) const {

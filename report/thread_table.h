@@ -5,17 +5,22 @@
 #include <string>
 
 #include "probe.pb.h"
+#include "record_visitor.h"
 #include "shim_table.h"
 #include "syscall_table.h"
 
 namespace probe {
 
-class ThreadTable {
+class ThreadTable : public RecordVisitor {
  public:
   static constexpr size_t kMaxThreads = 65536;
   static constexpr size_t kShown = 20;
 
-  void Add(const v1::Record& r);
+  void OnSyscall(const v1::SyscallCall& c) override;
+  void OnWakeup(const v1::Wakeup& w) override;
+  void OnShimCall(const v1::ShimCall& c) override;
+  void OnMarker(const v1::Marker& m) override;
+  void Add(const v1::Record& r) { Visit(r, *this); }
   bool empty() const { return threads_.empty(); }
   // The kShown threads with the most time in traced syscalls.
   std::string Format(const SyscallReportContext& ctx) const;

@@ -5,8 +5,6 @@
 #include <sstream>
 #include <vector>
 
-#include "process_table.h"
-
 namespace probe {
 
 void WaitTable::Add(const v1::SyscallCall& c) {

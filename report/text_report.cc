@@ -1,125 +1,14 @@
-#include "process_table.h"
+// The text report: the summary as the terminal shows it.
+#include "text_report.h"
 
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <sstream>
 
-#include "text_escape.h"
+#include "counters.h"
 
 namespace probe {
-
-namespace {
-
-// The waker in r whose name an earlier ThreadName record holds, or null.
-const v1::Waker* UnnamedWaker(const v1::Record& r) {
-  const v1::Waker* w = r.has_wakeup()    ? &r.wakeup().waker()
-                       : r.has_syscall() ? &r.syscall().breakdown().waker()
-                                         : nullptr;
-  return w && w->tid() != 0 && w->comm().empty() ? w : nullptr;
-}
-
-void AddNamedRecord(const v1::Record& r, TraceSummary* s);
-void AddSafeRecord(const v1::Record& r, TraceSummary* s);
-
-}  // namespace
-
-void AddRecord(const v1::Record& r, TraceSummary* s) {
-  // The summary is printed to a terminal: names and arguments go into its
-  // tables escaped (text_escape.h), so no table can print them raw.
-  if (NeedsTerminalEscaping(r)) {
-    v1::Record safe = r;
-    MakeTerminalSafe(&safe);
-    return AddSafeRecord(safe, s);
-  }
-  AddSafeRecord(r, s);
-}
-
-namespace {
-
-void AddSafeRecord(const v1::Record& r, TraceSummary* s) {
-  // Wakers named by ThreadName records get their names back, so the tables
-  // see what older files carried inline.
-  if (const v1::Waker* w = UnnamedWaker(r)) {
-    auto it = s->thread_names.find(w->tid());
-    if (it != s->thread_names.end()) {
-      v1::Record named = r;
-      (named.has_wakeup() ? named.mutable_wakeup()->mutable_waker()
-                          : named.mutable_syscall()->mutable_breakdown()->mutable_waker())
-          ->set_comm(it->second);
-      return AddNamedRecord(named, s);
-    }
-  }
-  AddNamedRecord(r, s);
-}
-
-void AddNamedRecord(const v1::Record& r, TraceSummary* s) {
-  s->threads.Add(r);
-  switch (r.kind_case()) {
-    case v1::Record::kThreadName:
-      if (s->thread_names.size() < 1000000)
-        s->thread_names[r.thread_name().tid()] = r.thread_name().comm();
-      break;
-    case v1::Record::kHeader:
-      s->has_header = true;
-      s->header = r.header();
-      break;
-    case v1::Record::kTrailer:
-      s->has_trailer = true;
-      s->trailer = r.trailer();
-      s->shim.AddShimProcesses(r.trailer().shim());
-      break;
-    case v1::Record::kStats:
-      s->has_stats = true;
-      s->last_stats = r.stats();
-      s->shim.AddShimProcesses(r.stats().shim());
-      break;
-    case v1::Record::kSnapshot:
-      s->snapshots.push_back(r.snapshot());
-      break;
-    case v1::Record::kProcess:
-      s->processes.push_back(r.process());
-      break;
-    case v1::Record::kSyscall:
-      s->syscalls.AddCall(r.syscall());
-      s->waits.Add(r.syscall());
-      s->shim.AddKernelCall(r.syscall());
-      break;
-    case v1::Record::kSyscallHistogram:
-      s->syscalls.AddHistogram(r.syscall_histogram());
-      break;
-    case v1::Record::kWakeup:
-      s->sched.AddWakeup(r.wakeup());
-      break;
-    case v1::Record::kSchedHistogram:
-      s->sched.AddHistogram(r.sched_histogram());
-      break;
-    case v1::Record::kShimCall:
-      s->shim.AddShimCall(r.shim_call());
-      break;
-    case v1::Record::kMarker:
-      s->shim.AddMarker(r.marker());
-      break;
-    default:
-      s->unknown_records++;
-      break;
-  }
-}
-
-}  // namespace
-
-std::string FormatDuration(uint64_t ns) {
-  char buf[32];
-  if (ns >= 1000000000ull)
-    snprintf(buf, sizeof(buf), "%.3f s", ns / 1e9);
-  else if (ns >= 1000000)
-    snprintf(buf, sizeof(buf), "%.2f ms", ns / 1e6);
-  else if (ns >= 1000)
-    snprintf(buf, sizeof(buf), "%.1f us", ns / 1e3);
-  else
-    snprintf(buf, sizeof(buf), "%" PRIu64 " ns", ns);
-  return buf;
-}
 
 namespace {
 
@@ -191,25 +80,6 @@ void AppendProcesses(const TraceSummary& s, std::ostringstream& o) {
     o << "\n" << s.snapshots.size() << " processes existed when recording started\n";
 }
 
-SyscallReportContext SyscallContext(const TraceSummary& s) {
-  SyscallReportContext ctx;
-  // Lifetime records come after snapshots and carry the comm after exec.
-  for (const auto& p : s.snapshots) ctx.comm_by_pid[p.pid()] = p.comm();
-  for (const auto& p : s.processes) ctx.comm_by_pid[p.pid()] = p.comm();
-  ctx.start_time_ns = s.header.start_time_ns();
-  ctx.min_latency_ns = s.header.min_latency_ns();
-  return ctx;
-}
-
-// lost_table_full calls were never timed, so they are part of "lost" (the
-// produced = written + sampled_out + lost identity); lost_histogram_full
-// calls may still have been written, so they are shown apart, and so are the
-// shim's rejected entries, which are not in produced.
-uint64_t Lost(const v1::KindCounters& c) {
-  return c.lost_ring_full() + c.lost_decode() + c.lost_write() + c.lost_table_full() +
-         c.lost_buffer_full() + c.lost_no_buffer();
-}
-
 // 1-in-N of kind in force, from the header (1 when none).
 uint32_t KeepOneIn(const v1::Header& h, v1::EventKind kind) {
   for (const auto& k : h.sampling().kinds())
@@ -220,15 +90,11 @@ uint32_t KeepOneIn(const v1::Header& h, v1::EventKind kind) {
 // Why events were sampled out, when any were.
 std::string SampledBreakdown(const v1::KindCounters& c) {
   std::string out;
-  auto add = [&](const char* what, uint64_t n) {
-    if (!n) return;
+  for (const CounterValue& v : SampledReasons(c)) {
+    if (!v.value) continue;
     out += out.empty() ? " (" : ", ";
-    out += what + std::to_string(n);
-  };
-  add("below min latency ", c.sampled_min_latency());
-  add("1-in-N ", c.sampled_one_in_n());
-  add("past first K/s ", c.sampled_first_k());
-  add("over rate cap ", c.sampled_rate());
+    out += std::string(v.label) + " " + std::to_string(v.value);
+  }
   return out.empty() ? out : out + ")";
 }
 
@@ -236,7 +102,7 @@ std::string CounterLine(const v1::KindCounters& c, const v1::Header& h) {
   char line[256];
   snprintf(line, sizeof(line),
            "  %-8s produced %" PRIu64 "  written %" PRIu64 "  sampled out %" PRIu64,
-           v1::EventKind_Name(c.kind()).c_str() + 11, c.produced(), c.written(), c.sampled_out());
+           CounterKindName(c.kind()).c_str(), c.produced(), c.written(), c.sampled_out());
   std::string out = line + SampledBreakdown(c) + "  lost " + std::to_string(Lost(c));
   // A record kept 1 in N stands for N: the estimate from the records next to
   // the exact count the kernel kept.
@@ -259,9 +125,7 @@ std::string CounterLine(const v1::KindCounters& c, const v1::Header& h) {
 }
 
 void AppendCounters(const TraceSummary& s, std::ostringstream& o) {
-  const auto* counters = s.has_trailer ? &s.trailer.counters()
-                         : s.has_stats ? &s.last_stats.counters()
-                                       : nullptr;
+  const auto* counters = s.counters();
   uint64_t lost = 0;
   uint64_t unhistogrammed = 0;
   if (counters) {
@@ -287,7 +151,7 @@ std::string FormatSummary(const TraceSummary& s) {
   std::ostringstream o;
   AppendHeader(s, o);
   AppendProcesses(s, o);
-  const SyscallReportContext ctx = SyscallContext(s);
+  const SyscallReportContext ctx = s.Context();
   o << FormatSyscallSection(s.syscalls, ctx);
   o << s.waits.Format(ctx);
   o << s.threads.Format(ctx);

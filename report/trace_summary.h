@@ -1,10 +1,15 @@
-// Collects records into the summary probe-report prints; pure, no I/O.
+// The summary of a record file that the text report and the HTML page both
+// print (so their numbers cannot differ): the tables, the names, the
+// header, counters and trailer. Built one record at a time by AddRecord;
+// pure, no I/O, memory bounded by the tables' keys.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "interval_table.h"
+#include "names.h"
 #include "probe.pb.h"
 #include "sched_table.h"
 #include "shim_table.h"
@@ -15,6 +20,7 @@
 namespace probe {
 
 struct TraceSummary {
+  NameTable names;  // fed first, so every table sees a record's names
   bool has_header = false;
   v1::Header header;
   std::vector<v1::ProcessLifetime> processes;
@@ -29,14 +35,23 @@ struct TraceSummary {
   bool has_stats = false;
   v1::Stats last_stats;
   uint64_t unknown_records = 0;
-  // ThreadName records: wakers' names by tid (the last one per tid wins).
-  std::unordered_map<int32_t, std::string> thread_names;
+  uint64_t records = 0;
+  // The latest time any header, stats, trailer, process, call or histogram
+  // record mentions: how long the recording ran.
+  uint64_t last_time_ns = 0;
+
+  // The trailer's counters, else the last stats record's, else null.
+  const google::protobuf::RepeatedPtrField<v1::KindCounters>* counters() const {
+    return has_trailer ? &trailer.counters() : has_stats ? &last_stats.counters() : nullptr;
+  }
+  // What the counters' source says was written to the file, or 0.
+  uint64_t bytes_written() const {
+    return has_trailer ? trailer.bytes_written() : has_stats ? last_stats.bytes_written() : 0;
+  }
+  SyscallReportContext Context() const;
 };
 
 void AddRecord(const v1::Record& r, TraceSummary* s);
-// The human-readable report.
-std::string FormatSummary(const TraceSummary& s);
-std::string FormatDuration(uint64_t ns);
 // A..B intervals between consecutive markers, for --interval A..B.
 inline IntervalReport IntervalStats(const TraceSummary& s, std::string_view from,
                                     std::string_view to) {

@@ -1,0 +1,71 @@
+// Every name probe-report prints, from one place: processes and threads
+// (a bounded table fed once per record, before any output sees the record),
+// syscalls (the proto's and the waker's x86_64 numbers), and wakers.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "probe.pb.h"
+#include "record_visitor.h"
+
+namespace probe {
+
+// Lower-case kernel name; read/write/readv/writev say "(eventfd)" because
+// only eventfds are traced for them.
+std::string SyscallName(v1::Syscall s);
+// An x86_64 syscall number as its name, "syscall 999" when not known here.
+std::string X86SyscallName(int nr);
+// A waker with pid 0: "an interrupt on idle CPU 1" or "kernel thread kworker/0:1".
+std::string KernelWakerName(const std::string& comm);
+// "write(fd 7)", "futex": the fd only for syscalls that take one first.
+std::string FormatWakerSyscall(const v1::Waker& w);
+
+// How a waker is written: the text report's "tid 812 (server) in
+// write(fd 7)", the HTML's "pid 800 tid 812 (server) in write(fd 7)", or
+// the wakers table's "server 800/812".
+enum class WakerStyle { kTid, kPidTid, kPair };
+// The one place a waker becomes words (without "woken by"), given its comm.
+std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle style);
+// "select", "eventfd_read": a shim function's C name.
+std::string ShimFunctionName(v1::ShimFunction f);
+
+// pid -> process comm and tid -> thread comm. Bounded: past kMaxNames ids
+// per table, names of new ids are not kept (counted in dropped()); known
+// ids are still renamed.
+class NameTable : public RecordVisitor {
+ public:
+  static constexpr size_t kMaxNames = 1 << 18;
+
+  void OnSnapshot(const v1::ProcessSnapshot& s) override;
+  void OnProcess(const v1::ProcessLifetime& p) override;
+  void OnThreadName(const v1::ThreadName& t) override;
+  void OnWakeup(const v1::Wakeup& w) override;
+
+  // The process's comm (its lifetime record's, else its snapshot's), or null.
+  const std::string* Process(int32_t pid) const;
+  // The thread's comm (ThreadName records, snapshots, the main thread of a
+  // process, wakers' inline names), or null.
+  const std::string* Thread(int32_t tid) const;
+  // The waker's comm: the record's own, else the thread's known name, else "".
+  std::string WakerComm(const v1::Waker& w) const;
+  // WakerText with the comm resolved.
+  std::string Waker(const v1::Waker& w, WakerStyle style) const {
+    return WakerText(w, WakerComm(w), style);
+  }
+  // Wakers grouped across threads and fds, for delays by waker:
+  // "server in write", "kernel thread kworker/0:1", "an interrupt on an idle CPU".
+  std::string WakerGroup(const v1::Waker& w) const;
+  uint64_t dropped() const { return dropped_; }
+
+ private:
+  void Put(std::unordered_map<int32_t, std::string>& table, int32_t id, const std::string& name);
+
+  std::unordered_map<int32_t, std::string> processes_;
+  std::unordered_map<int32_t, bool> from_lifetime_;  // a snapshot does not rename these
+  std::unordered_map<int32_t, std::string> threads_;
+  uint64_t dropped_ = 0;
+};
+
+}  // namespace probe
