@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-protobuf procps
   chromium   # tests/html_report_test.py renders probe-report --html headless (~20 s to install)
+  libfmt-dev nlohmann-json3-dev  # probe-report's HTML formatting; the tests' JSON parser
 )
 
 missing=()
