@@ -33,6 +33,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "chrome_args.h"
 #include "counters.h"
 #include "exporter.h"
 #include "json_writer.h"
@@ -53,10 +54,6 @@ uint64_t ThreadKey(int32_t pid, int32_t tid) {
 }
 int32_t KeyPid(uint64_t key) { return static_cast<int32_t>(static_cast<uint32_t>(key >> 32)); }
 int32_t KeyTid(uint64_t key) { return static_cast<int32_t>(static_cast<uint32_t>(key)); }
-
-bool IsWaitSyscall(v1::Syscall s) {
-  return s >= v1::SYSCALL_SELECT && s <= v1::SYSCALL_EPOLL_PWAIT2;
-}
 
 bool ShimFdIsNfds(v1::ShimFunction f) {
   return f == v1::SHIM_SELECT || f == v1::SHIM_PSELECT || f == v1::SHIM_POLL || f == v1::SHIM_PPOLL;
@@ -299,74 +296,13 @@ class ChromeTraceExporter : public Exporter {
     if (end < start) end = start;
     const std::string name = p.comm().empty() ? std::to_string(p.pid()) : p.comm();
     Event e = Slice("process " + name, "process", p.pid(), p.pid(), start, end - start);
-    e.ArgInt("pid", p.pid()).ArgInt("ppid", p.ppid());
-    if (!p.exe().empty()) e.Arg("exe", p.exe());
-    if (p.argv_size() > 0) {
-      std::string argv;
-      for (const std::string& a : p.argv()) {
-        if (!argv.empty()) argv.push_back(' ');
-        argv += a;
-      }
-      if (p.argv_truncated()) argv += " ...";
-      e.Arg("argv", argv);
-    }
-    if (p.fork_time_ns() && p.exec_time_ns()) e.ArgUint("fork_to_exec_ns", p.fork_to_exec_ns());
-    if (p.finished()) {
-      if (p.exit_signal() != 0) {
-        e.ArgInt("exit_signal", p.exit_signal());
-        if (p.core_dumped()) e.ArgBool("core_dumped", true);
-      } else {
-        e.ArgInt("exit_code", p.exit_code());
-      }
-      e.ArgUint("exec_to_exit_ns", p.exec_to_exit_ns());
-    } else {
-      e.ArgBool("finished", false);
-    }
-    e.ArgUint("user_time_ns", p.user_time_ns())
-        .ArgUint("system_time_ns", p.system_time_ns())
-        .ArgUint("peak_rss_bytes", p.peak_rss_bytes());
-    if (p.exec_count() > 1) e.ArgUint("exec_count", p.exec_count());
+    AddProcessArgs(p, &e);
   }
 
   void AddSyscall(const v1::SyscallCall& c) {
     Event e = Slice(SyscallName(c.syscall()), "syscall", c.pid(), c.tid(), c.start_time_ns(),
                     c.duration_ns());
-    e.ArgInt("ret", c.ret());
-    if (c.ret() < 0 && !c.interrupted()) e.ArgInt("errno", -c.ret());
-    if (c.interrupted()) e.ArgBool("interrupted", true);
-    if (c.has_fd()) e.ArgInt("fd", c.fd());
-    if (IsWaitSyscall(c.syscall())) {
-      e.ArgUint("nfds", c.nfds());
-      if (c.has_timeout()) {
-        e.ArgInt("timeout_ns", c.timeout_ns());
-      } else {
-        e.Arg("timeout", "none");
-      }
-      e.ArgBool("timed_out", c.timed_out());
-    }
-    if (c.has_value()) e.ArgUint("value", c.value());
-    if (c.eventfd_flags() != 0) e.ArgUint("eventfd_flags", c.eventfd_flags());
-    if (c.has_breakdown()) {
-      const v1::WaitBreakdown& b = c.breakdown();
-      e.ArgUint("to_block_ns", b.to_block_ns())
-          .ArgUint("blocked_ns", b.blocked_ns())
-          .ArgUint("run_queue_ns", b.run_queue_ns())
-          .ArgUint("return_ns", b.return_ns());
-      if (b.total_blocked_ns() > 0) e.ArgUint("total_blocked_ns", b.total_blocked_ns());
-      e.ArgBool("woken", b.woken());
-      if (b.woken()) AddWakerArgs(b.waker(), &e);
-    }
-  }
-
-  void AddWakerArgs(const v1::Waker& w, Event* e) {
-    const std::string comm = names_.WakerComm(w);
-    e->ArgInt("waker_pid", w.pid()).ArgInt("waker_tid", w.tid());
-    if (w.pid() == 0) {
-      e->Arg("waker_comm", comm).Arg("waker", KernelWakerName(comm));
-    } else {
-      e->Arg("waker_comm", comm);
-      e->Arg("waker_syscall", w.syscall_nr() >= 0 ? FormatWakerSyscall(w) : "none");
-    }
+    AddSyscallArgs(c, names_, &e);
   }
 
   void AddShimCall(const v1::ShimCall& c) {
@@ -478,7 +414,7 @@ class ChromeTraceExporter : public Exporter {
           .ArgUint("off_cpu_ns", w.off_cpu_ns())
           .ArgUint("run_queue_ns", w.run_queue_ns())
           .ArgUint("cpu", w.cpu());
-      if (has_waker) AddWakerArgs(w.waker(), &e);
+      if (has_waker) AddWakerArgs(w.waker(), names_, &e);
     }
     if (!has_waker) return;
     const v1::Waker& k = w.waker();
