@@ -2,9 +2,9 @@
 // first record of its kind, header row first, rows in file order.
 //
 //   processes.csv           ProcessLifetime and ProcessSnapshot (snapshot = true)
-//   syscalls.csv            SyscallCall, breakdown flattened, waker comm resolved
+//   syscalls.csv            SyscallCall, breakdown flattened, waker comm and syscall named
 //   syscall_histograms.csv  SyscallHistogram, buckets ';'-joined in one column
-//   wakeups.csv             Wakeup, waker comm resolved
+//   wakeups.csv             Wakeup, waker comm and syscall named
 //   sched_histograms.csv    SchedHistogram
 //   shim_calls.csv          ShimCall
 //   markers.csv             Marker
@@ -214,12 +214,12 @@ constexpr FileSpec kFiles[kFileKinds] = {
     {"syscalls.csv",
      "pid,tid,syscall,start_time_ns,duration_ns,ret,interrupted,fd,nfds,timeout_ns,timed_out,"
      "value,eventfd_flags,to_block_ns,blocked_ns,run_queue_ns,return_ns,total_blocked_ns,woken,"
-     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd"},
+     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd,waker_syscall"},
     {"syscall_histograms.csv",
      "pid,syscall,time_ns,count,sum_ns,min_ns,max_ns,timeouts,errors,log2_buckets"},
     {"wakeups.csv",
      "pid,tid,on_cpu_time_ns,cpu,off_cpu_time_ns,wake_time_ns,state,off_cpu_ns,run_queue_ns,"
-     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd"},
+     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd,waker_syscall"},
     {"sched_histograms.csv", "pid,kind,time_ns,count,sum_ns,min_ns,max_ns,log2_buckets"},
     {"shim_calls.csv", "pid,tid,function,entry_ns,duration_ns,result,fd,error"},
     {"markers.csv", "pid,tid,type,name,time_ns,arg0,arg1"},
@@ -330,10 +330,12 @@ class CsvExporter : public Exporter {
       f.Num(w.fd());
     else
       f.Empty();
+    // Its name, as the text report gives it (the number stays for scripts).
+    f.Text(w.syscall_nr() >= 0 ? X86SyscallName(w.syscall_nr()) : std::string());
   }
 
   static void NoWaker(CsvFile& f) {
-    for (int i = 0; i < 5; ++i) f.Empty();
+    for (int i = 0; i < 6; ++i) f.Empty();
   }
 
   void Syscall(const v1::SyscallCall& c) {

@@ -320,9 +320,9 @@ TEST_F(CsvExportTest, OneFilePerKindWithMatchingRowCounts) {
   fs::path dir = root_ / "a" / "b";  // created, parents too
   Export(dir, SampleRecords());
   std::map<std::string, size_t> want = {
-      {"processes.csv", 2},     {"syscalls.csv", 2},         {"syscall_histograms.csv", 1},
-      {"wakeups.csv", 2},       {"sched_histograms.csv", 1}, {"shim_calls.csv", 1},
-      {"markers.csv", 2},       {"thread_names.csv", 1},     {"counters.csv", 5},
+      {"processes.csv", 2}, {"syscalls.csv", 2},         {"syscall_histograms.csv", 1},
+      {"wakeups.csv", 2},   {"sched_histograms.csv", 1}, {"shim_calls.csv", 1},
+      {"markers.csv", 2},   {"thread_names.csv", 1},     {"counters.csv", 5},
   };
   size_t files = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -466,7 +466,8 @@ TEST_F(CsvExportTest, StreamsManyRows) {
   auto e = MakeCsvExporter(root_.string(), m.s.names, &error);
   ASSERT_NE(e, nullptr) << error;
   constexpr int kRows = 50000;  // several buffer flushes
-  for (int i = 0; i < kRows; ++i) m.Add(MarkerRecord("m" + std::to_string(i), v1::MARKER_INSTANT, i), *e);
+  for (int i = 0; i < kRows; ++i)
+    m.Add(MarkerRecord("m" + std::to_string(i), v1::MARKER_INSTANT, i), *e);
   ASSERT_TRUE(e->Finish(&error)) << error;
   Table t = ReadTable(root_ / "markers.csv");
   ASSERT_EQ(t.rows.size(), static_cast<size_t>(kRows));

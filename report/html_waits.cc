@@ -42,20 +42,10 @@ std::vector<Segment> Segments(const v1::SyscallCall& c) {
   return s;
 }
 
-}  // namespace
-
-std::string WaitsSection(const TraceSummary& s, size_t* plots) {
-  const std::vector<v1::SyscallCall> slowest = s.syscalls.slowest().Sorted();
-  std::string o =
-      "<section id=\"slowest-waits\"><h2>Slowest calls</h2>"
-      "<p class=\"note\">The " +
-      Num(slowest.size()) + " slowest of " + Num(s.syscalls.recorded()) +
-      " recorded syscalls (at most " + Num(SyscallTable::kKeptSlowest) +
-      " are kept) on a time axis from the agent's start, each split into where its time "
-      "went; the right column shows the same split as shares of the call. Hover a bar for the "
-      "waker.</p>";
-  if (slowest.empty()) return o + "<p class=\"note\">No per-call syscall records.</p></section>";
-  std::vector<v1::SyscallCall> calls = slowest;
+// One timeline of calls (slowest first as kept), in start order.
+std::string Timeline(const TraceSummary& s, std::vector<v1::SyscallCall> calls, const char* label,
+                     size_t* plots) {
+  std::string o;
   std::sort(calls.begin(), calls.end(), [](const auto& a, const auto& b) {
     if (a.start_time_ns() != b.start_time_ns()) return a.start_time_ns() < b.start_time_ns();
     return a.tid() < b.tid();
@@ -74,14 +64,7 @@ std::string WaitsSection(const TraceSummary& s, size_t* plots) {
   const double W = dur_x + dur_w, H = top + calls.size() * row_h + 26;
   const double span = static_cast<double>(t1 - t0);
 
-  o += Legend({{"seg-toblock", "to block (entry &rarr; switched out)"},
-               {"seg-blocked", "blocked (switched out &rarr; woken)"},
-               {"seg-runqueue", "run queue (woken &rarr; on a CPU)"},
-               {"seg-return", "return (on a CPU &rarr; returned)"},
-               {"seg-other", "other"},
-               {"seg-none", "did not block / no breakdown"}});
-
-  o += SvgOpen("waits-timeline", W, H, "timeline of the slowest calls");
+  o += SvgOpen("waits-timeline", W, H, label);
   o += TimeAxis(chart_x, chart_w, top, top + calls.size() * row_h, t0, t1, origin);
   o += Text(share_x + share_w / 2, top + calls.size() * row_h + 14, "share of the call", "tick",
             "middle");
@@ -128,6 +111,37 @@ std::string WaitsSection(const TraceSummary& s, size_t* plots) {
   }
   o += "</svg>";
   ++*plots;
+  return o;
+}
+
+}  // namespace
+
+std::string WaitsSection(const TraceSummary& s, size_t* plots) {
+  const std::vector<v1::SyscallCall> slowest = s.syscalls.slowest().Sorted();
+  const std::vector<v1::SyscallCall> timeouts = s.syscalls.slowest_timeouts().Sorted();
+  std::string o =
+      "<section id=\"slowest-waits\"><h2>Slowest calls</h2>"
+      "<p class=\"note\">The " +
+      Num(slowest.size()) + " slowest of " + Num(s.syscalls.recorded()) +
+      " recorded syscalls that did not time out (at most " + Num(SyscallTable::kKeptSlowest) +
+      " are kept) on a time axis from the agent's start, each split into where its time "
+      "went; the right column shows the same split as shares of the call. Hover a bar for the "
+      "waker. Waits that ended by their own timeout (usually idle) are shown apart, below.</p>";
+  if (slowest.empty() && timeouts.empty())
+    return o + "<p class=\"note\">No per-call syscall records.</p></section>";
+  o += Legend({{"seg-toblock", "to block (entry &rarr; switched out)"},
+               {"seg-blocked", "blocked (switched out &rarr; woken)"},
+               {"seg-runqueue", "run queue (woken &rarr; on a CPU)"},
+               {"seg-return", "return (on a CPU &rarr; returned)"},
+               {"seg-other", "other"},
+               {"seg-none", "did not block / no breakdown"}});
+
+  if (!slowest.empty()) o += Timeline(s, slowest, "timeline of the slowest calls", plots);
+  if (!timeouts.empty()) {
+    o += "<h3 id=\"slowest-timeouts\">Slowest timeouts</h3><p class=\"note\">The " +
+         Num(timeouts.size()) + " slowest waits that ended by their own timeout.</p>";
+    o += Timeline(s, timeouts, "timeline of the slowest timeouts", plots);
+  }
   return o + "</section>";
 }
 

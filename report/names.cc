@@ -132,6 +132,12 @@ std::string NameTable::WakerComm(const v1::Waker& w) const {
 }
 
 std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle style) {
+  if (style == WakerStyle::kGroup) {
+    if (w.pid() == 0)
+      return comm.rfind("swapper/", 0) == 0 ? "an interrupt on an idle CPU" : KernelWakerName(comm);
+    return (comm.empty() ? "?" : comm) +
+           (w.syscall_nr() >= 0 ? " in " + X86SyscallName(w.syscall_nr()) : " outside a syscall");
+  }
   if (w.pid() == 0) return KernelWakerName(comm);
   const std::string pid = std::to_string(w.pid()), tid = std::to_string(w.tid());
   if (style == WakerStyle::kPair) return comm + " " + pid + "/" + tid;
@@ -139,14 +145,6 @@ std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle st
                         ? "pid " + pid + " tid " + tid + " (" + (comm.empty() ? "?" : comm) + ")"
                         : "tid " + tid + " (" + comm + ")";
   return out + (w.syscall_nr() >= 0 ? " in " + FormatWakerSyscall(w) : " outside a syscall");
-}
-
-std::string NameTable::WakerGroup(const v1::Waker& w) const {
-  const std::string comm = WakerComm(w);
-  if (w.pid() == 0)
-    return comm.rfind("swapper/", 0) == 0 ? "an interrupt on an idle CPU" : KernelWakerName(comm);
-  return (comm.empty() ? "?" : comm) +
-         (w.syscall_nr() >= 0 ? " in " + X86SyscallName(w.syscall_nr()) : " outside a syscall");
 }
 
 }  // namespace probe

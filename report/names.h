@@ -23,9 +23,10 @@ std::string KernelWakerName(const std::string& comm);
 std::string FormatWakerSyscall(const v1::Waker& w);
 
 // How a waker is written: the text report's "tid 812 (server) in
-// write(fd 7)", the HTML's "pid 800 tid 812 (server) in write(fd 7)", or
-// the wakers table's "server 800/812".
-enum class WakerStyle { kTid, kPidTid, kPair };
+// write(fd 7)", the HTML's "pid 800 tid 812 (server) in write(fd 7)", the
+// wakers table's "server 800/812", or grouped across threads and fds for
+// delays by waker: "server in write", "an interrupt on an idle CPU".
+enum class WakerStyle { kTid, kPidTid, kPair, kGroup };
 // The one place a waker becomes words (without "woken by"), given its comm.
 std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle style);
 // "select", "eventfd_read": a shim function's C name.
@@ -54,9 +55,6 @@ class NameTable : public RecordVisitor {
   std::string Waker(const v1::Waker& w, WakerStyle style) const {
     return WakerText(w, WakerComm(w), style);
   }
-  // Wakers grouped across threads and fds, for delays by waker:
-  // "server in write", "kernel thread kworker/0:1", "an interrupt on an idle CPU".
-  std::string WakerGroup(const v1::Waker& w) const;
   uint64_t dropped() const { return dropped_; }
 
  private:

@@ -35,10 +35,19 @@ class SchedTable {
   const std::map<std::pair<int32_t, int>, v1::SchedHistogram>& histograms() const {
     return histograms_;
   }
+  // Run-queue delay of the wakeup records per (wakee pid, waker group, see
+  // WakerStyle::kGroup); preemptions under kPreempted. At most kMaxPairs
+  // keys; wakeups of further keys are counted in untracked_delays().
+  using DelayKey = std::pair<int32_t, std::string>;
+  static constexpr const char* kPreempted = "preempted (no waker)";
+  const std::map<DelayKey, DurationSample>& delay_by_waker() const { return delay_by_waker_; }
+  uint64_t untracked_delays() const { return untracked_delays_; }
 
  private:
   std::map<std::pair<int32_t, int>, v1::SchedHistogram> histograms_;
   std::map<PairKey, Pair> pairs_;
+  std::map<DelayKey, DurationSample> delay_by_waker_;
+  uint64_t untracked_delays_ = 0;
   uint64_t wakeups_ = 0;
   uint64_t untracked_ = 0;
 };

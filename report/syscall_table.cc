@@ -62,7 +62,7 @@ void SyscallTable::AddCall(const v1::SyscallCall& c) {
   Entry& e = keys_[{c.pid(), c.syscall()}];
   ++e.recorded;
   ++recorded_;
-  slowest_.Add(c);
+  (c.timed_out() ? slowest_timeouts_ : slowest_).Add(c);
   if (!e.too_many) {
     if (e.durations.size() < kMaxExactCalls) {
       e.durations.push_back(c.duration_ns());
@@ -129,10 +129,21 @@ double UnitNs(DurationUnit u) {
 
 // Three significant digits at most: bucket edges are powers of two in ns,
 // so in us or ms they are not round numbers and more digits would be noise.
+// An edge under 1 in the histogram's unit is written in the unit below,
+// with its name ("262us", "512ns"): in ms, every bucket under 10 us would
+// otherwise read "0.00 -> 0.00".
 std::string ScaledBound(uint64_t ns, DurationUnit u) {
+  const char* suffix = "";
+  if (u != DurationUnit::kNs && static_cast<double>(ns) < UnitNs(u)) {
+    u = u == DurationUnit::kMs && ns >= 1000 ? DurationUnit::kUs : DurationUnit::kNs;
+    suffix = u == DurationUnit::kUs ? "us" : "ns";
+  }
   const double v = static_cast<double>(ns) / UnitNs(u);
   char buf[32];
-  snprintf(buf, sizeof(buf), v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v);
+  if (u == DurationUnit::kNs)
+    snprintf(buf, sizeof(buf), "%.0f%s", v, suffix);
+  else
+    snprintf(buf, sizeof(buf), v >= 100 ? "%.0f%s" : v >= 10 ? "%.1f%s" : "%.2f%s", v, suffix);
   return buf;
 }
 
@@ -310,11 +321,14 @@ std::string StartOffset(uint64_t t, uint64_t base) {
   return buf;
 }
 
-void AppendSlowest(const SyscallTable& t, const SyscallReportContext& ctx, std::ostringstream& o) {
-  auto calls = t.slowest().Sorted();
+// Idle timeouts (an event loop's 100 ms tick) would fill the list of the
+// slowest calls: the waits that ended by their own timeout are listed apart.
+void AppendSlowest(const SyscallTable& t, const TopCalls& top, const char* title,
+                   const SyscallReportContext& ctx, std::ostringstream& o) {
+  auto calls = top.Sorted();
   if (calls.empty()) return;
   if (calls.size() > SyscallTable::kSlowest) calls.resize(SyscallTable::kSlowest);
-  o << "\nslowest calls (" << calls.size() << " of " << t.recorded() << " recorded):\n";
+  o << "\n" << title << " (" << calls.size() << " of " << t.recorded() << " recorded):\n";
   char line[512];
   for (const auto& c : calls) {
     const std::string who = std::to_string(c.pid()) + "/" + std::to_string(c.tid());
@@ -341,7 +355,8 @@ std::string FormatSyscallSection(const SyscallTable& t, const SyscallReportConte
   o << "\nsyscalls (" << rows.size() << " process/syscall pairs), by pid, then total time:\n";
   AppendTable(rows, ctx, o);
   AppendHistograms(rows, ctx, o);
-  AppendSlowest(t, ctx, o);
+  AppendSlowest(t, t.slowest(), "slowest calls that did not time out", ctx, o);
+  AppendSlowest(t, t.slowest_timeouts(), "slowest timeouts", ctx, o);
   return o.str();
 }
 

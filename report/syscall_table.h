@@ -60,7 +60,10 @@ class SyscallTable {
   uint64_t recorded() const { return recorded_; }
   // By pid, then by total time, longest first.
   std::vector<SyscallRow> Rows() const;
+  // The slowest calls that did not time out, and apart from them the
+  // slowest that did (usually idle waits).
   const TopCalls& slowest() const { return slowest_; }
+  const TopCalls& slowest_timeouts() const { return slowest_timeouts_; }
 
  private:
   struct Entry {
@@ -72,6 +75,7 @@ class SyscallTable {
   };
   std::map<SyscallKey, Entry> keys_;
   TopCalls slowest_{kKeptSlowest};
+  TopCalls slowest_timeouts_{kKeptSlowest};
   uint64_t recorded_ = 0;
 };
 
