@@ -19,6 +19,32 @@ constexpr size_t kTableRows = 500;
 
 }  // namespace
 
+namespace {
+
+// The text report's "run-queue delay by waker", the same numbers.
+std::string DelayByWakerTable(const TraceSummary& s) {
+  const auto& delays = s.sched.delay_by_waker();
+  if (delays.empty()) return "";
+  std::string o =
+      "<h3>Run-queue delay by waker</h3><p class=\"note\">From the wakeup records: the delay "
+      "from the wakeup to running, per process and kind of waker (threads and fds grouped).</p>"
+      "<table class=\"data\" id=\"delay-by-waker\"><thead><tr><th>pid</th><th>comm</th>"
+      "<th>waker</th><th>wakeups</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>"
+      "</thead><tbody>";
+  size_t shown = 0;
+  for (const auto& [key, sample] : delays) {
+    if (++shown > kTableRows) break;
+    const DurationStats st = sample.Stats();
+    auto pct = [&](uint64_t ns) { return "<td>" + Esc(FormatQuantile(ns, st.exact)) + "</td>"; };
+    o += "<tr><td>" + Num(key.first) + "</td><td>" + Esc(CommOf(s, key.first)) + "</td><td>" +
+         Esc(Clip(key.second, 64)) + "</td><td>" + Num(st.count) + "</td>" + pct(st.p50_ns) +
+         pct(st.p90_ns) + pct(st.p99_ns) + "<td>" + Esc(FormatDuration(st.max_ns)) + "</td></tr>";
+  }
+  return o + "</tbody></table>";
+}
+
+}  // namespace
+
 std::string CommOf(const TraceSummary& s, int32_t pid) {
   const std::string* name = s.names.Process(pid);
   if (!name) name = s.names.Thread(pid);  // the main thread's name
@@ -199,7 +225,8 @@ std::string SchedSection(const TraceSummary& s, size_t* plots) {
   if (hists.empty())
     return o +
            "<p class=\"note\">No scheduler histograms in this file (wakeups not "
-           "traced?).</p></section>";
+           "traced?).</p>" +
+           DelayByWakerTable(s) + "</section>";
   std::vector<const v1::SchedHistogram*> rows;
   for (const auto& [key, h] : hists) rows.push_back(&h);
   std::sort(rows.begin(), rows.end(), [](auto* a, auto* b) {
@@ -233,7 +260,7 @@ std::string SchedSection(const TraceSummary& s, size_t* plots) {
   if (hists.size() > rows.size())
     o += "<p class=\"note\">" + Num(hists.size() - rows.size()) +
          " histograms with less total time are not drawn.</p>";
-  return o + "</section>";
+  return o + DelayByWakerTable(s) + "</section>";
 }
 
 }  // namespace probe::html

@@ -236,7 +236,8 @@ TEST_F(ReportOutputsTest, SlowestWokenWaitsAreListedApartFromTimeouts) {
 }
 
 TEST_F(ReportOutputsTest, RunQueueDelayByWaker) {
-  auto r = RunCommand({Report(), Write(true), "--no-progress"});
+  const std::string html = dir_ + "/page.html";
+  auto r = RunCommand({Report(), Write(true), "--no-progress", "--html", html});
   ASSERT_EQ(r.exit_status, 0) << r.err;
   const size_t at = r.out.find("\nrun-queue delay by waker");
   ASSERT_NE(at, std::string::npos) << r.out;
@@ -246,6 +247,10 @@ TEST_F(ReportOutputsTest, RunQueueDelayByWaker) {
   EXPECT_TRUE(std::regex_search(r.out.substr(at), worker)) << r.out.substr(at);
   std::regex irq(R"(\n +100 server +an interrupt on an idle CPU +4 +2\.0 us)");
   EXPECT_TRUE(std::regex_search(r.out.substr(at), irq)) << r.out.substr(at);
+  // The page gives the same numbers.
+  EXPECT_NE(Slurp(html).find("<td>worker in write</td><td>10</td><td>50.0 us</td><td>90.0 us</td>"
+                             "<td>100.0 us</td><td>100.0 us</td>"),
+            std::string::npos);
 }
 
 TEST_F(ReportOutputsTest, CsvNamesTheWakersSyscall) {
