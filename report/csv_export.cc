@@ -10,6 +10,7 @@
 //   markers.csv             Marker
 //   thread_names.csv        ThreadName
 //   counters.csv            one row per KindCounters of each Stats / Trailer (final = true)
+//   syscall_percentiles.csv p50/p90/p99 per (pid, syscall), as the text report gives them
 //
 // Fields are quoted per RFC 4180 (those holding a comma, a quote, CR or LF;
 // quotes doubled); rows end with LF. Enum values are their names without the
@@ -198,6 +199,7 @@ enum FileKind {
   kMarkers,
   kThreadNames,
   kCounters,
+  kPercentiles,
   kFileKinds,
 };
 
@@ -229,12 +231,13 @@ constexpr FileSpec kFiles[kFileKinds] = {
      "lost_table_full,lost_histogram_full,lost_buffer_full,lost_no_buffer,rejected,"
      "sampled_one_in_n,sampled_first_k,sampled_rate,sampled_min_latency,cpu_losses,"
      "bytes_written"},
+    {"syscall_percentiles.csv", "pid,syscall,count,p50_ns,p90_ns,p99_ns,max_ns,exact"},
 };
 
 class CsvExporter : public Exporter {
  public:
-  CsvExporter(std::string dir, UniqueFd dirfd, const NameTable& names)
-      : dir_(std::move(dir)), dirfd_(std::move(dirfd)), names_(names) {}
+  CsvExporter(std::string dir, UniqueFd dirfd, const TraceSummary& summary)
+      : dir_(std::move(dir)), dirfd_(std::move(dirfd)), summary_(summary), names_(summary.names) {}
 
   void OnProcess(const v1::ProcessLifetime& p) override { Process(p); }
   void OnSnapshot(const v1::ProcessSnapshot& s) override { Snapshot(s); }
@@ -253,6 +256,7 @@ class CsvExporter : public Exporter {
   }
 
   bool Finish(std::string* error) override {
+    Percentiles();
     bool ok = true;
     for (auto& f : files_) {
       if (!f) continue;
@@ -461,6 +465,25 @@ class CsvExporter : public Exporter {
     f.EndRow();
   }
 
+  // Per (process, syscall): the percentiles the text report and the HTML
+  // page print, from the same summary (exact = false: interpolated in the
+  // histogram's bucket, what they mark with ~).
+  void Percentiles() {
+    if (summary_.syscalls.empty()) return;
+    CsvFile& f = File(kPercentiles);
+    for (const SyscallRow& r : summary_.syscalls.Rows()) {
+      f.Num(r.key.pid);
+      f.Text(EnumName(v1::Syscall_descriptor(), r.key.syscall, "SYSCALL_"));
+      f.Num(r.histogram.count());
+      f.Num(r.quantiles.p50_ns);
+      f.Num(r.quantiles.p90_ns);
+      f.Num(r.quantiles.p99_ns);
+      f.Num(r.histogram.max_ns());
+      f.Bool(r.quantiles.exact);
+      f.EndRow();
+    }
+  }
+
   void Counters(uint64_t time_ns, bool final,
                 const google::protobuf::RepeatedPtrField<v1::KindCounters>& counters,
                 uint64_t bytes_written) {
@@ -485,12 +508,13 @@ class CsvExporter : public Exporter {
   std::string dir_;
   UniqueFd dirfd_;  // the files are made in it; outlives them (declared first)
   std::unique_ptr<CsvFile> files_[kFileKinds];
+  const TraceSummary& summary_;  // fed by the caller, record by record, as this is
   const NameTable& names_;
 };
 
 }  // namespace
 
-std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, const NameTable& names,
+std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, const TraceSummary& summary,
                                           std::string* error) {
   if (dir.empty()) {
     *error = "CSV directory is empty";
@@ -519,7 +543,7 @@ std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, const NameTabl
              (errno == ELOOP ? "is a symbolic link (never followed)" : strerror(errno));
     return nullptr;
   }
-  return std::make_unique<CsvExporter>(dir, std::move(dirfd), names);
+  return std::make_unique<CsvExporter>(dir, std::move(dirfd), summary);
 }
 
 }  // namespace probe

@@ -310,7 +310,7 @@ std::vector<v1::Record> SampleRecords() {
 void Export(const fs::path& dir, const std::vector<v1::Record>& records) {
   std::string error;
   Model m;
-  auto e = MakeCsvExporter(dir.string(), m.s.names, &error);
+  auto e = MakeCsvExporter(dir.string(), m.s, &error);
   ASSERT_NE(e, nullptr) << error;
   for (const v1::Record& r : records) m.Add(r, *e);
   ASSERT_TRUE(e->Finish(&error)) << error;
@@ -320,9 +320,16 @@ TEST_F(CsvExportTest, OneFilePerKindWithMatchingRowCounts) {
   fs::path dir = root_ / "a" / "b";  // created, parents too
   Export(dir, SampleRecords());
   std::map<std::string, size_t> want = {
-      {"processes.csv", 2}, {"syscalls.csv", 2},         {"syscall_histograms.csv", 1},
-      {"wakeups.csv", 2},   {"sched_histograms.csv", 1}, {"shim_calls.csv", 1},
-      {"markers.csv", 2},   {"thread_names.csv", 1},     {"counters.csv", 5},
+      {"processes.csv", 2},
+      {"syscalls.csv", 2},
+      {"syscall_histograms.csv", 1},
+      {"wakeups.csv", 2},
+      {"sched_histograms.csv", 1},
+      {"shim_calls.csv", 1},
+      {"markers.csv", 2},
+      {"thread_names.csv", 1},
+      {"counters.csv", 5},
+      {"syscall_percentiles.csv", 3},  // one per (pid, syscall): 2 of calls, 1 of a histogram
   };
   size_t files = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -463,7 +470,7 @@ TEST_F(CsvExportTest, FilesOnlyForKindsPresent) {
 TEST_F(CsvExportTest, StreamsManyRows) {
   std::string error;
   Model m;
-  auto e = MakeCsvExporter(root_.string(), m.s.names, &error);
+  auto e = MakeCsvExporter(root_.string(), m.s, &error);
   ASSERT_NE(e, nullptr) << error;
   constexpr int kRows = 50000;  // several buffer flushes
   for (int i = 0; i < kRows; ++i)
@@ -479,16 +486,16 @@ TEST_F(CsvExportTest, UnusableDirectoryIsAnError) {
   std::ofstream(file) << "x";
   std::string error;
   Model m;
-  EXPECT_EQ(MakeCsvExporter(file.string(), m.s.names, &error), nullptr);
+  EXPECT_EQ(MakeCsvExporter(file.string(), m.s, &error), nullptr);
   EXPECT_NE(error.find("not a directory"), std::string::npos) << error;
   EXPECT_EQ(error.find('\n'), std::string::npos);
 
   error.clear();
-  EXPECT_EQ(MakeCsvExporter((file / "sub").string(), m.s.names, &error), nullptr);
+  EXPECT_EQ(MakeCsvExporter((file / "sub").string(), m.s, &error), nullptr);
   EXPECT_NE(error.find("cannot create directory"), std::string::npos) << error;
 
   error.clear();
-  EXPECT_EQ(MakeCsvExporter("", m.s.names, &error), nullptr);
+  EXPECT_EQ(MakeCsvExporter("", m.s, &error), nullptr);
   EXPECT_FALSE(error.empty());
 
   if (geteuid() != 0) {  // root writes anywhere
@@ -497,7 +504,7 @@ TEST_F(CsvExportTest, UnusableDirectoryIsAnError) {
     fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
     error.clear();
     Model m;
-    EXPECT_EQ(MakeCsvExporter(ro.string(), m.s.names, &error), nullptr);
+    EXPECT_EQ(MakeCsvExporter(ro.string(), m.s, &error), nullptr);
     EXPECT_FALSE(error.empty());
   }
 }
@@ -505,7 +512,7 @@ TEST_F(CsvExportTest, UnusableDirectoryIsAnError) {
 TEST_F(CsvExportTest, WriteErrorFailsFinish) {
   std::string error;
   Model m;
-  auto e = MakeCsvExporter(root_.string(), m.s.names, &error);
+  auto e = MakeCsvExporter(root_.string(), m.s, &error);
   ASSERT_NE(e, nullptr) << error;
   fs::create_directory(root_ / "markers.csv");  // the file cannot be created
   m.Add(MarkerRecord("x", v1::MARKER_INSTANT, 1), *e);
@@ -519,7 +526,7 @@ TEST_F(CsvExportTest, FullDiskFailsFinish) {
   if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
   std::string error;
   Model m;
-  auto e = MakeCsvExporter(root_.string(), m.s.names, &error);
+  auto e = MakeCsvExporter(root_.string(), m.s, &error);
   ASSERT_NE(e, nullptr) << error;
   fs::create_symlink("/dev/full", root_ / "markers.csv");  // every write fails with ENOSPC
   m.Add(MarkerRecord("x", v1::MARKER_INSTANT, 1), *e);

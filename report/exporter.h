@@ -24,8 +24,9 @@ class Exporter : public RecordVisitor {
 // Chrome Trace Event JSON (ui.perfetto.dev, chrome://tracing): report/chrome_trace.cc.
 std::unique_ptr<Exporter> MakeChromeTraceExporter(const std::string& path, const NameTable& names,
                                                   std::string* error);
-// One CSV file per record kind in a directory: report/csv_export.cc.
-std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, const NameTable& names,
+// One CSV file per record kind in a directory, and the summary's syscall
+// percentiles: report/csv_export.cc.
+std::unique_ptr<Exporter> MakeCsvExporter(const std::string& dir, const TraceSummary& summary,
                                           std::string* error);
 // A self-contained HTML page with plots, of the same summary the text
 // report prints: report/html_report.cc.

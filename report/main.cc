@@ -101,11 +101,11 @@ int main(int argc, char** argv) {
   // One model for every output: the names, and the summary the text report
   // and the HTML page both print.
   probe::TraceSummary summary;
-  const bool summarize = !o.json || !o.html_path.empty();
+  const bool summarize = !o.json || !o.html_path.empty() || !o.csv_dir.empty();
   if (!o.chrome_path.empty() &&
       !add_export(probe::MakeChromeTraceExporter(o.chrome_path, summary.names, &error)))
     return 1;
-  if (!o.csv_dir.empty() && !add_export(probe::MakeCsvExporter(o.csv_dir, summary.names, &error)))
+  if (!o.csv_dir.empty() && !add_export(probe::MakeCsvExporter(o.csv_dir, summary, &error)))
     return 1;
   if (!o.html_path.empty() && !add_export(probe::MakeHtmlExporter(o.html_path, summary, &error)))
     return 1;

@@ -113,15 +113,15 @@ TEST(TextEscapeTest, CsvCellsShowBytesThatAreNotUtf8AsEscapes) {
   char tmpl[] = "/tmp/probe_csvbytes_XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   std::string error;
-  NameTable names;  // fed before the exporter, as probe-report does
-  auto csv = MakeCsvExporter(dir + "/out", names, &error);
+  TraceSummary summary;  // fed before the exporter, as probe-report does
+  auto csv = MakeCsvExporter(dir + "/out", summary, &error);
   ASSERT_TRUE(csv) << error;
   v1::Record p;
   p.mutable_process()->set_pid(3);
   p.mutable_process()->set_comm("a\xff\xfe");
   p.mutable_process()->add_argv("/bin/true");
   p.mutable_process()->add_argv("\xff");
-  Visit(p, names);
+  AddRecord(p, &summary);
   csv->Add(p);
   ASSERT_TRUE(csv->Finish(&error)) << error;
   std::ifstream f(dir + "/out/processes.csv", std::ios::binary);

@@ -193,9 +193,16 @@ TEST_F(ReportOutputsTest, TextAndHtmlGiveTheSamePercentilesExactOrMarked) {
     EXPECT_EQ(page, text);
     for (const std::string& p : text) EXPECT_EQ(p[0] == '~', !all) << p;
   }
-  // Exact: the nearest-rank p50 of the 29 calls is the 15th shortest.
-  auto r = RunCommand({Report(), Write(true), "--no-progress"});
+  // Exact: the nearest-rank p50 of the 29 calls is the 15th shortest
+  // (11 ms + 2/3 ms), and the CSV gives the same ns.
+  const std::string csv = dir_ + "/csv";
+  auto r = RunCommand({Report(), Write(true), "--no-progress", "--csv", csv});
   EXPECT_EQ(TextPercentiles(r.out)[0], "11.67 ms") << r.out;
+  const std::string rows = Slurp(csv + "/syscall_percentiles.csv");
+  EXPECT_NE(rows.find("pid,syscall,count,p50_ns,p90_ns,p99_ns,max_ns,exact\n"
+                      "100,epoll_wait,29,11666666,100000000,100000000,100000000,true\n"),
+            std::string::npos)
+      << rows;
 }
 
 TEST_F(ReportOutputsTest, HistogramRowsInMillisecondsAreToldApart) {
