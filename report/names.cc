@@ -102,7 +102,7 @@ void NameTable::OnSnapshot(const v1::ProcessSnapshot& s) {
 void NameTable::OnProcess(const v1::ProcessLifetime& p) {
   Put(processes_, p.pid(), p.comm());
   if (processes_.count(p.pid()) && from_lifetime_.size() < kMaxNames)
-    from_lifetime_[p.pid()] = true;
+    from_lifetime_.insert(p.pid());
   Put(threads_, p.pid(), p.comm());
 }
 

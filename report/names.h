@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "probe.pb.h"
 #include "record_visitor.h"
@@ -61,7 +62,7 @@ class NameTable : public RecordVisitor {
   void Put(std::unordered_map<int32_t, std::string>& table, int32_t id, const std::string& name);
 
   std::unordered_map<int32_t, std::string> processes_;
-  std::unordered_map<int32_t, bool> from_lifetime_;  // a snapshot does not rename these
+  std::unordered_set<int32_t> from_lifetime_;  // named by a lifetime: a snapshot does not rename
   std::unordered_map<int32_t, std::string> threads_;
   uint64_t dropped_ = 0;
 };
