@@ -372,8 +372,23 @@ std::string FormatWakerSyscall(const v1::Waker& w) {
 
 std::string FormatBreakdown(const v1::WaitBreakdown& b) {
   std::string waker;
+  const v1::Waker& k = b.waker();
+  if (k.context() == v1::WAKER_CONTEXT_UNKNOWN) {
+    return "= " + FormatDuration(b.unknown_ns()) + " off CPU, wakeup not seen + " +
+           FormatDuration(b.to_block_ns() + b.return_ns()) + " to block and return";
+  }
   if (!b.woken()) {
     waker = "not woken by a task";
+  } else if (k.context() == v1::WAKER_CONTEXT_OWN_TIMEOUT) {
+    waker = "its timeout expired";
+  } else if (k.context() == v1::WAKER_CONTEXT_TIMER) {
+    waker = "woken by timer " +
+            (k.timer_function_name().empty() ? "function" : k.timer_function_name());
+  } else if (k.context() == v1::WAKER_CONTEXT_HARDIRQ) {
+    waker = "woken by irq " + std::to_string(k.irq()) +
+            (k.irq_name().empty() ? "" : " (" + k.irq_name() + ")");
+  } else if (k.context() == v1::WAKER_CONTEXT_SOFTIRQ) {
+    waker = "woken by softirq " + k.softirq_name();
   } else if (b.waker().pid() == 0) {
     waker = "woken by " + KernelWakerName(b.waker().comm());
   } else {
