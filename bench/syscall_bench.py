@@ -146,6 +146,8 @@ class Tracer:
                 cmd += ["--ring-buffers", "per-cpu"]
             if self.kind == "probe-no-waker-context":
                 cmd += ["--no-waker-context"]
+            if self.kind == "probe-wakeups-no-context":
+                cmd += ["--events", "process,wakeups", "--no-waker-context"]
             if self.kind == "probe-sample100":
                 cmd += ["--sample", "syscalls=1/100,wakeups=1/100"]
             self.proc = subprocess.Popen(cmd, stdout=logf, stderr=logf)
@@ -454,7 +456,7 @@ def main():
 def run_all(bins, have_tracefs, mounted, sleeper, t_start):
     skipped = {}
     kinds = ["untraced", "probe", "probe-no-wakeups", "probe-wakeups-only", "probe-32M",
-             "probe-sample100", "probe-no-waker-context"]
+             "probe-sample100", "probe-no-waker-context", "probe-wakeups-no-context"]
     if "--per-cpu" in sys.argv:
         kinds.insert(2, "probe-percpu")
     if "cmp_loader" in bins:
@@ -523,7 +525,7 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
     # ---- part 1b: the same ping-pong over pipes (reads/writes not traced by
     # probe's syscall family; the scheduler work is the same)
     pipe_kinds = [k for k in ("untraced", "probe", "probe-no-wakeups", "probe-wakeups-only",
-                              "probe-no-waker-context", "runqlat")
+                              "probe-no-waker-context", "probe-wakeups-no-context", "runqlat")
                   if k in kinds]
     pipe_pp = {k: [] for k in pipe_kinds}
     if only in ("", "pingpong", "pipe"):
@@ -618,6 +620,11 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
             d = (statistics.median(pipe_pp["probe"]) -
                  statistics.median(pipe_pp["probe-no-waker-context"])) / (4 * rounds)
             print(f"   probe's waker context (irq/softirq/hrtimer programs): {d:.0f} ns per scheduler event")
+        if pipe_pp.get("probe-wakeups-only") and pipe_pp.get("probe-wakeups-no-context"):
+            a = statistics.median(pipe_pp["probe-wakeups-only"])
+            b = statistics.median(pipe_pp["probe-wakeups-no-context"])
+            print(f"   waker context, wakeups family alone: {a / b:.3f}x, {(a - b) / (4 * rounds):.0f} ns "
+                  f"per scheduler event (--events process,wakeups with and without --no-waker-context)")
 
     uresults = {}
     if loops[("untraced", "getppid")]:

@@ -11,6 +11,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-protobuf procps
   chromium   # tests/html_report_test.py renders probe-report --html headless (~20 s to install)
+  # tests/real_programs_integrationtest.cc traces these real programs. The
+  # tests start their own redis-server on a free 127.0.0.1 port (no
+  # persistence) and stop it; the Debian service, if it runs, is left alone.
+  nodejs redis-server redis-tools
 )
 
 missing=()
