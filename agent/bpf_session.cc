@@ -94,6 +94,12 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
     bpf_program__set_autoload(p, config.trace_syscalls);
   for (bpf_program* p : {s->skel_->progs.on_waking, s->skel_->progs.on_switch})
     bpf_program__set_autoload(p, wakeups);
+  const bool context = wakeups && config.waker_context;
+  for (bpf_program* p : {s->skel_->progs.resolve_wakeup_ksyms, s->skel_->progs.on_irq_entry,
+                         s->skel_->progs.on_irq_exit, s->skel_->progs.on_softirq_entry,
+                         s->skel_->progs.on_softirq_exit, s->skel_->progs.on_hrtimer_entry,
+                         s->skel_->progs.on_hrtimer_exit})
+    bpf_program__set_autoload(p, context);
   for (bpf_map* m : {s->skel_->maps.histograms, s->skel_->maps.sched_histograms}) {
     const HistogramMapShape shape =
         ChooseHistogramMapShape(bpf_map__max_entries(m), bpf_map__value_size(m),
@@ -108,6 +114,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
     return nullptr;
   }
   if (config.trace_syscalls && !s->ResolveEventfd(error)) return nullptr;
+  if (context && !s->ResolveHrtimerWakeup(error)) return nullptr;
   s->syscalls_ = config.trace_syscalls;
   s->wakeups_ = wakeups;
   // Every ring is in place before the programs run: none finds an empty slot.
@@ -197,6 +204,17 @@ bool BpfSession::ResolveEventfd(std::string* error) {
   int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.resolve_ksyms), &run);
   if (err || skel_->bss->eventfd_read_iter == 0) {
     *error = "cannot find eventfd_read in the kernel's symbols: eventfds cannot be recognised";
+    return false;
+  }
+  return true;
+}
+
+// A wait's own timeout is an hrtimer_sleeper, whose function is hrtimer_wakeup.
+bool BpfSession::ResolveHrtimerWakeup(std::string* error) {
+  LIBBPF_OPTS(bpf_test_run_opts, run);
+  int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.resolve_wakeup_ksyms), &run);
+  if (err || skel_->bss->hrtimer_wakeup_fn == 0) {
+    *error = "cannot find hrtimer_wakeup in the kernel's symbols: timeouts cannot be recognised";
     return false;
   }
   return true;
@@ -335,6 +353,10 @@ KernelCounters BpfSession::ReadCounters() const {
   c.wake_sampled = sum(PROBE_CTR_WAKE_SAMPLED);
   c.wake_first_k = sum(PROBE_CTR_WAKE_FIRST_K);
   c.wake_rate = sum(PROBE_CTR_WAKE_RATE);
+  c.wake_unseen = sum(PROBE_CTR_WAKE_UNSEEN);
+  c.wake_raced = sum(PROBE_CTR_WAKE_RACED);
+  c.wake_no_switch_out = sum(PROBE_CTR_WAKE_NO_SWITCH_OUT);
+  c.wake_no_switch_in = sum(PROBE_CTR_WAKE_NO_SWITCH_IN);
   return c;
 }
 

@@ -31,6 +31,7 @@ struct BpfConfig {
   bool emit_process_exits = true;
   bool trace_syscalls = true;
   bool trace_wakeups = true;
+  bool waker_context = true;  // the irq, softirq and hrtimer programs
   uint64_t min_latency_ns = 0;
   // Sampling of per-event records, indexed by probe_sample_kind.
   uint32_t keep_one_in[PROBE_SAMPLE_KINDS] = {1, 1};
@@ -53,6 +54,8 @@ struct KernelCounters {
   uint64_t wake_table_full = 0;
   uint64_t sys_sampled = 0, sys_first_k = 0, sys_rate = 0;
   uint64_t wake_sampled = 0, wake_first_k = 0, wake_rate = 0;
+  uint64_t wake_unseen = 0, wake_raced = 0;
+  uint64_t wake_no_switch_out = 0, wake_no_switch_in = 0;
   // Ring-buffer losses per CPU, indexed by CPU.
   std::vector<uint64_t> proc_ring_full_cpu, sys_ring_full_cpu, wake_ring_full_cpu;
 };
@@ -131,6 +134,7 @@ class BpfSession {
   bool InstallRings(std::string* error);
   static int OnEvent(void* ctx, void* data, size_t size);
   bool ResolveEventfd(std::string* error);
+  bool ResolveHrtimerWakeup(std::string* error);
   bpf_map* HistogramMapOf(HistogramMap which) const;
   probe_bpf* skel_ = nullptr;
   bool syscalls_ = false;

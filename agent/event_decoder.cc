@@ -3,6 +3,7 @@
 #include <linux/types.h>
 
 #include <cstring>
+#include <iterator>
 
 extern "C" {
 #include "probe_events.h"
@@ -13,9 +14,9 @@ static_assert(sizeof(probe_proc_info) == 16 + 8 + PROBE_FILENAME_LEN + PROBE_ARG
 static_assert(sizeof(probe_proc_exit_event) ==
               16 + 16 + 32 + PROBE_COMM_LEN + sizeof(probe_proc_info));
 static_assert(sizeof(probe_syscall_event) == 56);
-static_assert(sizeof(probe_waker) == 32);
-static_assert(sizeof(probe_syscall_wait_event) == 56 + 32 + 32);
-static_assert(sizeof(probe_wakeup_event) == 16 + 8 + 16 + 8 + 32);
+static_assert(sizeof(probe_waker) == 48);
+static_assert(sizeof(probe_syscall_wait_event) == 56 + 32 + 48);
+static_assert(sizeof(probe_wakeup_event) == 16 + 8 + 16 + 8 + 48);
 static_assert(PROBE_SYS_MAX - 1 == probe::v1::Syscall_MAX);
 
 namespace probe {
@@ -78,12 +79,46 @@ void DecodeSyscall(const probe_syscall_event& e, v1::SyscallCall* c) {
   c->set_interrupted((e.flags & PROBE_SYS_F_INTERRUPTED) != 0);
 }
 
+// The kernel's softirq vectors (include/linux/interrupt.h), as /proc/softirqs names them.
+const char* SoftirqName(uint32_t vec) {
+  static const char* const kNames[] = {"HI",       "TIMER",   "NET_TX", "NET_RX",  "BLOCK",
+                                       "IRQ_POLL", "TASKLET", "SCHED",  "HRTIMER", "RCU"};
+  return vec < std::size(kNames) ? kNames[vec] : "";
+}
+
 void DecodeWaker(const probe_waker& w, v1::Waker* k) {
   k->set_pid(static_cast<int32_t>(w.pid));
   k->set_tid(static_cast<int32_t>(w.tid));
   k->set_comm(BoundedString(w.comm, sizeof(w.comm)));
   k->set_syscall_nr(w.nr);
   if (w.fd >= 0) k->set_fd(w.fd);
+  switch (w.ctx) {
+    case PROBE_WAKER_TASK:
+      break;
+    case PROBE_WAKER_HARDIRQ:
+      k->set_context(v1::WAKER_CONTEXT_HARDIRQ);
+      k->set_irq(static_cast<int32_t>(w.ctx_id));
+      break;
+    case PROBE_WAKER_SOFTIRQ:
+      k->set_context(v1::WAKER_CONTEXT_SOFTIRQ);
+      k->set_softirq(w.ctx_id);
+      k->set_softirq_name(SoftirqName(w.ctx_id));
+      break;
+    case PROBE_WAKER_OWN_TIMEOUT:
+    case PROBE_WAKER_TIMER:
+      k->set_context(w.ctx == PROBE_WAKER_TIMER ? v1::WAKER_CONTEXT_TIMER
+                                                : v1::WAKER_CONTEXT_OWN_TIMEOUT);
+      k->set_timer_function(w.ctx_fn);
+      break;
+    default:  // PROBE_WAKER_UNKNOWN, or a value this agent does not know
+      k->set_context(v1::WAKER_CONTEXT_UNKNOWN);
+      k->set_unknown_reason(w.ctx == PROBE_WAKER_UNKNOWN &&
+                                    w.ctx_id >= PROBE_UNKNOWN_WAKING_NOT_SEEN &&
+                                    w.ctx_id <= PROBE_UNKNOWN_SWITCH_IN_NOT_SEEN
+                                ? static_cast<v1::WakeUnknownReason>(w.ctx_id)
+                                : v1::WAKE_UNKNOWN_UNSPECIFIED);
+      break;
+  }
 }
 
 void DecodeWakeup(const probe_wakeup_event& e, v1::Wakeup* w) {
@@ -95,9 +130,13 @@ void DecodeWakeup(const probe_wakeup_event& e, v1::Wakeup* w) {
   w->set_wake_time_ns(e.wake_ns);
   w->set_state(e.state <= PROBE_OFF_OTHER ? static_cast<v1::OffCpuState>(e.state)
                                           : v1::OFF_CPU_OTHER);
+  if (e.state != PROBE_OFF_PREEMPTED) DecodeWaker(e.waker, w->mutable_waker());
+  if (e.wake_ns == 0) {  // the wakeup was not seen: off -> on is unknown, not blocked
+    if (e.off_ns != 0 && e.hdr.time_ns >= e.off_ns) w->set_unknown_ns(e.hdr.time_ns - e.off_ns);
+    return;
+  }
   if (e.wake_ns >= e.off_ns) w->set_off_cpu_ns(e.wake_ns - e.off_ns);
   if (e.hdr.time_ns >= e.wake_ns) w->set_run_queue_ns(e.hdr.time_ns - e.wake_ns);
-  if (e.state != PROBE_OFF_PREEMPTED) DecodeWaker(e.waker, w->mutable_waker());
 }
 
 void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
@@ -106,6 +145,15 @@ void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
   auto* b = c->mutable_breakdown();
   b->set_to_block_ns(span(start, w.off_ns));
   b->set_woken(w.wake_ns != 0);
+  if (w.wake_ns == 0 && w.waker.ctx == PROBE_WAKER_UNKNOWN) {
+    // Back on a CPU without a wakeup seen: switched out -> on is unknown
+    // (-> the return, when the switch-in was not seen either).
+    b->set_unknown_ns(span(w.off_ns, w.on_ns != 0 ? w.on_ns : end));
+    if (w.on_ns != 0) b->set_return_ns(span(w.on_ns, end));
+    if (w.blocked_ns > 0) b->set_total_blocked_ns(w.blocked_ns);
+    DecodeWaker(w.waker, b->mutable_waker());
+    return;
+  }
   if (w.wake_ns == 0) {
     b->set_blocked_ns(span(w.off_ns, end));  // never woken: off CPU until the return path
     if (w.blocked_ns > b->blocked_ns()) b->set_total_blocked_ns(w.blocked_ns);

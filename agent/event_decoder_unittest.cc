@@ -134,6 +134,88 @@ TEST(EventDecoderTest, WaitWithTimeout) {
   EXPECT_FALSE(c.has_value());
 }
 
+probe_wakeup_event MakeWakeup() {
+  probe_wakeup_event e;
+  memset(&e, 0, sizeof(e));
+  e.hdr.type = PROBE_EV_WAKEUP;
+  e.hdr.size = sizeof(e);
+  e.hdr.time_ns = 10'000;
+  e.pid = 7;
+  e.tid = 8;
+  e.off_ns = 1'000;
+  e.wake_ns = 9'000;
+  e.state = PROBE_OFF_SLEEPING;
+  e.waker.pid = 3;
+  e.waker.tid = 4;
+  e.waker.nr = -1;
+  e.waker.fd = -1;
+  return e;
+}
+
+TEST(EventDecoderTest, WakerContexts) {
+  auto e = MakeWakeup();
+  v1::Record r;
+  e.waker.ctx = PROBE_WAKER_HARDIRQ;
+  e.waker.ctx_id = 27;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.wakeup().waker().context(), v1::WAKER_CONTEXT_HARDIRQ);
+  EXPECT_EQ(r.wakeup().waker().irq(), 27);
+  e.waker.ctx = PROBE_WAKER_SOFTIRQ;
+  e.waker.ctx_id = 3;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.wakeup().waker().context(), v1::WAKER_CONTEXT_SOFTIRQ);
+  EXPECT_EQ(r.wakeup().waker().softirq_name(), "NET_RX");
+  e.waker.ctx_id = 1000;  // not a vector: no name, no overrun
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.wakeup().waker().softirq_name(), "");
+  e.waker.ctx = PROBE_WAKER_OWN_TIMEOUT;
+  e.waker.ctx_fn = 0xffffffff81000000ull;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.wakeup().waker().context(), v1::WAKER_CONTEXT_OWN_TIMEOUT);
+  EXPECT_EQ(r.wakeup().waker().timer_function(), 0xffffffff81000000ull);
+  e.waker.ctx = 99;  // from a newer kernel side: unknown, not a task
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.wakeup().waker().context(), v1::WAKER_CONTEXT_UNKNOWN);
+  EXPECT_EQ(r.wakeup().waker().unknown_reason(), v1::WAKE_UNKNOWN_UNSPECIFIED);
+}
+
+TEST(EventDecoderTest, WakeupNotSeenIsUnknownNotOffCpu) {
+  auto e = MakeWakeup();
+  e.wake_ns = 0;
+  e.waker.ctx = PROBE_WAKER_UNKNOWN;
+  e.waker.ctx_id = PROBE_UNKNOWN_WAKING_NOT_SEEN;
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  const auto& w = r.wakeup();
+  EXPECT_EQ(w.unknown_ns(), 9'000u);
+  EXPECT_EQ(w.off_cpu_ns(), 0u);
+  EXPECT_EQ(w.run_queue_ns(), 0u);
+  EXPECT_EQ(w.waker().context(), v1::WAKER_CONTEXT_UNKNOWN);
+  EXPECT_EQ(w.waker().unknown_reason(), v1::WAKE_UNKNOWN_WAKING_NOT_SEEN);
+}
+
+TEST(EventDecoderTest, BlockedCallWithUnseenWakeupNamesTheUnknownPart) {
+  probe_syscall_wait_event w;
+  memset(&w, 0, sizeof(w));
+  w.call = MakeSyscall(PROBE_SYS_EPOLL_WAIT);
+  w.call.hdr.type = PROBE_EV_SYSCALL_WAIT;
+  w.call.hdr.size = sizeof(w);
+  w.off_ns = 2'000;
+  w.on_ns = 4'000'000;
+  w.waker.ctx = PROBE_WAKER_UNKNOWN;
+  w.waker.ctx_id = PROBE_UNKNOWN_WAKING_NOT_SEEN;
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&w, sizeof(w), &r, 4096), DecodeResult::kOk);
+  const auto& b = r.syscall().breakdown();
+  EXPECT_FALSE(b.woken());
+  EXPECT_EQ(b.blocked_ns(), 0u) << "unknown time is never blocked";
+  EXPECT_EQ(b.run_queue_ns(), 0u);
+  EXPECT_EQ(b.to_block_ns(), 1'000u);
+  EXPECT_EQ(b.unknown_ns(), 4'000'000u - 2'000u);
+  EXPECT_EQ(b.return_ns(), 1'000u + 5'000'000u - 4'000'000u);
+  EXPECT_EQ(b.to_block_ns() + b.unknown_ns() + b.return_ns(), r.syscall().duration_ns());
+}
+
 TEST(EventDecoderTest, EventfdReadValueAndError) {
   auto e = MakeSyscall(PROBE_SYS_READ);
   e.fd = 3;

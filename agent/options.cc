@@ -34,6 +34,8 @@ Events:
                                    how it left, who woke it and in which
                                    syscall, run-queue delay; with syscalls,
                                    the breakdown of every blocked syscall
+  --no-waker-context   do not track interrupt, softirq and timer context (a
+                       waker is then the task on its CPU, whatever ran)
 Sampling (decided in the kernel before a record takes ring-buffer space;
 histograms and counters stay exact, process records are never sampled, and
 the header and stats records say what was in force):
@@ -242,6 +244,8 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       o.all = true;
     } else if (a == "--no-children") {
       o.follow_children = false;
+    } else if (a == "--no-waker-context") {
+      o.waker_context = false;
     } else if (a == "-o" || a == "--output") {
       if (!value(&v) || v.empty()) return fail(a + " needs a file name");
       o.output = v;

@@ -29,6 +29,7 @@ struct Options {
   bool trace_process = true;         // --events process
   bool trace_syscalls = true;        // --events syscalls
   bool trace_wakeups = true;         // --events wakeups
+  bool waker_context = true;         // off: --no-waker-context (benchmarks its cost)
   bool preload = false;              // --preload: CMD gets the shim in LD_PRELOAD
   std::string preload_library;       // --preload-library; empty: beside the agent
   std::vector<std::string> command;  // after "--"

@@ -19,6 +19,7 @@
 #include "event_decoder.h"
 #include "format.h"
 #include "histogram.h"
+#include "kernel_names.h"
 #include "launcher.h"
 #include "preload_check.h"
 #include "privileges.h"
@@ -126,6 +127,9 @@ void FillCounters(const Options& o, const KernelCounters& k, const AgentCounters
     SetSampled(0, k.wake_sampled, k.wake_first_k, k.wake_rate, c);
     c->set_lost_ring_full(k.wake_ring_full);
     c->set_lost_histogram_full(k.wake_hist_full);
+    c->set_wake_unseen(k.wake_unseen);
+    c->set_wake_raced(k.wake_raced);
+    c->set_switch_not_seen(k.wake_no_switch_out + k.wake_no_switch_in);
     AddCpuLosses(k.wake_ring_full_cpu, c);
   }
 }
@@ -340,6 +344,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   const uint64_t page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   v1::Record event_record, name_record;
   ThreadNames thread_names;
+  KernelNames kernel_names;
   HistogramState histograms;
   auto sink = [&](const void* data, size_t size) {
     if (DecodeEvent(data, size, &event_record, page_size) != DecodeResult::kOk) {
@@ -347,6 +352,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
       return;
     }
     KindTally& tally = agent.kind[KindOfRecord(event_record)];
+    kernel_names.Annotate(&event_record);
     if (thread_names.Intern(&event_record, &name_record)) writer->Append(name_record);
     if (writer->Append(event_record))
       tally.pending++;
@@ -368,6 +374,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   cfg.emit_process_exits = o.trace_process;
   cfg.trace_syscalls = o.trace_syscalls;
   cfg.trace_wakeups = o.trace_wakeups;
+  cfg.waker_context = o.waker_context;
   cfg.min_latency_ns = o.min_latency_ns;
   cfg.keep_one_in[PROBE_SAMPLE_SYSCALLS] = o.syscalls_one_in;
   cfg.keep_one_in[PROBE_SAMPLE_WAKEUPS] = o.wakeups_one_in;
@@ -609,6 +616,12 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
               "or keep fewer records: --sample syscalls=1/N, --min-latency, --max-rate\n",
               HumanBytes(o.ring_buffer_bytes).c_str());
   }
+  if (k.wake_no_switch_out + k.wake_no_switch_in > 0)
+    fprintf(stderr,
+            "probe-agent: warning: %" PRIu64
+            " wakeup records have an unknown end: the kernel skipped the sched_switch "
+            "program at a switch-out (%" PRIu64 ") or a switch-in (%" PRIu64 ")\n",
+            k.wake_no_switch_out + k.wake_no_switch_in, k.wake_no_switch_out, k.wake_no_switch_in);
   if (k.wake_table_full > 0)
     fprintf(stderr,
             "probe-agent: warning: %" PRIu64 " thread switches untracked: no per-thread slot\n",

@@ -144,6 +144,10 @@ class Tracer:
                 cmd += ["--events", "process,wakeups"]
             if self.kind == "probe-percpu":
                 cmd += ["--ring-buffers", "per-cpu"]
+            if self.kind == "probe-no-waker-context":
+                cmd += ["--no-waker-context"]
+            if self.kind == "probe-wakeups-no-context":
+                cmd += ["--events", "process,wakeups", "--no-waker-context"]
             if self.kind == "probe-sample100":
                 cmd += ["--sample", "syscalls=1/100,wakeups=1/100"]
             self.proc = subprocess.Popen(cmd, stdout=logf, stderr=logf)
@@ -452,7 +456,7 @@ def main():
 def run_all(bins, have_tracefs, mounted, sleeper, t_start):
     skipped = {}
     kinds = ["untraced", "probe", "probe-no-wakeups", "probe-wakeups-only", "probe-32M",
-             "probe-sample100"]
+             "probe-sample100", "probe-no-waker-context", "probe-wakeups-no-context"]
     if "--per-cpu" in sys.argv:
         kinds.insert(2, "probe-percpu")
     if "cmp_loader" in bins:
@@ -520,7 +524,8 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
 
     # ---- part 1b: the same ping-pong over pipes (reads/writes not traced by
     # probe's syscall family; the scheduler work is the same)
-    pipe_kinds = [k for k in ("untraced", "probe", "probe-no-wakeups", "probe-wakeups-only", "runqlat")
+    pipe_kinds = [k for k in ("untraced", "probe", "probe-no-wakeups", "probe-wakeups-only",
+                              "probe-no-waker-context", "probe-wakeups-no-context", "runqlat")
                   if k in kinds]
     pipe_pp = {k: [] for k in pipe_kinds}
     if only in ("", "pingpong", "pipe"):
@@ -611,6 +616,15 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         if "probe" in pipe_pp and "probe-no-wakeups" in pipe_pp and pipe_pp["probe"] and pipe_pp["probe-no-wakeups"]:
             d = (statistics.median(pipe_pp["probe"]) - statistics.median(pipe_pp["probe-no-wakeups"])) / (4 * rounds)
             print(f"   probe's wakeups family alone: {d:.0f} ns per scheduler event")
+        if pipe_pp.get("probe") and pipe_pp.get("probe-no-waker-context"):
+            d = (statistics.median(pipe_pp["probe"]) -
+                 statistics.median(pipe_pp["probe-no-waker-context"])) / (4 * rounds)
+            print(f"   probe's waker context (irq/softirq/hrtimer programs): {d:.0f} ns per scheduler event")
+        if pipe_pp.get("probe-wakeups-only") and pipe_pp.get("probe-wakeups-no-context"):
+            a = statistics.median(pipe_pp["probe-wakeups-only"])
+            b = statistics.median(pipe_pp["probe-wakeups-no-context"])
+            print(f"   waker context, wakeups family alone: {a / b:.3f}x, {(a - b) / (4 * rounds):.0f} ns "
+                  f"per scheduler event (--events process,wakeups with and without --no-waker-context)")
 
     uresults = {}
     if loops[("untraced", "getppid")]:
@@ -689,6 +703,11 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         extra = (results["probe"][0] - results["probe-no-wakeups"][0]) * base / sched_events
         print(f"  info  probe's wakeups family (records + breakdown + histograms): {extra:.0f} ns per "
               f"scheduler event (all on minus processes+syscalls, same run)")
+    if "probe" in results and "probe-no-waker-context" in results:
+        extra = (results["probe"][0] - results["probe-no-waker-context"][0]) * base / sched_events
+        print(f"  info  probe's waker context (irq, softirq and hrtimer programs, --no-waker-context "
+              f"off): {results['probe'][0] / results['probe-no-waker-context'][0]:.3f}x, {extra:.0f} ns "
+              f"per scheduler event (same run)")
     for k in ("bpftrace", "syscount"):
         if k in results:
             print(f"  info  {k}: {results[k][0]:.3f}x, {results[k][1]:.0f} ns per traced call "

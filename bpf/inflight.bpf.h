@@ -36,6 +36,13 @@ struct inflight {
    * switch (sched_waking can come first): the switch-out applies it. */
   __u64 pending_wake_ns;
   struct probe_waker pending_waker;
+  /* A wakeup seen while the thread was still queued and not switched out:
+   * it may have slept all the same (see on_waking). Used only when the
+   * switch-in finds no wakeup after the switch-out, and only if it came
+   * after the last switch-in (s_on_ns). */
+  __u64 maybe_wake_ns;
+  struct probe_waker maybe_waker;
+  __u64 s_on_ns; /* last switched in */
 };
 
 struct {

@@ -39,6 +39,20 @@ enum probe_counter {
   PROBE_CTR_WAKE_SAMPLED = 14,
   PROBE_CTR_WAKE_FIRST_K = 15,
   PROBE_CTR_WAKE_RATE = 16,
+  /* Wakeup records (in produced, written like any other) whose sched_waking
+   * was never seen after the switch-out: the wake time is unknown and the
+   * record says so (PROBE_WAKER_UNKNOWN). Not in the run-queue or off-CPU
+   * histograms. */
+  PROBE_CTR_WAKE_UNSEEN = 17,
+  /* Wakeup records whose sched_waking came while the thread was still
+   * switching out (seen still queued): woken at the switch-out. */
+  PROBE_CTR_WAKE_RACED = 18,
+  /* Wakeup records (in produced, written) for an off-CPU period one end of
+   * which the sched_switch program did not see: back on a CPU without a
+   * switch-out seen (off time unknown), or switched out again without a
+   * switch-in seen (on time unknown). Waker: PROBE_WAKER_UNKNOWN. */
+  PROBE_CTR_WAKE_NO_SWITCH_OUT = 19,
+  PROBE_CTR_WAKE_NO_SWITCH_IN = 20,
   PROBE_CTR_MAX = 32,
 };
 
@@ -133,13 +147,34 @@ struct probe_syscall_event {
   };
 };
 
-/* Who woke a blocked thread, seen at sched_waking in the waker's context. */
+/* probe_waker.ctx: the context sched_waking ran in (mirrors probe.v1.WakerContext). */
+#define PROBE_WAKER_TASK 0        /* a task, in process context */
+#define PROBE_WAKER_HARDIRQ 1     /* a device interrupt handler: ctx_id = irq */
+#define PROBE_WAKER_SOFTIRQ 2     /* a softirq: ctx_id = vector */
+#define PROBE_WAKER_OWN_TIMEOUT 3 /* the wait's own timeout: its hrtimer_sleeper expired */
+#define PROBE_WAKER_TIMER 4       /* another hrtimer: ctx_fn = its function */
+#define PROBE_WAKER_UNKNOWN 5     /* no wakeup seen: ctx_id = PROBE_UNKNOWN_* */
+
+/* probe_waker.ctx_id with PROBE_WAKER_UNKNOWN: which end was not seen.
+ * WAKING: switched out sleeping and back on a CPU, no sched_waking between.
+ * SWITCH_OUT: back on a CPU, its switch-out not seen (off_ns = 0).
+ * SWITCH_IN: switched out again, the switch-in between not seen (hdr.time_ns = 0). */
+#define PROBE_UNKNOWN_WAKING_NOT_SEEN 1
+#define PROBE_UNKNOWN_SWITCH_OUT_NOT_SEEN 2
+#define PROBE_UNKNOWN_SWITCH_IN_NOT_SEEN 3
+
+/* Who woke a blocked thread, seen at sched_waking in the waker's context.
+ * pid..fd: the task on the CPU then (the waker itself in task context; in an
+ * interrupt, the task it interrupted). */
 struct probe_waker {
   __u32 pid; /* 0 when the wakeup came from an interrupt or a kernel thread */
   __u32 tid;
   char comm[PROBE_COMM_LEN];
-  __s32 nr; /* the waker's syscall number then, -1 for none */
-  __s32 fd; /* its first argument, for syscalls that take an fd */
+  __s32 nr;     /* the waker's syscall number then, -1 for none */
+  __s32 fd;     /* its first argument, for syscalls that take an fd */
+  __u32 ctx;    /* PROBE_WAKER_* */
+  __u32 ctx_id; /* irq number, softirq vector, or PROBE_UNKNOWN_* */
+  __u64 ctx_fn; /* timers: the hrtimer's function (kernel address) */
 };
 
 /* A traced syscall that blocked, with the breakdown of its time:

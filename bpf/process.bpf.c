@@ -60,11 +60,15 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
+  /* First: the lookups below (and, for a process whose fork was not seen,
+   * such as the launched command, the new map entry) took up to 23 us on a
+   * first run, which ended up in its exec time. */
+  __u64 now = bpf_ktime_get_ns();
   __u32 tgid = BPF_CORE_READ(p, tgid);
   if (!is_target(tgid)) return 0;
   struct probe_proc_info *info = proc_info(tgid);
   if (!info) return 0;
-  info->exec_ns = bpf_ktime_get_ns();
+  info->exec_ns = now;
   info->exec_count += 1;
   const char *filename = BPF_CORE_READ(bprm, filename);
   long n = bpf_probe_read_kernel_str(info->filename, sizeof(info->filename), filename);
@@ -104,7 +108,9 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
     e->utime_ns = BPF_CORE_READ(p, signal, utime) + BPF_CORE_READ(p, utime);
     e->stime_ns = BPF_CORE_READ(p, signal, stime) + BPF_CORE_READ(p, stime);
     e->maxrss_pages = BPF_CORE_READ(p, signal, maxrss);
-    BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
+    /* The process's name is its leader's (after an exec, the execing thread
+     * became the leader), not that of whichever thread exits last. */
+    BPF_CORE_READ_STR_INTO(&e->comm, p, group_leader, comm);
     struct probe_proc_info *info = bpf_map_lookup_elem(&procs, &tgid);
     if (info) {
       __builtin_memcpy(&e->info, info, sizeof(*info));

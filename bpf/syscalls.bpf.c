@@ -300,6 +300,16 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
     w->on_ns = f->on_ns;
     w->blocked_ns = f->blocked_ns;
     w->waker = f->waker;
+    /* Running again, yet neither its wakeup nor its switch-in was seen (the
+     * kernel skipped the scheduler programs): off -> return is unknown, and
+     * the breakdown says so instead of calling it blocked. */
+    if (!f->wake_ns && !f->on_ns) {
+      __builtin_memset(&w->waker, 0, sizeof(w->waker));
+      w->waker.nr = -1;
+      w->waker.fd = -1;
+      w->waker.ctx = PROBE_WAKER_UNKNOWN;
+      w->waker.ctx_id = PROBE_UNKNOWN_SWITCH_IN_NOT_SEEN;
+    }
   } else {
     fill_header(&e->hdr, PROBE_EV_SYSCALL, sizeof(*e), f->start_ns);
   }

@@ -16,6 +16,7 @@
 #include "inflight.bpf.h"
 #include "histogram.bpf.h"
 #include "sampling.bpf.h"
+#include "waker_context.bpf.h"
 
 char LICENSE[] SEC("license") __weak = "GPL";
 
@@ -42,14 +43,14 @@ struct {
 
 /* Plain loads from the trusted task and its saved registers: cheaper than a
  * helper call per field, and this runs on every wakeup of a target. */
-static __always_inline void fill_waker(struct probe_waker *w) {
+static __always_inline void fill_waker(struct probe_waker *w, struct task_struct *wakee) {
   struct task_struct *cur = bpf_get_current_task_btf();
   w->nr = -1;
   w->fd = -1;
   __builtin_memcpy(w->comm, cur->comm, sizeof(w->comm));
-  /* A wakeup from an interrupt is attributed to the task it interrupted
-   * (the idle task on an idle CPU, which the report names as an interrupt):
-   * __preempt_count, which would tell, is not in kallsyms here. */
+  /* In an interrupt, a softirq or a timer, the task is only the one it
+   * interrupted; the context says what woke the thread. */
+  fill_context(w, wakee);
   if (cur->flags & PF_KTHREAD) {
     w->pid = 0;
     w->tid = 0;
@@ -93,16 +94,23 @@ int BPF_PROG(on_waking, struct task_struct *p) {
   if (!f) return 0;
   if (f->s_out) {
     if (f->s_wake_ns) return 0;
-    fill_waker(&f->pending_waker);
+    fill_waker(&f->pending_waker, p);
     woken(f, bpf_ktime_get_ns(), &f->pending_waker);
     return 0;
   }
-  /* Not switched out yet. Still queued: it never slept (the wakeup only
-   * reset its state). Dequeued: it is between going to sleep and the
-   * context switch, which will find this wakeup pending. */
-  if (p->on_rq) return 0;
+  /* Not switched out yet. Dequeued: it is between going to sleep and the
+   * context switch, which will find this wakeup pending. Still queued:
+   * either it never sleeps (the wakeup only resets its state), or its CPU is
+   * dequeuing it right now, or it stays queued while asleep (the fair
+   * class's delayed dequeue): then the switch-out comes next and the
+   * switch-in finds no later wakeup. Kept apart, and used only then. */
+  if (p->on_rq) {
+    f->maybe_wake_ns = bpf_ktime_get_ns();
+    fill_waker(&f->maybe_waker, p);
+    return 0;
+  }
   f->pending_wake_ns = bpf_ktime_get_ns();
-  fill_waker(&f->pending_waker);
+  fill_waker(&f->pending_waker, p);
   return 0;
 }
 
@@ -110,6 +118,42 @@ int BPF_PROG(on_waking, struct task_struct *p) {
 static __always_inline __u64 clock_once(__u64 *now) {
   if (!*now) *now = bpf_ktime_get_ns();
   return *now;
+}
+
+/* One wakeup record: a switch-in (on_ns), after the switch-out off_ns, woken
+ * at wake_ns. 0 marks a time that was not seen; w then says why. */
+static __always_inline void emit_wakeup(struct task_struct *t, __u64 now, __u64 on_ns, __u64 off_ns,
+                                        __u64 wake_ns, __u32 state, const struct probe_waker *w) {
+  __u32 tgid = t->tgid;
+  count(PROBE_CTR_WAKE_PRODUCED);
+  __u32 dropped = sample_out(PROBE_SAMPLE_WAKEUPS, PROBE_CTR_WAKE_SAMPLED, tgid, 0xffff, now);
+  if (dropped) {
+    count(dropped);
+    return;
+  }
+  void *ring = cpu_ring();
+  struct probe_wakeup_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : NULL;
+  if (!e) {
+    count(PROBE_CTR_WAKE_RING_FULL);
+    return;
+  }
+  fill_header(&e->hdr, PROBE_EV_WAKEUP, sizeof(*e), on_ns);
+  e->pid = tgid;
+  e->tid = t->pid;
+  e->off_ns = off_ns;
+  e->wake_ns = wake_ns;
+  e->state = state;
+  e->pad = 0;
+  e->waker = *w;
+  bpf_ringbuf_submit(e, submit_flags(ring, sizeof(*e)));
+}
+
+static __always_inline void set_unknown(struct probe_waker *w, __u32 reason) {
+  __builtin_memset(w, 0, sizeof(*w));
+  w->nr = -1;
+  w->fd = -1;
+  w->ctx = PROBE_WAKER_UNKNOWN;
+  w->ctx_id = reason;
 }
 
 static __always_inline void switched_out(struct task_struct *prev, unsigned int prev_state,
@@ -124,6 +168,13 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
     }
   }
   __u64 now = clock_once(clock);
+  /* The kernel did not run this program when the thread came back on a
+   * CPU: that period is still a record, with its on-CPU time unknown. */
+  if (f->s_out) {
+    count(PROBE_CTR_WAKE_NO_SWITCH_IN);
+    set_unknown(&f->s_waker, PROBE_UNKNOWN_SWITCH_IN_NOT_SEEN);
+    emit_wakeup(prev, now, 0, f->s_off_ns, 0, f->s_state, &f->s_waker);
+  }
   f->s_off_ns = now;
   f->s_out = 1;
   __u64 pending = f->pending_wake_ns;
@@ -136,6 +187,9 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
     f->s_waker.nr = -1;
     f->s_waker.fd = -1;
     f->s_waker.comm[0] = 0;
+    f->s_waker.ctx = PROBE_WAKER_TASK;
+    f->s_waker.ctx_id = 0;
+    f->s_waker.ctx_fn = 0;
     return;
   }
   f->s_state = prev_state & TASK_INTERRUPTIBLE     ? PROBE_OFF_SLEEPING
@@ -148,41 +202,54 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
     f->on_ns = 0;
   }
   /* Woken while it was still switching out: runnable from now. */
-  if (pending) woken(f, now, &f->pending_waker);
+  if (pending) {
+    count(PROBE_CTR_WAKE_RACED);
+    woken(f, now, &f->pending_waker);
+  }
+}
+
+/* Back on a CPU after a sleep whose sched_waking came before the switch-out
+ * while the thread still looked queued (see on_waking), or never came. */
+static __always_inline void wake_not_seen_after_switch_out(struct inflight *f) {
+  if (f->maybe_wake_ns > f->s_on_ns) {
+    count(PROBE_CTR_WAKE_RACED);
+    woken(f, f->s_off_ns, &f->maybe_waker);
+    return;
+  }
+  /* Nothing seen (e.g. a program skipped by the kernel's recursion
+   * protection): the record says the wake time is unknown. */
+  count(PROBE_CTR_WAKE_UNSEEN);
+  set_unknown(&f->s_waker, PROBE_UNKNOWN_WAKING_NOT_SEEN);
+  if (f->syscall && f->off_ns && !f->wake_ns) f->waker = f->s_waker;
 }
 
 static __always_inline void switched_in(struct task_struct *next, __u64 *clock) {
   struct inflight *f = bpf_task_storage_get(&inflight, next, NULL, 0);
-  if (!f || !f->s_out) return;
-  f->s_out = 0;
-  if (!f->s_wake_ns) return; /* woken before we saw it sleep */
+  if (!f) return;
   __u64 now = clock_once(clock);
-  if (f->syscall && f->wake_ns && !f->on_ns) f->on_ns = now;
-  __u32 tgid = next->tgid;
-  add_sched_histogram(tgid, PROBE_SCHED_RUN_QUEUE, now - f->s_wake_ns);
-  if (f->s_state != PROBE_OFF_PREEMPTED)
-    add_sched_histogram(tgid, PROBE_SCHED_OFF_CPU, f->s_wake_ns - f->s_off_ns);
-  count(PROBE_CTR_WAKE_PRODUCED);
-  __u32 dropped = sample_out(PROBE_SAMPLE_WAKEUPS, PROBE_CTR_WAKE_SAMPLED, tgid, 0xffff, now);
-  if (dropped) {
-    count(dropped);
+  /* A slot is made at a switch-out, or at a syscall entry while running:
+   * back on a CPU without being out means the kernel did not run this
+   * program at the switch-out. Still a record: its off time is unknown. */
+  if (!f->s_out) {
+    count(PROBE_CTR_WAKE_NO_SWITCH_OUT);
+    f->s_on_ns = now;
+    set_unknown(&f->s_waker, PROBE_UNKNOWN_SWITCH_OUT_NOT_SEEN);
+    emit_wakeup(next, now, now, 0, 0, PROBE_OFF_OTHER, &f->s_waker);
     return;
   }
-  void *ring = cpu_ring();
-  struct probe_wakeup_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : NULL;
-  if (!e) {
-    count(PROBE_CTR_WAKE_RING_FULL);
-    return;
+  f->s_out = 0;
+  if (!f->s_wake_ns) wake_not_seen_after_switch_out(f);
+  f->s_on_ns = now;
+  f->maybe_wake_ns = 0;
+  /* With the wake unknown, the call's breakdown still gets its on-CPU time:
+   * the time from off to on is then unknown, never "blocked". */
+  if (f->syscall && f->off_ns && !f->on_ns) f->on_ns = now;
+  if (f->s_wake_ns) {
+    add_sched_histogram(next->tgid, PROBE_SCHED_RUN_QUEUE, now - f->s_wake_ns);
+    if (f->s_state != PROBE_OFF_PREEMPTED)
+      add_sched_histogram(next->tgid, PROBE_SCHED_OFF_CPU, f->s_wake_ns - f->s_off_ns);
   }
-  fill_header(&e->hdr, PROBE_EV_WAKEUP, sizeof(*e), now);
-  e->pid = tgid;
-  e->tid = next->pid;
-  e->off_ns = f->s_off_ns;
-  e->wake_ns = f->s_wake_ns;
-  e->state = f->s_state;
-  e->pad = 0;
-  e->waker = f->s_waker;
-  bpf_ringbuf_submit(e, submit_flags(ring, sizeof(*e)));
+  emit_wakeup(next, now, now, f->s_off_ns, f->s_wake_ns, f->s_state, &f->s_waker);
 }
 
 SEC("tp_btf/sched_switch")

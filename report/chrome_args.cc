@@ -70,6 +70,12 @@ void AddSyscallArgs(const v1::SyscallCall& c, const NameTable& names, Event* e) 
 
 void AddWakerArgs(const v1::Waker& w, const NameTable& names, Event* e) {
   const std::string comm = names.WakerComm(w);
+  // An interrupt, softirq or timer woke it: the task it interrupted is a
+  // bystander, so only the context is given.
+  if (w.context() != v1::WAKER_CONTEXT_TASK) {
+    e->Arg("waker", WakerText(w, comm, WakerStyle::kGroup));
+    return;
+  }
   e->ArgInt("waker_pid", w.pid()).ArgInt("waker_tid", w.tid());
   if (w.pid() == 0) {
     e->Arg("waker_comm", comm).Arg("waker", KernelWakerName(comm));

@@ -131,7 +131,30 @@ std::string NameTable::WakerComm(const v1::Waker& w) const {
   return name ? *name : std::string();
 }
 
+// A waker that was not a task: the interrupt, softirq or timer it ran in.
+// Empty for a task (the caller names it from pid, tid and comm).
+static std::string WakerContextText(const v1::Waker& w) {
+  switch (w.context()) {
+    case v1::WAKER_CONTEXT_OWN_TIMEOUT:
+      return "its own timeout";
+    case v1::WAKER_CONTEXT_TIMER:
+      return "timer " +
+             (w.timer_function_name().empty() ? std::string("function") : w.timer_function_name());
+    case v1::WAKER_CONTEXT_HARDIRQ:
+      return "irq " + std::to_string(w.irq()) +
+             (w.irq_name().empty() ? "" : " (" + w.irq_name() + ")");
+    case v1::WAKER_CONTEXT_SOFTIRQ:
+      return "softirq " +
+             (w.softirq_name().empty() ? std::to_string(w.softirq()) : w.softirq_name());
+    case v1::WAKER_CONTEXT_UNKNOWN:
+      return "an unseen wakeup";
+    default:
+      return "";
+  }
+}
+
 std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle style) {
+  if (std::string context = WakerContextText(w); !context.empty()) return context;
   if (style == WakerStyle::kGroup) {
     if (w.pid() == 0)
       return comm.rfind("swapper/", 0) == 0 ? "an interrupt on an idle CPU" : KernelWakerName(comm);

@@ -20,14 +20,21 @@ void SchedTable::AddWakeup(const v1::Wakeup& w) {
   else
     ++untracked_delays_;
   if (preempted) return;  // nobody woke it
-  PairKey key{w.waker().pid(), w.waker().tid(), w.tid()};
+  const v1::Waker& k = w.waker();
+  const bool task = k.context() == v1::WAKER_CONTEXT_TASK;
+  PairKey key =
+      task ? PairKey{k.pid(), k.tid(), w.tid()}
+           : PairKey{-static_cast<int32_t>(k.context()),
+                     k.context() == v1::WAKER_CONTEXT_HARDIRQ ? k.irq()
+                                                              : static_cast<int32_t>(k.softirq()),
+                     w.tid()};
   auto it = pairs_.find(key);
   if (it == pairs_.end()) {
     if (pairs_.size() >= kMaxPairs) {
       ++untracked_;
       return;
     }
-    it = pairs_.emplace(key, Pair{0, 0, w.waker().comm()}).first;
+    it = pairs_.emplace(key, Pair{0, 0, WakerText(k, k.comm(), WakerStyle::kPair)}).first;
   }
   it->second.count++;
   it->second.blocked_ns += w.off_cpu_ns();
@@ -104,10 +111,8 @@ void AppendPairs(const SchedTable& t, std::ostringstream& o) {
   o << "\ntop wakers -> wakees (by wakeups):\n";
   char line[256];
   for (const auto& [key, p] : pairs) {
-    const auto& [waker_pid, waker_tid, wakee_tid] = key;
-    std::string waker = waker_pid == 0 ? KernelWakerName(p.waker_comm)
-                                       : p.waker_comm + " " + std::to_string(waker_pid) + "/" +
-                                             std::to_string(waker_tid);
+    const int32_t wakee_tid = std::get<2>(key);
+    const std::string& waker = p.waker;
     snprintf(line, sizeof(line), "  %-36s -> tid %-8d %8llu wakeups  %12s blocked before\n",
              waker.c_str(), wakee_tid, static_cast<unsigned long long>(p.count),
              FormatDuration(p.blocked_ns).c_str());

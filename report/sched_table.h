@@ -26,9 +26,12 @@ class SchedTable {
   struct Pair {
     uint64_t count = 0;
     uint64_t blocked_ns = 0;  // sum of the wakees' off-CPU time before these wakeups
-    std::string waker_comm;
+    std::string waker;        // as printed: a task's comm pid/tid, or the interrupt or timer
   };
-  using PairKey = std::tuple<int32_t, int32_t, int32_t>;  // waker pid, waker tid, wakee tid
+  // waker pid, waker tid, wakee tid; for a waker that is not a task (irq,
+  // softirq, timer): -context, its irq or softirq number, wakee tid, so the
+  // task it happened to interrupt is never named.
+  using PairKey = std::tuple<int32_t, int32_t, int32_t>;
   const std::map<PairKey, Pair>& pairs() const { return pairs_; }
   uint64_t untracked_pair_wakeups() const { return untracked_; }
   // The last (cumulative) histogram per (pid, kind).

@@ -28,11 +28,31 @@ TEST(SchedTable, PairsCountWakeupsAndBlockedTimeButNotPreemptions) {
   const auto& p = t.pairs().begin()->second;
   EXPECT_EQ(p.count, 2u);
   EXPECT_EQ(p.blocked_ns, 9'000'000u);
-  EXPECT_EQ(p.waker_comm, "server");
+  EXPECT_EQ(p.waker, "server 1/2");
   SyscallReportContext ctx;
   std::string text = FormatSchedSection(t, ctx);
   EXPECT_NE(text.find("server 1/2"), std::string::npos) << text;
   EXPECT_NE(text.find("-> tid 3"), std::string::npos) << text;
+}
+
+// A wakeup from an interrupt, softirq or timer names that context: the task
+// it interrupted (still in pid/tid/comm) is a bystander and is never named.
+TEST(SchedTable, PairsNameTheInterruptNotTheTaskItInterrupted) {
+  SchedTable t;
+  v1::Wakeup irq = MakeWakeup(7, 3, 1'000'000);
+  irq.mutable_waker()->set_context(v1::WAKER_CONTEXT_HARDIRQ);
+  irq.mutable_waker()->set_irq(24);
+  irq.mutable_waker()->set_irq_name("virtio0-input.0");
+  v1::Wakeup timer = MakeWakeup(8, 3, 2'000'000);
+  timer.mutable_waker()->set_context(v1::WAKER_CONTEXT_OWN_TIMEOUT);
+  t.AddWakeup(irq);
+  t.AddWakeup(timer);
+  ASSERT_EQ(t.pairs().size(), 2u);
+  SyscallReportContext ctx;
+  std::string text = FormatSchedSection(t, ctx);
+  EXPECT_NE(text.find("irq 24 (virtio0-input.0)"), std::string::npos) << text;
+  EXPECT_NE(text.find("its own timeout"), std::string::npos) << text;
+  EXPECT_EQ(text.find("server"), std::string::npos) << text;
 }
 
 TEST(SchedTable, PairsAreBoundedAndTheRestCounted) {

@@ -250,9 +250,17 @@ std::string EventfdIoContext(const v1::SyscallCall& c) {
 }  // namespace
 
 std::string FormatBreakdown(const v1::WaitBreakdown& b) {
+  // A wakeup that was not seen has no waker and no run-queue part: its whole
+  // off-CPU time is unknown, never filed as blocked.
+  if (b.waker().context() == v1::WAKER_CONTEXT_UNKNOWN) {
+    return "= " + FormatDuration(b.unknown_ns()) + " off CPU, wakeup not seen + " +
+           FormatDuration(b.to_block_ns() + b.return_ns()) + " to block and return";
+  }
   const std::string waker =
-      b.woken() ? "woken by " + WakerText(b.waker(), b.waker().comm(), WakerStyle::kTid)
-                : "not woken by a task";
+      !b.woken() ? "not woken by a task"
+      : b.waker().context() == v1::WAKER_CONTEXT_OWN_TIMEOUT
+          ? "its timeout expired"
+          : "woken by " + WakerText(b.waker(), b.waker().comm(), WakerStyle::kTid);
   std::string out = "= " + FormatDuration(b.blocked_ns()) + " blocked (" + waker + ")";
   if (b.woken()) out += " + " + FormatDuration(b.run_queue_ns()) + " run queue";
   out += " + " + FormatDuration(b.to_block_ns() + b.return_ns()) + " to block and return";

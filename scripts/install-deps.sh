@@ -12,6 +12,10 @@ PACKAGES=(
   python3 python3-protobuf procps
   chromium   # tests/html_report_test.py renders probe-report --html headless (~20 s to install)
   libfmt-dev nlohmann-json3-dev  # probe-report's HTML formatting; the tests' JSON parser
+  # tests/real_programs_integrationtest.cc traces these real programs. The
+  # tests start their own redis-server on a free 127.0.0.1 port (no
+  # persistence) and stop it; the Debian service, if it runs, is left alone.
+  nodejs redis-server redis-tools
 )
 
 missing=()

@@ -121,7 +121,8 @@ TEST_F(WakeupTest, SchedHistogramsCountEveryWakeupRecord) {
   std::map<int, uint64_t> wakeups, sleeps;
   std::map<std::pair<int, int>, uint64_t> hist;
   for (const auto& rec : records) {
-    if (rec.has_wakeup()) {
+    // A record whose wakeup or switch was not seen is in neither histogram.
+    if (rec.has_wakeup() && rec.wakeup().waker().context() != v1::WAKER_CONTEXT_UNKNOWN) {
       wakeups[rec.wakeup().pid()]++;
       if (rec.wakeup().state() != v1::OFF_CPU_PREEMPTED) sleeps[rec.wakeup().pid()]++;
     }
