@@ -237,8 +237,11 @@ int BpfSession::OnEvent(void* ctx, void* data, size_t size) {
 bool BpfSession::AddTarget(int tgid) {
   uint32_t key = static_cast<uint32_t>(tgid);
   uint8_t one = 1;
-  return bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &one, sizeof(one), BPF_ANY) ==
-         0;
+  bool ok =
+      bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &one, sizeof(one), BPF_ANY) == 0;
+  // After the insert: invalidates the programs' cached "not a target" answers.
+  if (skel_->bss) __atomic_fetch_add(&skel_->bss->targets_gen, 1, __ATOMIC_SEQ_CST);
+  return ok;
 }
 
 void BpfSession::RemoveTarget(int tgid) {

@@ -62,6 +62,52 @@ static __always_inline bool is_target(__u32 tgid) {
   return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
 
+/* Bumped after every insert into targets (on_fork here, AddTarget in the
+ * agent): a negative answer cached before the bump is then stale. */
+__u64 targets_gen __weak = 0;
+
+struct not_target_cache {
+  __u32 tgid;
+  __u32 valid;
+  __u64 gen;
+};
+
+/* The last process found not to be a target, per CPU: a tight syscall loop
+ * of an untargeted process then pays an inlined array load and a compare
+ * instead of a hash lookup per call (issue 19). Only "no" is cached; "yes"
+ * has its per-thread slot. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct not_target_cache);
+} not_target SEC(".maps") __weak;
+
+/* True when this CPU last found tgid not to be a target and no target was
+ * added since: an inlined array load, no helper call. */
+static __always_inline bool known_not_target(__u32 tgid) {
+  __u32 zero = 0;
+  struct not_target_cache *c = bpf_map_lookup_elem(&not_target, &zero);
+  return c && c->valid && c->tgid == tgid && c->gen == *(volatile __u64 *)&targets_gen;
+}
+
+/* is_target, with the per-CPU negative cache in front of the hash. */
+static __always_inline bool is_target_cached(__u32 tgid) {
+  if (target_all) return tgid != self_tgid;
+  __u32 zero = 0;
+  struct not_target_cache *c = bpf_map_lookup_elem(&not_target, &zero);
+  /* Read before the lookup: an insert that the lookup misses bumps it later. */
+  __u64 gen = *(volatile __u64 *)&targets_gen;
+  if (c && c->valid && c->tgid == tgid && c->gen == gen) return false;
+  if (bpf_map_lookup_elem(&targets, &tgid)) return true;
+  if (c) {
+    c->tgid = tgid;
+    c->gen = gen;
+    c->valid = 1;
+  }
+  return false;
+}
+
 static __always_inline void fill_header(struct probe_event_header *h, __u16 type, __u16 size,
                                         __u64 time_ns) {
   h->type = type;

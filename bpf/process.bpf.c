@@ -52,6 +52,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
     if (!follow_children) return 0;
     __u8 one = 1;
     bpf_map_update_elem(&targets, &child_tgid, &one, BPF_ANY);
+    __sync_fetch_and_add(&targets_gen, 1);
   }
   struct probe_proc_info *info = proc_info(child_tgid);
   if (info) info->ppid = parent_tgid;

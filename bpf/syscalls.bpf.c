@@ -98,10 +98,6 @@ static __always_inline __u16 classify(long nr) {
   }
 }
 
-/* Typed view of a kernel pointer: its fields are then plain loads, not one
- * bpf_probe_read_kernel call each. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 static __always_inline bool is_eventfd(int fd) {
   if (fd < 0 || eventfd_read_iter == 0) return false;
   struct task_struct *task = bpf_get_current_task_btf();
@@ -109,8 +105,9 @@ static __always_inline bool is_eventfd(int fd) {
   if ((unsigned int)fd >= fdt->max_fds) return false;
   struct file *file = NULL;
   if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file) return false;
-  struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
-  return (__u64)f->f_op->read_iter == eventfd_read_iter;
+  /* Not bpf_rdonly_cast: waker_context.bpf.h declares that kfunc too, and
+   * bpftool's static linker rejects one extern kfunc in two objects. */
+  return (__u64)BPF_CORE_READ(file, f_op, read_iter) == eventfd_read_iter;
 }
 
 /* Reads a user timespec (or timeval when usec) into ns; false for NULL. */
@@ -201,9 +198,10 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   if (!sys) return 0;
   /* Only threads of targets ever get a slot, so having one means targeted. */
   struct task_struct *task = bpf_get_current_task_btf();
+  if (known_not_target(task->tgid)) return 0;
   struct inflight *f = bpf_task_storage_get(&inflight, task, NULL, 0);
   if (!f) {
-    if (!is_target(bpf_get_current_pid_tgid() >> 32)) return 0;
+    if (!is_target_cached(task->tgid)) return 0;
     f = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
   }
   if (!f) {
@@ -242,7 +240,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   long id = regs->orig_ax;
   if (!classify(id)) return 0;
-  struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL, 0);
+  struct task_struct *task = bpf_get_current_task_btf();
+  if (known_not_target(task->tgid)) return 0;
+  struct inflight *f = bpf_task_storage_get(&inflight, task, NULL, 0);
   if (!f || !f->syscall || f->nr != (__u32)id) return 0;
   __u64 now = bpf_ktime_get_ns();
   __u64 d = now - f->start_ns;

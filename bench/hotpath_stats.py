@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Per-program BPF cost (kernel.bpf_stats_enabled=1, run_time_ns / run_cnt
+from the agent's /proc/PID/fdinfo) of one or more agent builds, side by side:
+for each repetition and each build in turn, (a) the W1 ping-pong (eventfd +
+select, one CPU) traced, (b) a read(/dev/zero, 0) and a getppid loop in a
+process the agent does NOT target. Prints the median ns/run per program.
+
+Usage: bench/hotpath_stats.py [--reps N] [--events LIST] [--extra 'ARGS'] LABEL=AGENT_BINARY [...]
+  with BENCH_BIN=dir holding pingpong and syscall_loop (default build/bench)."""
+import os, shlex, signal, statistics, subprocess, sys, tempfile, time
+
+args = sys.argv[1:]
+reps, events, extra = 5, "", []
+while args and args[0].startswith("--"):
+    k, v = args[0], args[1]
+    args = args[2:]
+    if k == "--reps": reps = int(v)
+    elif k == "--events": events = v
+    elif k == "--extra": extra = shlex.split(v)
+builds = [a.split("=", 1) for a in args]
+bindir = os.environ.get("BENCH_BIN", "build/bench")
+tmp = tempfile.mkdtemp(prefix="hotpath_")
+
+
+def stats(pid):
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-prog": continue
+            kv = dict(l.split(":", 1) for l in open(f"/proc/{pid}/fdinfo/{fd}") if ":" in l)
+            out[int(kv["prog_id"])] = (int(kv["run_cnt"]), int(kv["run_time_ns"]))
+        except (OSError, KeyError, ValueError):
+            pass
+    return out
+
+
+def names():
+    import json
+    ps = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout)
+    return {p["id"]: p.get("name", "?") for p in ps}
+
+
+def agent_on(binary, pid):
+    out = os.path.join(tmp, "r.ptrace")
+    if os.path.exists(out): os.unlink(out)
+    cmd = [binary, "--pid", str(pid), "-o", out] + (["--events", events] if events else []) + extra
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if os.path.exists(out) and os.path.getsize(out) > 0: break
+        time.sleep(0.05)
+    time.sleep(0.2)
+    return p
+
+
+def measure(binary):
+    res = {}
+    pp = subprocess.Popen([f"{bindir}/pingpong", "--rounds", "100000", "--cpu", "0", "--wait"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pp.stdout.readline()
+    ag = agent_on(binary, pp.pid)
+    nm = names()
+    b = stats(ag.pid)
+    pp.stdin.write("go\n"); pp.stdin.flush()
+    pp.communicate()
+    a = stats(ag.pid)
+    for i in a:
+        n, t = a[i][0] - b.get(i, (0, 0))[0], a[i][1] - b.get(i, (0, 0))[1]
+        if n > 10000: res[("W1", nm.get(i, i))] = t / n
+    ag.send_signal(signal.SIGINT); ag.wait()
+    sl = subprocess.Popen(["sleep", "60"])
+    ag = agent_on(binary, sl.pid)
+    nm = names()
+    for op in ("read0", "getppid"):
+        b = stats(ag.pid)
+        subprocess.run([f"{bindir}/syscall_loop", op, "300000", "--cpu", "1", "--reps", "1"], capture_output=True)
+        a = stats(ag.pid)
+        for i in a:
+            n, t = a[i][0] - b.get(i, (0, 0))[0], a[i][1] - b.get(i, (0, 0))[1]
+            if n > 100000: res[(f"untargeted {op}", nm.get(i, i))] = t / n
+    ag.send_signal(signal.SIGINT); ag.wait()
+    sl.kill(); sl.wait()
+    return res
+
+
+old = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
+open("/proc/sys/kernel/bpf_stats_enabled", "w").write("1")
+try:
+    runs = {label: [] for label, _ in builds}
+    for r in range(reps):
+        order = builds[r % len(builds):] + builds[:r % len(builds)]
+        for label, binary in order:
+            runs[label].append(measure(binary))
+finally:
+    open("/proc/sys/kernel/bpf_stats_enabled", "w").write(old)
+keys = sorted({k for rs in runs.values() for res in rs for k in res})
+print(f"{'workload':<20} {'program':<18}" + "".join(f"{l:>14}" for l, _ in builds) + "   (median ns/run, %d reps)" % reps)
+for k in keys:
+    cells = []
+    for label, _ in builds:
+        v = [res[k] for res in runs[label] if k in res]
+        cells.append(f"{statistics.median(v):>14.1f}" if v else f"{'-':>14}")
+    print(f"{k[0]:<20} {k[1]:<18}" + "".join(cells))
