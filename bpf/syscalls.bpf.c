@@ -98,6 +98,11 @@ static __always_inline __u16 classify(long nr) {
   }
 }
 
+/* The file_operations of eventfds, learnt from the first file whose
+ * read_iter is eventfd_read: one table for all eventfds, so afterwards the
+ * f_op pointer alone answers (one kernel read per call fewer). */
+__u64 eventfd_fops_seen = 0;
+
 static __always_inline bool is_eventfd(int fd) {
   if (fd < 0 || eventfd_read_iter == 0) return false;
   struct task_struct *task = bpf_get_current_task_btf();
@@ -107,7 +112,13 @@ static __always_inline bool is_eventfd(int fd) {
   if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file) return false;
   /* Not bpf_rdonly_cast: waker_context.bpf.h declares that kfunc too, and
    * bpftool's static linker rejects one extern kfunc in two objects. */
-  return (__u64)BPF_CORE_READ(file, f_op, read_iter) == eventfd_read_iter;
+  __u64 fops = (__u64)BPF_CORE_READ(file, f_op);
+  __u64 seen = eventfd_fops_seen;
+  if (seen) return fops == seen;
+  struct file_operations *ops = (struct file_operations *)fops;
+  if (!ops || (__u64)BPF_CORE_READ(ops, read_iter) != eventfd_read_iter) return false;
+  eventfd_fops_seen = fops;
+  return true;
 }
 
 /* Reads a user timespec (or timeval when usec) into ns; false for NULL. */
@@ -135,7 +146,6 @@ static __always_inline bool capture_args(__u16 sys, struct pt_regs *regs, struct
   f->fd = -1;
   f->arg = 0;
   f->flags = 0;
-  f->buf = 0;
   f->value = 0;
   f->timeout_ns = 0;
   switch (sys) {
@@ -173,23 +183,24 @@ static __always_inline bool capture_args(__u16 sys, struct pt_regs *regs, struct
     default:
       break;
   }
-  /* read/write/readv/writev: only on eventfds. */
+  /* read/write/readv/writev: only on eventfds. The value moved is read at
+   * exit, from the arguments still in the saved registers, and only for a
+   * record that is kept: a sampled-out call reads no user memory. */
   if (!is_eventfd((int)a0)) return false;
   f->fd = (__s32)a0;
-  if (sys == PROBE_SYS_READV || sys == PROBE_SYS_WRITEV) {
-    /* eventfd moves its 8 bytes through the first iovec when it is big enough. */
-    struct iovec iov;
-    if (a2 < 1 || bpf_probe_read_user(&iov, sizeof(iov), (void *)a1) || iov.iov_len < 8)
-      return true;
-    f->buf = (__u64)iov.iov_base;
-  } else {
-    if (a2 < 8) return true;
-    f->buf = a1;
-  }
-  if ((sys == PROBE_SYS_WRITE || sys == PROBE_SYS_WRITEV) &&
-      bpf_probe_read_user(&f->value, sizeof(f->value), (void *)f->buf) == 0)
-    f->flags |= PROBE_SYS_F_HAS_VALUE;
   return true;
+}
+
+/* The user buffer an eventfd read/write moved its 8 bytes through; 0 if none
+ * (eventfd uses the first iovec only when it is big enough). */
+static __always_inline __u64 eventfd_user_buf(__u16 sys, struct pt_regs *regs) {
+  unsigned long a1 = regs->si, a2 = regs->dx;
+  if (sys == PROBE_SYS_READV || sys == PROBE_SYS_WRITEV) {
+    struct iovec iov;
+    if (a2 < 1 || bpf_probe_read_user(&iov, sizeof(iov), (void *)a1) || iov.iov_len < 8) return 0;
+    return (__u64)iov.iov_base;
+  }
+  return a2 < 8 ? 0 : a1;
 }
 
 SEC("tp_btf/sys_enter")
@@ -272,12 +283,13 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
     return 0;
   }
 
+  /* Only a transfer that happened (8 bytes) has a value. */
   __u64 value = f->value;
-  if ((sys == PROBE_SYS_READ || sys == PROBE_SYS_READV) && ret == 8 && f->buf &&
-      bpf_probe_read_user(&value, sizeof(value), (void *)f->buf) == 0)
-    flags |= PROBE_SYS_F_HAS_VALUE;
-  if ((sys == PROBE_SYS_WRITE || sys == PROBE_SYS_WRITEV) && ret != 8)
-    flags &= ~PROBE_SYS_F_HAS_VALUE; /* nothing was transferred */
+  if (sys >= PROBE_SYS_READ && ret == 8) {
+    __u64 buf = eventfd_user_buf(sys, regs);
+    if (buf && bpf_probe_read_user(&value, sizeof(value), (void *)buf) == 0)
+      flags |= PROBE_SYS_F_HAS_VALUE;
+  }
 
   /* A call that blocked carries its scheduler breakdown. */
   struct probe_syscall_event *e = NULL;
