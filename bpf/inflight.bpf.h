@@ -11,7 +11,7 @@
 
 struct inflight {
   __u64 start_ns;
-  __u64 buf; /* unused since issue 19: the value is read at exit */
+  __u64 sampled_out; /* 1-in-N dropped its record, drawn at entry */
   __s64 timeout_ns;
   __u64 value;
   __s32 fd;

@@ -102,15 +102,29 @@ static __always_inline bool rate_keeps(__u64 now) {
 
 /* 0 to keep the record, else the counter that says why it was dropped.
  * ctr_sampled is the kind's SAMPLED counter; FIRST_K and RATE follow it. */
-static __always_inline __u32 sample_out(__u32 kind, __u32 ctr_sampled, __u32 tgid, __u32 key,
-                                        __u64 now) {
-  if (kind >= PROBE_SAMPLE_KINDS) return 0;
+/* The 1-in-N rule alone: true when it drops this event. The syscall
+ * programs draw it at entry, so a call it drops skips the user reads there. */
+static __always_inline bool one_in_n_drops(__u32 kind) {
+  if (kind >= PROBE_SAMPLE_KINDS) return false;
   __u32 n = keep_one_in[kind];
-  if (n > 1 && !one_in_n_keeps(n)) return ctr_sampled;
+  return n > 1 && !one_in_n_keeps(n);
+}
+
+/* The rules after 1-in-N (first K per second, rate cap), for an event that
+ * 1-in-N kept. */
+static __always_inline __u32 sample_out_after_one_in_n(__u32 kind, __u32 ctr_sampled, __u32 tgid,
+                                                       __u32 key, __u64 now) {
+  if (kind >= PROBE_SAMPLE_KINDS) return 0;
   __u32 k = first_per_second[kind];
   if (k && !first_k_keeps(k, tgid, kind << 16 | key, now)) return ctr_sampled + 1;
   if (max_records_per_s && !rate_keeps(now)) return ctr_sampled + 2;
   return 0;
+}
+
+static __always_inline __u32 sample_out(__u32 kind, __u32 ctr_sampled, __u32 tgid, __u32 key,
+                                        __u64 now) {
+  if (one_in_n_drops(kind)) return ctr_sampled;
+  return sample_out_after_one_in_n(kind, ctr_sampled, tgid, key, now);
 }
 
 #endif

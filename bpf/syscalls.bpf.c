@@ -121,9 +121,13 @@ static __always_inline bool is_eventfd(int fd) {
   return true;
 }
 
-/* Reads a user timespec (or timeval when usec) into ns; false for NULL. */
-static __always_inline bool read_user_timeout(const void *uptr, bool usec, __s64 *ns) {
+/* Reads a user timespec (or timeval when usec) into ns; false for NULL. A
+ * call whose record is sampled out needs only "has a timeout" (for the
+ * histogram's timeout count), not the value: no user read then. */
+static __always_inline bool read_user_timeout(const void *uptr, bool usec, __s64 *ns,
+                                              bool sampled_out) {
   if (!uptr) return false;
+  if (sampled_out) return true;
   struct {
     __s64 sec;
     __s64 sub;
@@ -141,7 +145,8 @@ static __always_inline void ms_timeout(long ms, struct inflight *f) {
 
 /* Fills the call's arguments; false when the call is not traced after all
  * (read/write on something other than an eventfd). */
-static __always_inline bool capture_args(__u16 sys, struct pt_regs *regs, struct inflight *f) {
+static __always_inline bool capture_args(__u16 sys, struct pt_regs *regs, struct inflight *f,
+                                         bool sampled_out) {
   unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10, a4 = regs->r8;
   f->fd = -1;
   f->arg = 0;
@@ -152,7 +157,7 @@ static __always_inline bool capture_args(__u16 sys, struct pt_regs *regs, struct
     case PROBE_SYS_SELECT:
     case PROBE_SYS_PSELECT6:
       f->arg = (__u32)a0;
-      if (read_user_timeout((void *)a4, sys == PROBE_SYS_SELECT, &f->timeout_ns))
+      if (read_user_timeout((void *)a4, sys == PROBE_SYS_SELECT, &f->timeout_ns, sampled_out))
         f->flags |= PROBE_SYS_F_HAS_TIMEOUT;
       return true;
     case PROBE_SYS_POLL:
@@ -161,7 +166,8 @@ static __always_inline bool capture_args(__u16 sys, struct pt_regs *regs, struct
       return true;
     case PROBE_SYS_PPOLL:
       f->arg = (__u32)a1;
-      if (read_user_timeout((void *)a2, false, &f->timeout_ns)) f->flags |= PROBE_SYS_F_HAS_TIMEOUT;
+      if (read_user_timeout((void *)a2, false, &f->timeout_ns, sampled_out))
+        f->flags |= PROBE_SYS_F_HAS_TIMEOUT;
       return true;
     case PROBE_SYS_EPOLL_WAIT:
     case PROBE_SYS_EPOLL_PWAIT:
@@ -172,7 +178,8 @@ static __always_inline bool capture_args(__u16 sys, struct pt_regs *regs, struct
     case PROBE_SYS_EPOLL_PWAIT2:
       f->fd = (__s32)a0;
       f->arg = (__u32)a2;
-      if (read_user_timeout((void *)a3, false, &f->timeout_ns)) f->flags |= PROBE_SYS_F_HAS_TIMEOUT;
+      if (read_user_timeout((void *)a3, false, &f->timeout_ns, sampled_out))
+        f->flags |= PROBE_SYS_F_HAS_TIMEOUT;
       return true;
     case PROBE_SYS_EVENTFD:
     case PROBE_SYS_EVENTFD2:
@@ -222,11 +229,15 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
     count(PROBE_CTR_SYS_TABLE_FULL);
     return 0;
   }
-  if (!capture_args(sys, regs, f)) {
+  /* 1-in-N drawn here rather than at exit: a call it drops reads no user
+   * memory at all. The other sampling rules need the exit's time. */
+  bool sampled_out = one_in_n_drops(PROBE_SAMPLE_SYSCALLS);
+  if (!capture_args(sys, regs, f, sampled_out)) {
     f->syscall = 0;
     return 0;
   }
   f->syscall = sys;
+  f->sampled_out = sampled_out;
   f->nr = (__u32)id;
   f->off_ns = 0;
   f->wake_ns = 0;
@@ -277,7 +288,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
     count(PROBE_CTR_SYS_FILTERED);
     return 0;
   }
-  __u32 dropped = sample_out(PROBE_SAMPLE_SYSCALLS, PROBE_CTR_SYS_SAMPLED, tgid, sys, now);
+  __u32 dropped = f->sampled_out ? PROBE_CTR_SYS_SAMPLED
+                                 : sample_out_after_one_in_n(PROBE_SAMPLE_SYSCALLS,
+                                                             PROBE_CTR_SYS_SAMPLED, tgid, sys, now);
   if (dropped) {
     count(dropped);
     return 0;
