@@ -151,6 +151,22 @@ TEST(ShimConsumer, RefusesRegionsThatAreNotWhatTheyClaim) {
   }
 }
 
+// In a pid namespace the shim writes its namespace pid: the region is the
+// process's if the header names the pid it has there, and records carry ours.
+TEST(ShimConsumer, PidInItsOwnNamespaceIsAccepted) {
+  std::string error;
+  Region r;
+  r.Publish(0, 1, Call(PROBE_FN_POLL, 10, 15, 0, 1));
+  EXPECT_FALSE(ShimConsumer::Attach(r.data(), r.size(), kPid + 100, &error, kPid + 1));
+  // A sender gone before it could be mapped is taken on the kernel's word.
+  EXPECT_TRUE(ShimConsumer::Attach(r.data(), r.size(), kPid + 100, &error, ShimConsumer::kAnyPid));
+  auto c = ShimConsumer::Attach(r.data(), r.size(), kPid + 100, &error, kPid);
+  ASSERT_TRUE(c) << error;
+  auto records = DrainAll(*c);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].shim_call().pid(), kPid + 100);
+}
+
 TEST(ShimConsumer, HeadJumpsAreCountedAndSkipped) {
   Region region;
   std::string error;
