@@ -107,8 +107,23 @@ static long create_file(const char* path, int force, const char** why) {
   return fd;
 }
 
+/* A relative PROBE_OUTPUT is made absolute now, for this process's later
+ * reopens and its exec'd descendants, which may run elsewhere. */
+static void make_absolute(void) {
+  struct shim_state* s = &probe_shim;
+  char cwd[SHIM_PATH_MAX];
+  if (s->out_path[0] == '/' || syscall(SYS_getcwd, cwd, sizeof(cwd)) <= 0) return;
+  size_t c = strlen(cwd), p = strlen(s->out_path);
+  if (c + 1 + p >= sizeof(s->out_path)) return;
+  memmove(s->out_path + c + 1, s->out_path, p + 1);
+  memcpy(s->out_path, cwd, c);
+  s->out_path[c] = '/';
+  setenv("PROBE_OUTPUT", s->out_path, 1);
+}
+
 int shim_outfile_open(int* is_root) {
   struct shim_state* s = &probe_shim;
+  make_absolute();
   const char* append = getenv("PROBE_OUTPUT_APPEND");
   const char* force = getenv("PROBE_OUTPUT_FORCE");
   const char* why = NULL;
@@ -146,7 +161,7 @@ int shim_outfile_open(int* is_root) {
              (unsigned long long)st.st_ino);
     setenv("PROBE_OUTPUT_APPEND", value, 1); /* exec'd descendants append, to this file only */
   }
-  s->out_fd = S_ISREG(st.st_mode) ? place_fd((int)fd) : (int)fd;
+  s->out_fd = place_fd((int)fd);
   return 1;
 }
 
