@@ -22,11 +22,11 @@ __attribute__((constructor)) static void shim_start(void) {
   probe_shim.start_ns = probe_monotonic_ns();
   int wanted_file = probe_shim.self_drain;
   if (wanted_file) shim_file_open();
-  /* Now, not at the first call: by then the host may have forbidden
-   * memfd_create or socket (a seccomp sandbox), and a killed syscall kills
-   * the host. */
-  /* PROBE_SANDBOXED: an ancestor installed a seccomp filter after its shim
-   * loaded, and this program inherited it: make nothing it may kill for. */
+  /* The region now, not at the first call: by then the host may have
+   * forbidden memfd_create or socket (a seccomp sandbox), and a killed
+   * syscall kills the host. Not at all under PROBE_SANDBOXED: an ancestor
+   * installed a seccomp filter after its shim loaded, and this program
+   * inherited it (shim_sandbox.c). */
   const char* sandboxed = getenv("PROBE_SANDBOXED");
   probe_shim.sandboxed = sandboxed && *sandboxed == '1';
   if ((!wanted_file || probe_shim.self_drain) && !probe_shim.sandboxed) shim_region_create();

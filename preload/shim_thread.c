@@ -119,7 +119,8 @@ static void maybe_flush(struct shim_thread* t, struct probe_shm_slot* slot, uint
 
 /* The slow path of shim_record_inline: the first event of a thread, after a
  * fork, sampling, PROBE_OUTPUT, a signal handler inside the shim. It may
- * make syscalls (region creation, flushing), so it keeps errno. */
+ * make syscalls (gettid at a thread's first event, PROBE_OUTPUT's flushes),
+ * so it keeps errno. */
 void shim_record(uint16_t kind, uint64_t start, uint64_t end, int64_t value, int32_t fd,
                  uint16_t aux, int is_call) {
   struct shim_thread* t = &shim_tls;
