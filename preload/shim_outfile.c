@@ -9,7 +9,8 @@
  * file: PROBE_OUTPUT_APPEND holds its device and inode.
  *
  * The fd: moved above the soft RLIMIT_NOFILE when the hard limit allows
- * (the host can never allocate there), else to the top of the range, and
+ * (the host can never allocate there), else to the top of the range (fd
+ * 1023 when the limit is above 4096: a higher fd grows the fd table), and
  * when the limit is too small for that (< 64) the shim holds no fd at all
  * and opens the file for each flush. Raw syscalls: the shim's own calls
  * must not go through its wrappers or change errno. */
@@ -25,8 +26,8 @@
 
 #include "shim_internal.h"
 
-#define SHIM_MIN_FD_LIMIT 64     /* below this the shim holds no fd between writes */
-#define SHIM_MAX_RAISED_FD 65536 /* above, a raised fd would grow the host's fd table a lot */
+#define SHIM_MIN_FD_LIMIT 64    /* below this the shim holds no fd between writes */
+#define SHIM_MAX_RAISED_FD 4096 /* above, a high fd would grow the host's fd table (8 B a slot) */
 
 /* One line on the host's stderr: PROBE_OUTPUT was set and cannot be used. */
 static void complain(const char* path, const char* why) {
