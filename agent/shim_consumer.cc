@@ -3,10 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-extern "C" {
-#include "probe_utf8.h"
-}
-
 namespace probe {
 
 namespace {
@@ -97,8 +93,7 @@ const std::string& ShimConsumer::Name(uint32_t id) {
   probe_shm_name n;
   memcpy(&n, entry, sizeof(n));
   size_t len = n.len < PROBE_SHM_NAME_TEXT ? n.len : PROBE_SHM_NAME_TEXT;
-  std::string text(len, '?');
-  probe_utf8_sanitize(text.data(), n.text, len);
+  std::string text(n.text, len);  // exact: Marker.name is bytes
   if (names_.size() >= PROBE_SHM_MAX_NAMES) return kUnknown;
   return names_.emplace(id, std::move(text)).first->second;
 }

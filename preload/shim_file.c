@@ -15,7 +15,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "probe_utf8.h"
 #include "shim_internal.h"
 
 /* Field numbers of proto/probe.proto used here. */
@@ -72,13 +71,9 @@ static void pb_string(struct pb* b, uint32_t field, const char* s) {
   if (*s) pb_bytes(b, field, s, strlen(s));
 }
 
-/* A proto3 string field from bytes of the system (argv, hostname): made
- * valid UTF-8, or the record would not parse. */
+/* Bytes of the system (argv, hostname) into a bytes field: kept exact. */
 static void pb_text(struct pb* b, uint32_t field, const char* s, size_t n) {
-  char clean[256];
-  if (n > sizeof(clean)) n = sizeof(clean); /* within a sequence: sanitised after the cut */
-  probe_utf8_sanitize(clean, s, n);
-  pb_bytes(b, field, clean, n);
+  pb_bytes(b, field, s, n);
 }
 
 /* Appends Trace.record { <field>: body } to out. */

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "probe.h"
-#include "probe_utf8.h"
 #include "shim_internal.h"
 
 __thread struct shim_thread shim_tls __attribute__((tls_model("initial-exec")));
@@ -165,10 +164,8 @@ void shim_thread_exit(void* value) {
 }
 
 static uint32_t intern(struct probe_shm_header* h, const char* name) {
-  char clean[PROBE_NAME_MAX];
+  /* Kept exact: Marker.name is bytes (probe-report escapes it for display). */
   size_t len = strnlen(name, PROBE_NAME_MAX);
-  probe_utf8_sanitize(clean, name, len);
-  name = clean;
   uint32_t used = __atomic_load_n(&h->names_used, __ATOMIC_ACQUIRE);
   struct probe_shm_name* names = (struct probe_shm_name*)((char*)h + probe_shm_names_offset());
   for (uint32_t i = 0; i < used && i < h->nnames; ++i) {

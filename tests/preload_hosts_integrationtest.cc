@@ -265,17 +265,47 @@ TEST_F(PreloadHostsTest, SelfWrittenFileFollowsTheAgentsRules) {
 }
 
 // Item 1, the shim's part: bytes that are not UTF-8 in the command line do
-// not make a record that fails to parse.
+// not make a record that fails to parse, and are kept exact (command_line
+// is bytes).
 TEST_F(PreloadHostsTest, SelfWrittenFileParsesWithNonUtf8CommandLine) {
   auto r = RunCommand(
       {"env", Preload(), "PROBE_OUTPUT=" + file_, PROBE_SHIM_CONFINED, "open", "1", "\xff\xfe"});
   ASSERT_EQ(r.exit_status, 0) << r.err;
   auto records = ReadRecords(file_);
   ASSERT_FALSE(records.empty()) << "the header did not parse";
-  EXPECT_TRUE(records.front().has_header());
+  ASSERT_TRUE(records.front().has_header());
+  const auto& argv = records.front().header().command_line();
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(argv[argv.size() - 1], "\xff\xfe");
   EXPECT_TRUE(records.back().has_trailer()) << "a record after the header did not parse";
   auto report = RunCommand({PROBE_REPORT, file_});
   EXPECT_EQ(report.exit_status, 0) << report.err;
+}
+
+// Item 1: a marker name that is not UTF-8 (nor printable) comes out exact,
+// written by the shim and by the agent (Marker.name is bytes).
+TEST_F(PreloadHostsTest, MarkerNameBytesAreKeptExact) {
+  const std::string name = "m\xff\xfe\x1b[31m";
+  const std::string py =
+      "import ctypes\n"
+      "l = ctypes.CDLL(None)\n"
+      "l.probe_name.restype = ctypes.c_uint32\n"
+      "i = l.probe_name(b'm\\xff\\xfe\\x1b[31m')\n"
+      "l.probe_marker(ctypes.c_uint32(0), ctypes.c_uint32(i), ctypes.c_int64(1), "
+      "ctypes.c_int64(2))\n";
+  for (bool agent : {false, true}) {
+    SCOPED_TRACE(agent ? "agent" : "PROBE_OUTPUT");
+    unlink(file_.c_str());
+    auto r = agent ? RunCommand({PROBE_AGENT, "--preload", "--events", "process", "-o", file_, "--",
+                                 "python3", "-c", py})
+                   : RunCommand({"env", Preload(), "PROBE_OUTPUT=" + file_, "python3", "-c", py});
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    std::vector<std::string> names;
+    for (const auto& rec : ReadRecords(file_))
+      if (rec.has_marker()) names.push_back(rec.marker().name());
+    ASSERT_EQ(names.size(), 1u) << r.err;
+    EXPECT_EQ(names[0], name);
+  }
 }
 
 }  // namespace
