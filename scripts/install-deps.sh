@@ -12,6 +12,7 @@ PACKAGES=(
   python3 python3-protobuf procps
   chromium   # tests/html_report_test.py renders probe-report --html headless (~20 s to install)
   libfmt-dev nlohmann-json3-dev  # probe-report's HTML formatting; the tests' JSON parser
+  util-linux # unshare: PreloadHostsTest.PidNamespaceRegionsAreAccepted (Essential, listed to be sure)
 )
 
 missing=()
