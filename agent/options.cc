@@ -62,7 +62,8 @@ User space (the LD_PRELOAD shim, preload/README.md):
                        its probe.h markers, on the kernel's timeline, in FILE.
                        Targets that loaded the shim by hand are always read.
                        Shim settings come from the environment: PROBE_FUNCTIONS,
-                       PROBE_SAMPLE, PROBE_MIN_DURATION, PROBE_BUFFER_EVENTS
+                       PROBE_SAMPLE, PROBE_MIN_DURATION, PROBE_BUFFER_EVENTS,
+                       PROBE_THREADS
   --preload-library PATH
                        the shim to use (default: the one built beside
                        probe-agent); implies --preload

@@ -107,6 +107,19 @@ int ThreadGroupOf(int tid) {
   return 0;
 }
 
+int InnermostPid(int pid) {
+  std::istringstream status(ReadFile("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("NSpid:", 0) != 0) continue;
+    std::istringstream ids(line.substr(6));
+    int id = 0, last = 0;
+    while (ids >> id) last = id;
+    return last;
+  }
+  return 0;
+}
+
 bool ProcessExists(int pid) { return access(("/proc/" + std::to_string(pid)).c_str(), F_OK) == 0; }
 
 std::map<int, int> ReadParentMap() {

@@ -24,6 +24,9 @@ int ThreadGroupOf(int tid);
 // The thread ids of a process ("self" for this one); empty if it is gone.
 std::vector<int> ThreadIds(const std::string& pid);
 bool ProcessExists(int pid);
+// The pid a process has in its own (innermost) pid namespace, from NSpid in
+// /proc/PID/status: what it calls getpid(); 0 if it is gone.
+int InnermostPid(int pid);
 // pid -> ppid for every process on the system.
 std::map<int, int> ReadParentMap();
 // roots plus, when follow_children, all their living descendants.

@@ -106,7 +106,9 @@ std::string ShimCollector::Warning() const {
   if (lost > 0) {
     snprintf(buf, sizeof(buf),
              "%" PRIu64 " shim events lost (thread buffer full: %" PRIu64 ", no buffer: %" PRIu64
-             ", write failed: %" PRIu64 "); try a larger PROBE_BUFFER_EVENTS or PROBE_SAMPLE",
+             ", write failed: %" PRIu64
+             "); try a larger PROBE_BUFFER_EVENTS (buffer full) or PROBE_THREADS (no buffer), "
+             "or PROBE_SAMPLE",
              lost, c.lost_buffer_full(), c.lost_no_buffer(), c.lost_write());
     out = buf;
   }

@@ -3,10 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-extern "C" {
-#include "probe_utf8.h"
-}
-
 namespace probe {
 
 namespace {
@@ -35,7 +31,7 @@ std::string FunctionList(uint32_t bits) {
 }  // namespace
 
 std::unique_ptr<ShimConsumer> ShimConsumer::Attach(uint8_t* base, size_t size, int32_t pid,
-                                                   std::string* error) {
+                                                   std::string* error, int32_t own_pid) {
   if (size < sizeof(probe_shm_header)) {
     *error = "region smaller than its header";
     return nullptr;
@@ -46,7 +42,9 @@ std::unique_ptr<ShimConsumer> ShimConsumer::Attach(uint8_t* base, size_t size, i
     *error = "not a probe shim region (magic or version)";
     return nullptr;
   }
-  if (static_cast<int32_t>(h.pid) != pid) {
+  // In a pid namespace the shim knows itself by another number than ours.
+  if (own_pid != kAnyPid && static_cast<int32_t>(h.pid) != pid &&
+      (own_pid <= 0 || static_cast<int32_t>(h.pid) != own_pid)) {
     *error = "region belongs to pid " + std::to_string(h.pid);  // e.g. a parent's, after fork
     return nullptr;
   }
@@ -95,8 +93,7 @@ const std::string& ShimConsumer::Name(uint32_t id) {
   probe_shm_name n;
   memcpy(&n, entry, sizeof(n));
   size_t len = n.len < PROBE_SHM_NAME_TEXT ? n.len : PROBE_SHM_NAME_TEXT;
-  std::string text(len, '?');
-  probe_utf8_sanitize(text.data(), n.text, len);
+  std::string text(n.text, len);  // exact: Marker.name is bytes
   if (names_.size() >= PROBE_SHM_MAX_NAMES) return kUnknown;
   return names_.emplace(id, std::move(text)).first->second;
 }

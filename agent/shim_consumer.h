@@ -46,8 +46,12 @@ class ShimConsumer {
 
   // base/size: the whole mapping (size from the file, not the header).
   // pid: the process the region was found in; the header must agree.
+  // own_pid: the pid the process has in its own pid namespace (what the shim
+  // writes in the header), when it is not pid; kAnyPid: the sender is known
+  // by other means and the header's pid is not checked.
+  static constexpr int32_t kAnyPid = -1;
   static std::unique_ptr<ShimConsumer> Attach(uint8_t* base, size_t size, int32_t pid,
-                                              std::string* error);
+                                              std::string* error, int32_t own_pid = 0);
 
   // Consumes every event published since the last call: at most slot_events
   // per slot, so a writer that keeps moving head cannot hold the agent.

@@ -123,7 +123,7 @@ void ShimRegions::Refuse(const std::string& why, int pid) {
   last_refusal_ = "pid " + std::to_string(pid) + ": " + why;
 }
 
-void ShimRegions::Adopt(int fd, int pid, bool count_foreign) {
+void ShimRegions::Adopt(int fd, int pid, int own_pid, bool count_foreign) {
   struct stat st {};
   int seals = fcntl(fd, F_GET_SEALS);
   std::string why;
@@ -154,7 +154,7 @@ void ShimRegions::Adopt(int fd, int pid, bool count_foreign) {
   r->pid = pid;
   r->start_ticks = StartTicks(pid);
   std::string error;
-  r->consumer = ShimConsumer::Attach(r->base, r->size, pid, &error);
+  r->consumer = ShimConsumer::Attach(r->base, r->size, pid, &error, own_pid);
   if (!r->consumer) {
     // A child's inherited copy of its parent's region is not a refusal.
     if (count_foreign || error.rfind("region belongs to pid", 0) != 0) Refuse(error, pid);
@@ -168,11 +168,11 @@ void ShimRegions::Adopt(int fd, int pid, bool count_foreign) {
 void ShimRegions::Consider(Deferred d, const std::function<bool(int)>& is_target) {
   constexpr int kTries = 50;  // ticks, ~0.5 s
   if (d.pid > 0 && is_target(d.pid)) {
-    Adopt(d.fd, d.pid, true);
+    Adopt(d.fd, d.pid, d.own_pid, true);
   } else if (d.pid > 0 && d.tries < kTries && deferred_.size() < kMaxPending) {
     // Maybe a target that exited (a zombie, out of the target map) before
     // its exit record was read: decided again at the next tick.
-    deferred_.push_back({d.fd, d.pid, d.tries + 1});
+    deferred_.push_back({d.fd, d.pid, d.tries + 1, d.own_pid});
   } else {
     Refuse("not a target", d.pid);
     close(d.fd);
@@ -205,7 +205,17 @@ void ShimRegions::Accept(const std::function<bool(int)>& is_target) {
   for (int c : pending_) {
     bool closed = false;
     int fd = ReceiveFd(c, &closed);
-    if (fd >= 0) Consider({fd, PeerPid(c), 0}, is_target);
+    if (fd >= 0) {
+      // The kernel vouches for the sender (SO_PEERCRED, our pid namespace);
+      // the header names it as it sees itself. Mapped through NSpid while it
+      // lives; one already gone (a child that ran 1 ms) cannot be mapped,
+      // and is taken on the kernel's word: the shim sends only the region it
+      // just made, and another process's region cannot be sent by one that
+      // does not already hold it (closed at once, map_files needs privilege).
+      const int pid = PeerPid(c);
+      const int own = pid > 0 ? InnermostPid(pid) : 0;
+      Consider({fd, pid, 0, own > 0 ? own : ShimConsumer::kAnyPid}, is_target);
+    }
     if (closed)
       close(c);
     else
@@ -226,7 +236,7 @@ void ShimRegions::Discover(const std::vector<int>& pids) {
       std::string range = line.substr(0, line.find(' '));
       int fd = open(("/proc/" + std::to_string(pid) + "/map_files/" + range).c_str(),
                     O_RDWR | O_CLOEXEC);
-      if (fd >= 0) Adopt(fd, pid, false);
+      if (fd >= 0) Adopt(fd, pid, InnermostPid(pid), false);
     }
   }
 }

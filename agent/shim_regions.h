@@ -54,7 +54,8 @@ class ShimRegions {
   ShimRegions(int fd, std::string name);
   // Takes ownership of fd. count_foreign: also count a region that belongs
   // to another pid as refused (from the socket; in maps it is a parent's).
-  void Adopt(int fd, int pid, bool count_foreign);
+  // own_pid: the pid it has in its own pid namespace (0: unknown, pid).
+  void Adopt(int fd, int pid, int own_pid, bool count_foreign);
   void Refuse(const std::string& why, int pid);
   struct Deferred;
   void Consider(Deferred d, const std::function<bool(int)>& is_target);
@@ -66,6 +67,7 @@ class ShimRegions {
   // that exited is known once its exit record is read from the ring.
   struct Deferred {
     int fd, pid, tries;
+    int own_pid;  // read when the region arrived, while the sender still existed
   };
 
   std::vector<Deferred> deferred_;

@@ -32,7 +32,7 @@ Variants:
   agent        probe-agent --preload --events process -o F -- shim_bench:
                delivery included (the agent drains the rings from another
                CPU every ~10 ms); TSC timestamps; PROBE_BUFFER_EVENTS=65536
-               (256 slots x 65536 x 32 B = 512 MiB; past 1 GiB the shim gives a
+               (128 slots x 65536 x 32 B = 256 MiB; past 1 GiB the shim gives a
                process fewer slots)
                and a prefaulted ring (a long-running process's ring is warm)
   agent-4k     the same with a 4096-event ring and no prefault:

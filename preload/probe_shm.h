@@ -106,11 +106,19 @@ struct probe_shm_slot {
   uint64_t lost_full;            /* of seen, dropped: ring full */
   uint64_t sampled_min_duration; /* of sampled_out: shorter than PROBE_MIN_DURATION */
   uint64_t sampled_first_k;      /* of sampled_out: past PROBE_FIRST_PER_SECOND */
-  uint8_t pad0[8];
+  int32_t pid;                   /* the owning thread's process (the agent ignores it: with
+                                    PROBE_OUTPUT one region serves a process and its forks) */
+  uint8_t pad0[4];
   /* consumer's cache line */
   uint64_t tail;       /* events consumed */
   uint32_t drain_lock; /* PROBE_OUTPUT: one draining thread at a time (the agent ignores it) */
-  uint8_t pad1[52];
+  uint8_t pad_lock[4];
+  /* PROBE_OUTPUT: of the events consumed, written to the file and refused
+   * by it; counted by whichever process drained them (the agent ignores
+   * both and counts its own). */
+  uint64_t written;
+  uint64_t lost_write;
+  uint8_t pad1[32];
 };
 
 /* 32 bytes. Calls: start/end are entry/exit timestamps in the region's clock,

@@ -1,8 +1,7 @@
-/* Marker names go into proto3 string fields, which must be valid UTF-8 or
- * the whole record fails to parse. Both the shim (at intern) and the agent
- * (the region is untrusted) make names valid the same way: every byte that is
- * not part of a well-formed UTF-8 sequence, and every control byte, becomes
- * '?'. */
+/* UTF-8 well-formedness, for the readers that display names (names,
+ * argv and marker names are proto `bytes`, kept exact by the agent and the
+ * shim). probe_utf8_sanitize makes a copy valid: every byte that is not part
+ * of a well-formed UTF-8 sequence, and every control byte, becomes '?'. */
 #ifndef PROBE_PRELOAD_PROBE_UTF8_H_
 #define PROBE_PRELOAD_PROBE_UTF8_H_
 

@@ -92,6 +92,8 @@ void shim_read_config(void) {
     s->slot_events =
         round_up_pow2(parse_u32(v, SHIM_DEFAULT_SLOT_EVENTS, PROBE_SHM_MAX_SLOT_EVENTS));
   s->nslots = SHIM_DEFAULT_SLOTS;
+  if ((v = getenv("PROBE_THREADS")) && *v)
+    s->nslots = parse_u32(v, SHIM_DEFAULT_SLOTS, PROBE_SHM_MAX_SLOTS);
   while (s->nslots > 8 &&
          probe_shm_total_bytes(SHIM_NAMES, s->nslots, s->slot_events) > PROBE_SHM_MAX_BYTES)
     s->nslots /= 2;

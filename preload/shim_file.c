@@ -71,6 +71,11 @@ static void pb_string(struct pb* b, uint32_t field, const char* s) {
   if (*s) pb_bytes(b, field, s, strlen(s));
 }
 
+/* Bytes of the system (argv, hostname) into a bytes field: kept exact. */
+static void pb_text(struct pb* b, uint32_t field, const char* s, size_t n) {
+  pb_bytes(b, field, s, n);
+}
+
 /* Appends Trace.record { <field>: body } to out. */
 static void pb_frame(struct pb* out, uint32_t field, const struct pb* body, uint8_t* body_start) {
   uint8_t rec[16];
@@ -88,40 +93,33 @@ static void pb_frame(struct pb* out, uint32_t field, const struct pb* body, uint
   pb_raw(out, body_start, (size_t)(body->p - body_start));
 }
 
-/* The fd is only ours while it still names the file we opened: a host that
- * closed all fds may have reused the number for its own file. */
-static int file_fd(void) {
-  struct shim_state* s = &probe_shim;
-  struct stat st;
-  if (s->out_fd >= 0 && syscall(SYS_fstat, s->out_fd, &st) == 0 && st.st_dev == s->out_dev &&
-      st.st_ino == s->out_ino)
-    return s->out_fd;
-  long fd = syscall(SYS_openat, AT_FDCWD, s->out_path, O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0) return -1;
-  s->out_fd = (int)fd;
-  s->out_dev = st.st_dev;
-  s->out_ino = st.st_ino;
-  return s->out_fd;
-}
-
 static int write_all(const uint8_t* data, size_t n) {
-  int fd = file_fd();
+  int transient;
+  int fd = shim_outfile_fd(&transient);
   if (fd < 0) return 0;
+  int ok = 1;
   while (n > 0) {
     long w = syscall(SYS_write, fd, data, n);
-    if (w <= 0) return 0; /* EINTR cannot happen on a regular file; ENOSPC ends it */
+    if (w <= 0) { /* EINTR cannot happen on a regular file; ENOSPC ends it */
+      ok = 0;
+      break;
+    }
     data += w;
     n -= (size_t)w;
   }
-  return 1;
+  if (transient) syscall(SYS_close, fd);
+  return ok;
 }
 
-static void write_records(const uint8_t* data, size_t n, uint64_t records) {
+/* Counted on the slot the events came from, by whichever process drained
+ * it, so a process's counters hold however it ended. */
+static void write_records(struct probe_shm_slot* s, const uint8_t* data, size_t n,
+                          uint64_t records) {
   if (records == 0) return;
   if (write_all(data, n))
-    __atomic_fetch_add(&probe_shim.written, records, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->written, records, __ATOMIC_RELAXED);
   else
-    __atomic_fetch_add(&probe_shim.lost_write, records, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->lost_write, records, __ATOMIC_RELAXED);
 }
 
 static void read_cmdline(struct pb* b, uint32_t field) {
@@ -132,7 +130,7 @@ static void read_cmdline(struct pb* b, uint32_t field) {
   syscall(SYS_close, fd);
   for (long i = 0; i < n;) {
     size_t len = strnlen(buf + i, (size_t)(n - i));
-    pb_bytes(b, field, buf + i, len);
+    pb_text(b, field, buf + i, len);
     i += (long)len + 1;
   }
 }
@@ -147,13 +145,13 @@ static void write_header(void) {
   int64_t wall_offset = ((int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec) - (int64_t)mono;
   pb_uint(&h, 1, 1); /* format_version */
   if (syscall(SYS_uname, &u) == 0) {
-    pb_string(&h, 2, u.nodename);
-    pb_string(&h, 3, u.release);
+    pb_text(&h, 2, u.nodename, strlen(u.nodename));
+    pb_text(&h, 3, u.release, strlen(u.release));
   }
   pb_uint(&h, 4, CLOCK_MONOTONIC);
   pb_uint(&h, 5, (uint64_t)wall_offset);
   read_cmdline(&h, 6);
-  pb_uint(&h, 7, (uint64_t)syscall(SYS_getpid));
+  pb_uint(&h, 7, (uint64_t)probe_shim.pid);
   pb_uint(&h, 8, 1); /* follow_children */
   pb_bytes(&h, 10, "shim", 4);
   pb_uint(&h, 11, probe_shim.start_ns);
@@ -166,29 +164,14 @@ static void write_header(void) {
 
 void shim_file_open(void) {
   struct shim_state* s = &probe_shim;
-  int append = getenv("PROBE_OUTPUT_APPEND") != NULL;
-  int flags = O_WRONLY | O_APPEND | O_CLOEXEC | (append ? 0 : O_CREAT | O_TRUNC);
-  long fd = syscall(SYS_openat, AT_FDCWD, s->out_path, flags, 0644);
-  struct stat st;
-  if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0) {
+  int is_root = 0;
+  if (!shim_outfile_open(&is_root)) {
     s->self_drain = 0; /* nowhere to write: record nothing rather than fill memory */
     s->functions = 0;
     return;
   }
-  /* High, so a host that dup2()s over its low fds does not hit it. */
-  long high = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 512);
-  if (high >= 0) {
-    syscall(SYS_close, fd);
-    fd = high;
-  }
-  s->out_fd = (int)fd;
-  s->out_dev = st.st_dev;
-  s->out_ino = st.st_ino;
-  if (!append) {
-    s->is_root = 1;
-    write_header();
-    setenv("PROBE_OUTPUT_APPEND", "1", 1); /* exec'd descendants append */
-  }
+  s->is_root = is_root;
+  if (is_root) write_header();
 }
 
 static const char* name_of(const struct probe_shm_header* h, uint32_t id, uint32_t* len) {
@@ -228,9 +211,10 @@ static void encode_event(struct pb* out, const struct probe_shm_event* e, int32_
   }
 }
 
-void shim_file_drain_slot(struct probe_shm_slot* s, int32_t pid) {
+void shim_file_drain_slot(struct probe_shm_slot* s) {
   if (__atomic_exchange_n(&s->drain_lock, 1, __ATOMIC_ACQUIRE)) return; /* someone is on it */
   int saved = errno;
+  int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
   uint64_t head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
   uint64_t tail = s->tail;
   uint32_t mask = probe_shim.region->slot_events - 1;
@@ -245,7 +229,7 @@ void shim_file_drain_slot(struct probe_shm_slot* s, int32_t pid) {
     if (out.overflow) { /* buffer full: write what fits, then this event again */
       out.p = before;
       out.overflow = 0;
-      write_records(buf, (size_t)(out.p - buf), pending);
+      write_records(s, buf, (size_t)(out.p - buf), pending);
       out.p = buf;
       pending = 0;
       continue;
@@ -253,57 +237,109 @@ void shim_file_drain_slot(struct probe_shm_slot* s, int32_t pid) {
     ++pending;
     ++tail;
   }
-  write_records(buf, (size_t)(out.p - buf), pending);
+  write_records(s, buf, (size_t)(out.p - buf), pending);
   __atomic_store_n(&s->tail, tail, __ATOMIC_RELEASE);
   __atomic_store_n(&s->drain_lock, 0, __ATOMIC_RELEASE);
   errno = saved;
 }
 
-static void encode_process_counters(struct pb* b, uint32_t field) {
-  const struct probe_shm_header* h = probe_shim.region;
-  uint64_t seen = 0, sampled = 0, full = 0;
+struct counts {
+  uint64_t seen, sampled, full, written, lost_write;
+};
+
+/* The counters of pid's slots. The region's own (no buffer, no name) go to
+ * the process that made the region: with PROBE_OUTPUT, the first of a fork
+ * tree, whose trailer counts them once. */
+static struct counts count_pid(const struct probe_shm_header* h, int32_t pid) {
+  struct counts c = {0, 0, 0, 0, 0};
   for (uint32_t i = 0; h && i < h->slots_high && i < h->nslots; ++i) {
     struct probe_shm_slot* s = shim_slot((struct probe_shm_header*)h, i);
-    seen += s->seen;
-    sampled += s->sampled_out;
-    full += s->lost_full;
+    if (__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE) != pid) continue;
+    c.seen += s->seen;
+    c.sampled += s->sampled_out;
+    c.full += s->lost_full;
+    c.written += __atomic_load_n(&s->written, __ATOMIC_RELAXED);
+    c.lost_write += __atomic_load_n(&s->lost_write, __ATOMIC_RELAXED);
   }
-  uint64_t no_buffer = h ? h->lost_no_buffer : 0, no_name = h ? h->lost_no_name : 0;
+  return c;
+}
+
+static void encode_process_counters(struct pb* b, uint32_t field, int32_t pid) {
+  const struct probe_shm_header* h = probe_shim.region;
+  struct counts c = count_pid(h, pid);
+  uint64_t no_buffer = 0, no_name = 0;
+  if (pid == probe_shim.pid)
+    no_buffer = __atomic_load_n(&probe_shim.lost_no_region, __ATOMIC_RELAXED);
+  if (h && (int32_t)h->pid == pid) {
+    no_buffer += __atomic_load_n(&h->lost_no_buffer, __ATOMIC_RELAXED);
+    no_name = __atomic_load_n(&h->lost_no_name, __ATOMIC_RELAXED);
+  }
   uint8_t body[256];
   struct pb p = {body, body + sizeof(body), 0};
-  pb_uint(&p, 1, (uint64_t)syscall(SYS_getpid));
-  pb_uint(&p, 2, seen + no_buffer + no_name);
-  pb_uint(&p, 3, __atomic_load_n(&probe_shim.written, __ATOMIC_RELAXED));
-  pb_uint(&p, 4, sampled);
-  pb_uint(&p, 5, full);
+  pb_uint(&p, 1, (uint32_t)pid);
+  /* seen counts what was drained, sampled or lost in the ring; what the
+   * file refused is of seen too. */
+  pb_uint(&p, 2, c.seen + no_buffer + no_name);
+  pb_uint(&p, 3, c.written);
+  pb_uint(&p, 4, c.sampled);
+  pb_uint(&p, 5, c.full);
   pb_uint(&p, 6, no_buffer + no_name);
   pb_uint(&p, 8, probe_shim.sample_every);
   pb_uint(&p, 9, probe_shim.min_duration_ns);
   char fns[256];
   probe_fn_list(probe_shim.functions, fns, sizeof(fns));
   pb_string(&p, 10, fns);
-  pb_uint(&p, 12, __atomic_load_n(&probe_shim.lost_write, __ATOMIC_RELAXED));
+  pb_uint(&p, 12, c.lost_write);
   pb_uint(&p, 13, 1); /* finished */
   if (!p.overflow) pb_bytes(b, field, body, (size_t)(p.p - body));
 }
 
+/* A Stats record with one process's counters. */
+static void write_stats(int32_t pid) {
+  uint8_t body[512], out[600];
+  struct pb b = {body, body + sizeof(body), 0}, o = {out, out + sizeof(out), 0};
+  pb_uint(&b, 1, probe_monotonic_ns());
+  encode_process_counters(&b, 4, pid);
+  pb_frame(&o, REC_STATS, &b, body);
+  if (!o.overflow) write_all(out, (size_t)(o.p - out));
+}
+
+/* Whether slot i is the first of the region's slots that holds pid. */
+static int first_slot_of(const struct probe_shm_header* h, uint32_t i, int32_t pid) {
+  for (uint32_t j = 0; j < i; ++j)
+    if (__atomic_load_n(&shim_slot((struct probe_shm_header*)h, j)->pid, __ATOMIC_RELAXED) == pid)
+      return 0;
+  return 1;
+}
+
+/* At exit(): drains this process's slots and writes its counters. The
+ * region's maker also drains every other slot of the region (its fork
+ * children's, those that ended in _exit included) and writes each of those
+ * processes' counters before its own trailer. */
 void shim_file_finish(void) {
   struct probe_shm_header* h = probe_shim.region;
-  for (uint32_t i = 0; h && i < h->slots_high && i < h->nslots; ++i) {
+  const int32_t self = probe_shim.pid;
+  const int maker = h && (int32_t)h->pid == self;
+  uint32_t high = h ? __atomic_load_n(&h->slots_high, __ATOMIC_ACQUIRE) : 0;
+  if (h && high > h->nslots) high = h->nslots;
+  for (uint32_t i = 0; i < high; ++i) {
     struct probe_shm_slot* s = shim_slot(h, i);
-    if (s->head != __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE))
-      shim_file_drain_slot(s, (int32_t)h->pid);
+    if (!maker && __atomic_load_n(&s->pid, __ATOMIC_RELAXED) != self) continue;
+    if (s->head != __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE)) shim_file_drain_slot(s);
+  }
+  for (uint32_t i = 0; maker && i < high; ++i) {
+    int32_t pid = __atomic_load_n(&shim_slot(h, i)->pid, __ATOMIC_RELAXED);
+    if (pid != self && pid > 0 && first_slot_of(h, i, pid)) write_stats(pid);
+  }
+  if (!probe_shim.is_root) {
+    write_stats(self);
+    return;
   }
   uint8_t body[512], out[600];
   struct pb b = {body, body + sizeof(body), 0}, o = {out, out + sizeof(out), 0};
   pb_uint(&b, 1, probe_monotonic_ns());
-  if (probe_shim.is_root) {
-    pb_bytes(&b, 4, "process exit", 12);
-    encode_process_counters(&b, 5);
-    pb_frame(&o, REC_TRAILER, &b, body);
-  } else {
-    encode_process_counters(&b, 4);
-    pb_frame(&o, REC_STATS, &b, body);
-  }
+  pb_bytes(&b, 4, "process exit", 12);
+  encode_process_counters(&b, 5, self);
+  pb_frame(&o, REC_TRAILER, &b, body);
   if (!o.overflow) write_all(out, (size_t)(o.p - out));
 }

@@ -17,8 +17,12 @@
 
 #define SHIM_HIDDEN __attribute__((visibility("hidden")))
 #define SHIM_MAX_TRACKED_FD 65536 /* eventfds above this are not recognised */
-#define SHIM_DEFAULT_SLOTS 256u
-#define SHIM_DEFAULT_SLOT_EVENTS 16384u /* 512 KiB a thread: 1.6 M events/s at a 10 ms drain */
+/* The region is made when the shim loads, before the host can forbid the
+ * syscalls that make it, so its size is fixed then: 128 threads of 4096
+ * events (128 KiB each) is 16 MiB of address space a process, touched only
+ * as threads record. PROBE_THREADS and PROBE_BUFFER_EVENTS change it. */
+#define SHIM_DEFAULT_SLOTS 128u
+#define SHIM_DEFAULT_SLOT_EVENTS 4096u /* 128 KiB a thread: 400 k events/s at a 10 ms drain */
 #define SHIM_NAMES 256u
 #define SHIM_PATH_MAX 1024
 
@@ -35,33 +39,36 @@ struct shim_state {
    * process-wide, updated with atomics by any thread. */
   uint64_t first_k_start[PROBE_FN_COUNT];
   uint64_t first_k_count[PROBE_FN_COUNT];
-  uint32_t clock; /* PROBE_CLOCK_* */
-  uint32_t nslots;
+  uint32_t clock;       /* PROBE_CLOCK_* */
+  uint32_t nslots;      /* PROBE_THREADS */
   uint32_t slot_events; /* PROBE_BUFFER_EVENTS */
-  /* The region; created at the first event so processes that never call a
-   * wrapped function (a shell that execs at once) cost nothing. */
+  int32_t pid;          /* this process, read at load and in a fork child */
+  /* The region, made at load (and in a fork child before fork returns):
+   * never later, when the host may have forbidden memfd_create or socket
+   * (seccomp). NULL if it could not be made: events are then counted as
+   * lost for want of a buffer. With PROBE_OUTPUT a fork child shares its
+   * parent's region (each slot says its pid), so a child that ends in
+   * _exit leaves its events where its parent drains them. */
   struct probe_shm_header* region;
   uint64_t region_bytes;
-  int region_failed;   /* memfd/mmap failed once: stop trying */
-  int creating;        /* spin flag around creation */
   uint32_t generation; /* bumped in a fork child: the parent's slots are not ours */
-  /* After fork the child keeps the parent's mapping until its own region
-   * exists, to copy the interned names (call sites cache their ids). */
+  /* A fork child whose own region could not be made keeps its parent's
+   * mapping to count its events as lost there. */
   struct probe_shm_header* inherited;
   uint64_t inherited_bytes;
+  int sandboxed;            /* a seccomp filter was installed after load (shim_sandbox.c) */
+  uint64_t lost_no_region;  /* events of a process with no region at all (atomic) */
   pthread_key_t thread_key; /* its destructor retires a thread's slot */
   int thread_key_ok;
   char agent_socket[108]; /* PROBE_AGENT_SOCKET: where to send a new region */
   /* PROBE_OUTPUT: the shim writes its own record file. */
   int self_drain;
   int is_root; /* wrote the header; writes the trailer */
-  int out_fd;
+  int out_fd;  /* -1: none held (RLIMIT_NOFILE too small), opened per write */
   dev_t out_dev;
   ino_t out_ino;
   char out_path[SHIM_PATH_MAX];
   uint64_t start_ns;
-  uint64_t written;    /* records written to the file (atomic) */
-  uint64_t lost_write; /* records the file refused (atomic) */
   /* fds this process made with eventfd() (and dup'd from them), so read and
    * write are timed only on eventfds with one bit test and no syscall. */
   uint32_t eventfd_bits[SHIM_MAX_TRACKED_FD / 32];
@@ -94,7 +101,7 @@ SHIM_HIDDEN void shim_thread_exit(void* slot);
 SHIM_HIDDEN uint32_t shim_intern(const char* name);
 
 /* shim_region.c */
-SHIM_HIDDEN struct probe_shm_header* shim_region(void);
+SHIM_HIDDEN void shim_region_create(void);
 SHIM_HIDDEN void shim_after_fork_child(void);
 SHIM_HIDDEN struct probe_shm_slot* shim_slot(struct probe_shm_header* h, uint32_t i);
 SHIM_HIDDEN struct probe_shm_event* shim_slot_events(struct probe_shm_slot* s);
@@ -104,8 +111,12 @@ SHIM_HIDDEN void shim_send_region_to_agent(int memfd);
 
 /* shim_file.c (PROBE_OUTPUT) */
 SHIM_HIDDEN void shim_file_open(void);
-SHIM_HIDDEN void shim_file_drain_slot(struct probe_shm_slot* s, int32_t pid);
+SHIM_HIDDEN void shim_file_drain_slot(struct probe_shm_slot* s);
 SHIM_HIDDEN void shim_file_finish(void);
+
+/* shim_outfile.c: PROBE_OUTPUT's file and fd. */
+SHIM_HIDDEN int shim_outfile_open(int* is_root);
+SHIM_HIDDEN int shim_outfile_fd(int* transient);
 
 /* Timestamps in the region's clock. */
 static inline uint64_t shim_now(void) {

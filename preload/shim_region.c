@@ -28,7 +28,7 @@ static void copy_names(struct probe_shm_header* to, const struct probe_shm_heade
   to->names_used = n;
 }
 
-static struct probe_shm_header* create_region(void) {
+static struct probe_shm_header* create_region(const struct probe_shm_header* names_from) {
   struct shim_state* s = &probe_shim;
   uint64_t bytes = probe_shm_total_bytes(SHIM_NAMES, s->nslots, s->slot_events);
   int fd = (int)syscall(SYS_memfd_create, PROBE_SHM_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -42,7 +42,7 @@ static struct probe_shm_header* create_region(void) {
     return NULL;
   }
   h->version = PROBE_SHM_VERSION;
-  h->pid = (uint32_t)syscall(SYS_getpid);
+  h->pid = (uint32_t)s->pid;
   h->total_bytes = bytes;
   h->nslots = s->nslots;
   h->slot_events = s->slot_events;
@@ -53,11 +53,7 @@ static struct probe_shm_header* create_region(void) {
   h->min_duration_ns = s->min_duration_ns;
   h->first_per_second = s->first_per_second;
   h->functions = s->functions;
-  if (s->inherited) {
-    copy_names(h, s->inherited);
-    munmap(s->inherited, s->inherited_bytes);
-    s->inherited = NULL;
-  }
+  if (names_from) copy_names(h, names_from);
   __atomic_store_n(&h->magic, PROBE_SHM_MAGIC, __ATOMIC_RELEASE);
   if (!s->self_drain && s->agent_socket[0]) shim_send_region_to_agent(fd);
   syscall(SYS_close, fd);
@@ -65,42 +61,42 @@ static struct probe_shm_header* create_region(void) {
   return h;
 }
 
-struct probe_shm_header* shim_region(void) {
-  struct shim_state* s = &probe_shim;
-  struct probe_shm_header* h = __atomic_load_n(&s->region, __ATOMIC_ACQUIRE);
-  if (h || s->region_failed) return h;
-  /* One creator; the others wait for it. The creator makes a few syscalls
-   * and takes no lock, and a signal handler on its own thread never gets
-   * here (shim_record's busy flag), so the wait is short and cannot be on
-   * ourselves. */
-  while (__atomic_exchange_n(&s->creating, 1, __ATOMIC_ACQUIRE)) {
-    syscall(SYS_sched_yield);
-    h = __atomic_load_n(&s->region, __ATOMIC_ACQUIRE);
-    if (h || s->region_failed) return h;
-  }
-  h = s->region;
-  if (!h) {
-    h = create_region();
-    if (h)
-      __atomic_store_n(&s->region, h, __ATOMIC_RELEASE);
-    else
-      s->region_failed = 1;
-  }
-  __atomic_store_n(&s->creating, 0, __ATOMIC_RELEASE);
-  return h;
+/* At load, in the constructor: the only time (with a fork child's handler)
+ * the shim makes the syscalls a sandboxed host may forbid later. */
+void shim_region_create(void) {
+  struct probe_shm_header* h = create_region(NULL);
+  __atomic_store_n(&probe_shim.region, h, __ATOMIC_RELEASE);
 }
 
-/* Only the forking thread lives on in the child, and its slot belongs to the
- * parent's region, which stays shared with the parent: start afresh. */
+/* Runs in a fork child before fork returns to it. Only the forking thread
+ * lives on there, and its slot belongs to the parent. With PROBE_OUTPUT the
+ * child goes on in the parent's region (shared memory: the parent drains a
+ * child that _exits) under a new slot; otherwise it makes its own region
+ * now, so the agent can hold it after the child is gone. */
 void shim_after_fork_child(void) {
   struct shim_state* s = &probe_shim;
-  if (s->inherited) munmap(s->inherited, s->inherited_bytes);
-  s->inherited = s->region;
-  s->inherited_bytes = s->region_bytes;
-  s->region = NULL;
-  s->region_failed = 0;
-  s->creating = 0;
+  s->pid = (int32_t)syscall(SYS_getpid);
   s->is_root = 0;
   for (uint32_t f = 0; f < PROBE_FN_COUNT; ++f) s->first_k_start[f] = s->first_k_count[f] = 0;
+  /* After the host installed a seccomp filter, memfd_create or socket may
+   * kill the child: it makes no region, and counts in its parent's. */
+  if (!s->self_drain && s->region && __atomic_load_n(&s->sandboxed, __ATOMIC_ACQUIRE)) {
+    if (!s->inherited) {
+      s->inherited = s->region;
+      s->inherited_bytes = s->region_bytes;
+    }
+    s->region = NULL;
+  } else if (!s->self_drain && s->region) {
+    struct probe_shm_header* parent = s->region;
+    uint64_t parent_bytes = s->region_bytes;
+    struct probe_shm_header* own = create_region(parent); /* call sites cached name ids */
+    if (own) {
+      munmap(parent, parent_bytes);
+    } else if (!s->inherited) { /* count our events as lost in the parent's region */
+      s->inherited = parent;
+      s->inherited_bytes = parent_bytes;
+    }
+    s->region = own;
+  }
   __atomic_fetch_add(&s->generation, 1, __ATOMIC_RELEASE);
 }

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "probe.h"
-#include "probe_utf8.h"
 #include "shim_internal.h"
 
 __thread struct shim_thread shim_tls __attribute__((tls_model("initial-exec")));
@@ -15,8 +14,10 @@ __thread struct shim_thread shim_tls __attribute__((tls_model("initial-exec")));
 static int try_claim(struct probe_shm_slot* s, uint32_t from) {
   uint32_t expected = from;
   if (from == PROBE_SLOT_RETIRED &&
-      __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE) != __atomic_load_n(&s->head, __ATOMIC_RELAXED))
-    return 0; /* its last owner's events are not drained yet */
+      (__atomic_load_n(&s->tail, __ATOMIC_ACQUIRE) != __atomic_load_n(&s->head, __ATOMIC_RELAXED) ||
+       __atomic_load_n(&s->pid, __ATOMIC_RELAXED) != probe_shim.pid))
+    return 0; /* its last owner's events are not drained yet, or its counters are another
+                 process's (PROBE_OUTPUT shares a region across fork) */
   return __atomic_compare_exchange_n(&s->state, &expected, PROBE_SLOT_ACTIVE, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_RELAXED);
 }
@@ -27,6 +28,8 @@ static int claim_slot(struct shim_thread* t, struct probe_shm_header* h) {
     for (uint32_t i = 0; i < h->nslots; ++i) {
       struct probe_shm_slot* s = shim_slot(h, i);
       if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) != from || !try_claim(s, from)) continue;
+      /* gettid: the one syscall after load, once per thread (sandboxes allow it). */
+      __atomic_store_n(&s->pid, probe_shim.pid, __ATOMIC_RELAXED);
       __atomic_store_n(&s->tid, (int32_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
       uint32_t high = __atomic_load_n(&h->slots_high, __ATOMIC_RELAXED);
       while (high < i + 1 && !__atomic_compare_exchange_n(&h->slots_high, &high, i + 1, 1,
@@ -49,8 +52,14 @@ static struct probe_shm_slot* thread_slot(struct shim_thread* t) {
   uint32_t gen = __atomic_load_n(&probe_shim.generation, __ATOMIC_ACQUIRE);
   if (t->slot && t->generation == gen) return t->slot;
   t->slot = NULL;
-  struct probe_shm_header* h = shim_region();
-  if (!h) return NULL;
+  struct probe_shm_header* h = __atomic_load_n(&probe_shim.region, __ATOMIC_ACQUIRE);
+  if (!h) {
+    if (probe_shim.inherited)
+      __atomic_fetch_add(&probe_shim.inherited->lost_no_buffer, 1, __ATOMIC_RELAXED);
+    else
+      __atomic_fetch_add(&probe_shim.lost_no_region, 1, __ATOMIC_RELAXED);
+    return NULL;
+  }
   /* +1: 0 means never failed. A thread that found every slot taken looks
    * again every 1024 events, as threads exit and slots drain. */
   if (t->claim_failed_generation == gen + 1 && t->claim_backoff-- > 0) {
@@ -104,12 +113,13 @@ static void maybe_flush(struct shim_thread* t, struct probe_shm_slot* slot, uint
   if (pending == 0) return;
   if (pending < (uint64_t)(t->mask + 1) / 2 && now - t->last_flush < 1000000000ull) return;
   t->last_flush = now;
-  shim_file_drain_slot(slot, (int32_t)probe_shim.region->pid);
+  shim_file_drain_slot(slot);
 }
 
 /* The slow path of shim_record_inline: the first event of a thread, after a
  * fork, sampling, PROBE_OUTPUT, a signal handler inside the shim. It may
- * make syscalls (region creation, flushing), so it keeps errno. */
+ * make syscalls (gettid at a thread's first event, PROBE_OUTPUT's flushes),
+ * so it keeps errno. */
 void shim_record(uint16_t kind, uint64_t start, uint64_t end, int64_t value, int32_t fd,
                  uint16_t aux, int is_call) {
   struct shim_thread* t = &shim_tls;
@@ -148,17 +158,14 @@ void shim_thread_exit(void* value) {
   if (!slot || slot != t->slot ||
       t->generation != __atomic_load_n(&probe_shim.generation, __ATOMIC_ACQUIRE))
     return;
-  if (probe_shim.self_drain && probe_shim.region)
-    shim_file_drain_slot(slot, (int32_t)probe_shim.region->pid);
+  if (probe_shim.self_drain && probe_shim.region) shim_file_drain_slot(slot);
   t->slot = NULL;
   __atomic_store_n(&slot->state, PROBE_SLOT_RETIRED, __ATOMIC_RELEASE);
 }
 
 static uint32_t intern(struct probe_shm_header* h, const char* name) {
-  char clean[PROBE_NAME_MAX];
+  /* Kept exact: Marker.name is bytes (probe-report escapes it for display). */
   size_t len = strnlen(name, PROBE_NAME_MAX);
-  probe_utf8_sanitize(clean, name, len);
-  name = clean;
   uint32_t used = __atomic_load_n(&h->names_used, __ATOMIC_ACQUIRE);
   struct probe_shm_name* names = (struct probe_shm_name*)((char*)h + probe_shm_names_offset());
   for (uint32_t i = 0; i < used && i < h->nnames; ++i) {
@@ -179,18 +186,9 @@ static uint32_t intern(struct probe_shm_header* h, const char* name) {
   return i + 1;
 }
 
-/* Marks the thread busy like shim_record, so a signal handler interning a
- * name cannot wait on a region this thread is creating. */
 uint32_t shim_intern(const char* name) {
-  struct shim_thread* t = &shim_tls;
-  if (!name || t->busy) return 0;
-  t->busy = 1;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  struct probe_shm_header* h = shim_region();
-  uint32_t id = h ? intern(h, name) : 0;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  t->busy = 0;
-  return id;
+  struct probe_shm_header* h = __atomic_load_n(&probe_shim.region, __ATOMIC_ACQUIRE);
+  return name && h ? intern(h, name) : 0;
 }
 
 /* The marker API (preload/probe.h). */

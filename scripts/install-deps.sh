@@ -16,6 +16,7 @@ PACKAGES=(
   # tests start their own redis-server on a free 127.0.0.1 port (no
   # persistence) and stop it; the Debian service, if it runs, is left alone.
   nodejs redis-server redis-tools
+  util-linux # unshare: PreloadHostsTest.PidNamespaceRegionsAreAccepted (Essential, listed to be sure)
 )
 
 missing=()

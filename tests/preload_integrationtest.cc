@@ -347,10 +347,10 @@ TEST(PreloadLibrary, ExportsOnlyTheAllowedSymbols) {
   auto r = RunCommand({"nm", "-D", "--defined-only", PROBE_PRELOAD_LIB});
   ASSERT_EQ(r.exit_status, 0) << r.err;
   const std::set<std::string> allowed = {
-      "select",     "pselect",     "poll",         "__poll_chk",  "ppoll",        "__ppoll_chk",
-      "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd",     "eventfd_read", "eventfd_write",
-      "read",       "__read_chk",  "write",        "close",       "dup",          "dup2",
-      "dup3",       "close_range", "probe_name",   "probe_marker"};
+      "select",     "pselect",     "poll",         "__poll_chk",   "ppoll",        "__ppoll_chk",
+      "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd",      "eventfd_read", "eventfd_write",
+      "read",       "__read_chk",  "write",        "close",        "dup",          "dup2",
+      "dup3",       "close_range", "probe_name",   "probe_marker", "syscall",      "prctl"};
   std::istringstream lines(r.out);
   std::string addr, type, name;
   std::set<std::string> seen;

@@ -1,4 +1,5 @@
-/* Error paths for the LD_PRELOAD shim: runs calls the shim wraps in ways
+/* Error paths for the LD_PRELOAD shim: runs calls the shim wraps (and
+ * syscall() and prctl(), which it passes through) in ways
  * that fail (or succeed trivially) and prints, one line per case,
  *
  *   case=NAME ret=R errno=E [extra=...]
@@ -21,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/time.h>
@@ -277,6 +280,27 @@ int main(void) {
     e = errno;
     snprintf(extra, sizeof(extra), "value=%llu", (unsigned long long)ev2);
     report("eventfd_read_ok", r, e, extra);
+  }
+
+  /* syscall() and prctl(), which the shim passes through to notice seccomp
+   * filters: results and errno exactly as glibc's. */
+  {
+    errno = SENTINEL;
+    long r = syscall(SYS_close, -1);
+    int e = errno;
+    report("syscall_close_bad_fd", r, e, NULL);
+    errno = SENTINEL;
+    r = syscall(SYS_getppid) > 0;
+    e = errno;
+    report("syscall_getppid_ok", r, e, NULL);
+    errno = SENTINEL;
+    r = prctl(-1, 0, 0, 0, 0);
+    e = errno;
+    report("prctl_bad_option", r, e, NULL);
+    errno = SENTINEL;
+    r = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    e = errno;
+    report("prctl_get_dumpable", r, e, NULL);
   }
 
   printf("sigmask=%016llx\n", (unsigned long long)current_mask());
