@@ -61,7 +61,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   libbpf_set_print(QuietPrint);
   std::unique_ptr<BpfSession> s(new BpfSession());
   s->sink_ = std::move(sink);
-  s->skel_ = probe_bpf__open();
+  s->skel_.reset(probe_bpf__open());
   if (!s->skel_) {
     *error = std::string("cannot open BPF object: ") + strerror(errno);
     return nullptr;
@@ -108,7 +108,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
     if (!shape.prealloc) bpf_map__set_map_flags(m, bpf_map__map_flags(m) | BPF_F_NO_PREALLOC);
   }
   if (!s->CreateRings(config.ring_buffer_bytes, layout.rings, error)) return nullptr;
-  if (int err = probe_bpf__load(s->skel_)) {
+  if (int err = probe_bpf__load(s->skel_.get())) {
     *error = std::string("cannot load BPF programs: ") + strerror(-err) +
              " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
     return nullptr;
@@ -127,9 +127,9 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
     *error = std::string("cannot map the rate bucket: ") + strerror(errno);
     return nullptr;
   }
-  s->rate_bucket_ = static_cast<rate_bucket*>(bucket);
-  s->rate_bucket_len_ = page;
-  if (int err = probe_bpf__attach(s->skel_)) {
+  s->rate_bucket_ = std::unique_ptr<rate_bucket, RateBucketUnmap>(static_cast<rate_bucket*>(bucket),
+                                                                  RateBucketUnmap{page});
+  if (int err = probe_bpf__attach(s->skel_.get())) {
     *error = std::string("cannot attach BPF programs: ") + strerror(-err);
     return nullptr;
   }
@@ -164,8 +164,8 @@ bool BpfSession::CreateRings(uint64_t bytes, uint32_t count, std::string* error)
 // libbpf ring_buffer (drained by Consume) and adds that to the epoll fd Poll
 // waits on.
 bool BpfSession::InstallRings(std::string* error) {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) {
+  epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_fd_) {
     *error = std::string("cannot create an epoll fd for the ring buffers: ") + strerror(errno);
     return false;
   }
@@ -173,13 +173,15 @@ bool BpfSession::InstallRings(std::string* error) {
     int fd = ring_fds_[idx].get();
     int err = bpf_map__update_elem(skel_->maps.rings, &idx, sizeof(idx), &fd, sizeof(fd), BPF_ANY);
     if (!err) {
-      ring_buffer* rb = ring_buffer__new(fd, &BpfSession::OnEvent, this, nullptr);
+      std::unique_ptr<ring_buffer, RingBufferDeleter> rb(
+          ring_buffer__new(fd, &BpfSession::OnEvent, this, nullptr));
       if (rb) {
-        drains_.push_back(rb);
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u32 = idx;
-        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &ev) != 0) err = -errno;
+        if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb.get()), &ev) != 0)
+          err = -errno;
+        drains_.push_back(std::move(rb));
       } else {
         err = -errno;
       }
@@ -193,9 +195,9 @@ bool BpfSession::InstallRings(std::string* error) {
   return true;
 }
 
-BpfSession::OwnedFd::~OwnedFd() {
-  if (fd_ >= 0) close(fd_);
-}
+void SkeletonDeleter::operator()(probe_bpf* skel) const { probe_bpf__destroy(skel); }
+void RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+void RateBucketUnmap::operator()(rate_bucket* p) const { munmap(p, bytes); }
 
 // eventfds are recognised by their read_iter; a syscall program looks up its
 // address once (bpf_kallsyms_lookup_name), faster than reading kallsyms.
@@ -218,13 +220,6 @@ bool BpfSession::ResolveHrtimerWakeup(std::string* error) {
     return false;
   }
   return true;
-}
-
-BpfSession::~BpfSession() {
-  if (rate_bucket_) munmap(rate_bucket_, rate_bucket_len_);
-  for (ring_buffer* rb : drains_) ring_buffer__free(rb);
-  if (epoll_fd_ >= 0) close(epoll_fd_);
-  probe_bpf__destroy(skel_);  // detaches links, closes maps
 }
 
 int BpfSession::OnEvent(void* ctx, void* data, size_t size) {
@@ -284,7 +279,7 @@ KernelTableSizes BpfSession::CountTableEntries() const {
 
 int BpfSession::Poll(int timeout_ms) {
   epoll_event ready[8];
-  if (epoll_wait(epoll_fd_, ready, 8, backlog_ ? 0 : timeout_ms) < 0 && errno != EINTR)
+  if (epoll_wait(epoll_fd_.get(), ready, 8, backlog_ ? 0 : timeout_ms) < 0 && errno != EINTR)
     return -errno;
   return Consume();
 }
@@ -294,7 +289,7 @@ int BpfSession::Consume() {
   backlog_ = false;
   for (size_t k = 0; k < drains_.size(); ++k) {
     budget_left_ = kEventsPerRingPerPass;
-    int n = ring_buffer__consume(drains_[(next_drain_ + k) % drains_.size()]);
+    int n = ring_buffer__consume(drains_[(next_drain_ + k) % drains_.size()].get());
     if (n < 0) {  // stopped by the budget (OnEvent is the only source of errors)
       backlog_ = true;
       n = kEventsPerRingPerPass;
@@ -309,58 +304,18 @@ void BpfSession::ConsumeAll() {
   do Consume();
   while (backlog_);
 }
-void BpfSession::Detach() { probe_bpf__detach(skel_); }
+void BpfSession::Detach() { probe_bpf__detach(skel_.get()); }
 
 KernelCounters BpfSession::ReadCounters() const {
-  KernelCounters c;
-  int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return c;
-  std::vector<uint64_t> values(static_cast<size_t>(ncpu));
-  auto read = [&](uint32_t idx) {
-    if (bpf_map__lookup_elem(skel_->maps.counters, &idx, sizeof(idx), values.data(),
+  const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return KernelCounters();
+  return ReadKernelCounters([&](uint32_t index) {
+    std::vector<uint64_t> values(static_cast<size_t>(ncpu));
+    if (bpf_map__lookup_elem(skel_->maps.counters, &index, sizeof(index), values.data(),
                              values.size() * sizeof(uint64_t), 0) != 0)
       std::fill(values.begin(), values.end(), 0);
-  };
-  auto per_cpu = [&](uint32_t idx) {
-    read(idx);
     return values;
-  };
-  // Ring losses are read once per CPU and summed from that read, so the
-  // total and its per-CPU split always agree, even mid-run.
-  auto total = [](const std::vector<uint64_t>& v) {
-    uint64_t t = 0;
-    for (uint64_t x : v) t += x;
-    return t;
-  };
-  c.proc_ring_full_cpu = per_cpu(PROBE_CTR_PROC_RING_FULL);
-  c.sys_ring_full_cpu = per_cpu(PROBE_CTR_SYS_RING_FULL);
-  c.wake_ring_full_cpu = per_cpu(PROBE_CTR_WAKE_RING_FULL);
-  auto sum = [&](uint32_t idx) {
-    read(idx);
-    return total(values);
-  };
-  c.proc_ring_full = total(c.proc_ring_full_cpu);
-  c.sys_ring_full = total(c.sys_ring_full_cpu);
-  c.wake_ring_full = total(c.wake_ring_full_cpu);
-  c.proc_produced = sum(PROBE_CTR_PROC_PRODUCED);
-  c.sys_produced = sum(PROBE_CTR_SYS_PRODUCED);
-  c.sys_filtered = sum(PROBE_CTR_SYS_FILTERED);
-  c.sys_table_full = sum(PROBE_CTR_SYS_TABLE_FULL);
-  c.sys_hist_full = sum(PROBE_CTR_SYS_HIST_FULL);
-  c.wake_produced = sum(PROBE_CTR_WAKE_PRODUCED);
-  c.wake_hist_full = sum(PROBE_CTR_WAKE_HIST_FULL);
-  c.wake_table_full = sum(PROBE_CTR_WAKE_TABLE_FULL);
-  c.sys_sampled = sum(PROBE_CTR_SYS_SAMPLED);
-  c.sys_first_k = sum(PROBE_CTR_SYS_FIRST_K);
-  c.sys_rate = sum(PROBE_CTR_SYS_RATE);
-  c.wake_sampled = sum(PROBE_CTR_WAKE_SAMPLED);
-  c.wake_first_k = sum(PROBE_CTR_WAKE_FIRST_K);
-  c.wake_rate = sum(PROBE_CTR_WAKE_RATE);
-  c.wake_unseen = sum(PROBE_CTR_WAKE_UNSEEN);
-  c.wake_raced = sum(PROBE_CTR_WAKE_RACED);
-  c.wake_no_switch_out = sum(PROBE_CTR_WAKE_NO_SWITCH_OUT);
-  c.wake_no_switch_in = sum(PROBE_CTR_WAKE_NO_SWITCH_IN);
-  return c;
+  });
 }
 
 bpf_map* BpfSession::HistogramMapOf(HistogramMap which) const {

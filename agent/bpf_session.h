@@ -1,4 +1,6 @@
-// Owns the loaded BPF programs, their links and the ring buffers (RAII).
+// Owns the loaded BPF programs, their links and the ring buffers: each
+// kernel object, mapping and fd has an owner (a unique_ptr with its libbpf
+// deleter, as bpftrace holds its bpf_object, or a UniqueFd).
 // Open -> configure rodata -> load -> attach; errors come back as values.
 #pragma once
 #include <cstdint>
@@ -7,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "accounting.h"
 #include "probe.pb.h"
+#include "unique_fd.h"
 extern "C" {
 #include <linux/types.h>
 
@@ -40,26 +44,6 @@ struct BpfConfig {
   uint64_t sample_seed = 0;
 };
 
-struct KernelCounters {
-  uint64_t proc_produced = 0;
-  uint64_t proc_ring_full = 0;
-  uint64_t sys_produced = 0;
-  uint64_t sys_ring_full = 0;
-  uint64_t sys_filtered = 0;
-  uint64_t sys_table_full = 0;
-  uint64_t sys_hist_full = 0;
-  uint64_t wake_produced = 0;
-  uint64_t wake_ring_full = 0;
-  uint64_t wake_hist_full = 0;
-  uint64_t wake_table_full = 0;
-  uint64_t sys_sampled = 0, sys_first_k = 0, sys_rate = 0;
-  uint64_t wake_sampled = 0, wake_first_k = 0, wake_rate = 0;
-  uint64_t wake_unseen = 0, wake_raced = 0;
-  uint64_t wake_no_switch_out = 0, wake_no_switch_in = 0;
-  // Ring-buffer losses per CPU, indexed by CPU.
-  std::vector<uint64_t> proc_ring_full_cpu, sys_ring_full_cpu, wake_ring_full_cpu;
-};
-
 // Entries in the kernel's per-process tables. Each is removed at its
 // process's exit, so once every target has exited both are 0: anything else
 // is kernel memory leaked for as long as the agent runs.
@@ -77,12 +61,23 @@ using HistogramVisitor =
 
 using EventSink = std::function<void(const void* data, size_t size)>;
 
+// The deleters of what libbpf and mmap give out.
+struct SkeletonDeleter {
+  void operator()(probe_bpf* skel) const;  // detaches links, closes maps
+};
+struct RingBufferDeleter {
+  void operator()(ring_buffer* rb) const;
+};
+struct RateBucketUnmap {
+  size_t bytes = 0;
+  void operator()(rate_bucket* p) const;
+};
+
 class BpfSession {
  public:
   // Returns nullptr and a one-line *error on failure.
   static std::unique_ptr<BpfSession> Create(const BpfConfig& config, EventSink sink,
                                             std::string* error);
-  ~BpfSession();
   BpfSession(const BpfSession&) = delete;
   BpfSession& operator=(const BpfSession&) = delete;
 
@@ -113,22 +108,9 @@ class BpfSession {
   // How many ring buffers the kernel side writes to (sharded by CPU).
   uint32_t ring_buffers() const { return static_cast<uint32_t>(ring_fds_.size()); }
   // The --max-rate token bucket the kernel uses, mapped for the agent.
-  rate_bucket* RateBucket() const { return rate_bucket_; }
+  rate_bucket* RateBucket() const { return rate_bucket_.get(); }
 
  private:
-  // A file descriptor closed when it goes out of scope.
-  class OwnedFd {
-   public:
-    explicit OwnedFd(int fd) : fd_(fd) {}
-    OwnedFd(OwnedFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    OwnedFd& operator=(OwnedFd&&) = delete;
-    ~OwnedFd();
-    int get() const { return fd_; }
-
-   private:
-    int fd_;
-  };
-
   BpfSession() = default;
   bool CreateRings(uint64_t bytes, uint32_t count, std::string* error);
   bool InstallRings(std::string* error);
@@ -136,16 +118,17 @@ class BpfSession {
   bool ResolveEventfd(std::string* error);
   bool ResolveHrtimerWakeup(std::string* error);
   bpf_map* HistogramMapOf(HistogramMap which) const;
-  probe_bpf* skel_ = nullptr;
+  // Destroyed in reverse order: the mapping, the drains, the epoll fd, then
+  // the skeleton (its programs and maps), then the rings.
+  std::vector<UniqueFd> ring_fds_;  // one RINGBUF map per shard, also held by the rings map
+  std::unique_ptr<probe_bpf, SkeletonDeleter> skel_;
   bool syscalls_ = false;
   bool wakeups_ = false;
-  rate_bucket* rate_bucket_ = nullptr;
-  size_t rate_bucket_len_ = 0;
-  std::vector<OwnedFd> ring_fds_;  // one RINGBUF map per shard, also held by the rings map
+  UniqueFd epoll_fd_;
   // One drain per ring (libbpf 1.1 cannot consume one ring of a multi-ring
-  // ring_buffer), all behind one epoll fd.
-  std::vector<ring_buffer*> drains_;
-  int epoll_fd_ = -1;
+  // ring_buffer), all behind epoll_fd_.
+  std::vector<std::unique_ptr<ring_buffer, RingBufferDeleter>> drains_;
+  std::unique_ptr<rate_bucket, RateBucketUnmap> rate_bucket_;
   size_t next_drain_ = 0;
   int budget_left_ = 0;
   bool backlog_ = false;  // the last Consume left events behind

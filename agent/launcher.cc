@@ -30,11 +30,17 @@ std::vector<std::string> MergeEnvironment(const std::vector<std::string>& env) {
 
 bool Launcher::Start(const std::vector<std::string>& command, const std::vector<std::string>& env,
                      std::string* error) {
-  int go[2], status[2];
-  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0) {
+  int go_pipe[2], status_pipe[2];
+  if (pipe2(go_pipe, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + strerror(errno);
     return false;
   }
+  UniqueFd go_read(go_pipe[0]), go_write(go_pipe[1]);
+  if (pipe2(status_pipe, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + strerror(errno);
+    return false;
+  }
+  UniqueFd status_read(status_pipe[0]), status_write(status_pipe[1]);
   std::vector<char*> argv;
   for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -50,46 +56,44 @@ bool Launcher::Start(const std::vector<std::string>& command, const std::vector<
     return false;
   }
   if (pid == 0) {
-    close(go[1]);
-    close(status[0]);
+    go_write.reset();
+    status_read.reset();
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     char b;
-    if (read(go[0], &b, 1) != 1) _exit(127);  // agent gave up
+    if (read(go_read.get(), &b, 1) != 1) _exit(127);  // agent gave up
     execvpe(argv[0], argv.data(), envp.data());
     int e = errno;
-    (void)!write(status[1], &e, sizeof(e));
+    (void)!write(status_write.get(), &e, sizeof(e));
     _exit(127);
   }
-  close(go[0]);
-  close(status[1]);
   pid_ = pid;
-  go_fd_ = go[1];
-  status_fd_ = status[0];
+  go_fd_ = std::move(go_write);
+  status_fd_ = std::move(status_read);
   return true;
 }
 
 bool Launcher::Release(std::string* error) {
   char b = 1;
-  (void)!write(go_fd_, &b, 1);
-  close(go_fd_);
-  go_fd_ = -1;
+  released_ = true;
+  (void)!write(go_fd_.get(), &b, 1);
+  go_fd_.reset();
   int e = 0;
   ssize_t n;
-  do n = read(status_fd_, &e, sizeof(e));
+  do n = read(status_fd_.get(), &e, sizeof(e));
   while (n < 0 && errno == EINTR);
-  close(status_fd_);
-  status_fd_ = -1;
+  status_fd_.reset();
   if (n == sizeof(e)) {
     *error = "cannot run " + name_ + ": " + strerror(e);
+    waitpid(pid_, nullptr, 0);  // it _exits right after telling
     return false;
   }
   return true;
 }
 
 void Launcher::Abort() {
-  if (pid_ > 0) {
+  if (pid_ > 0 && !released_) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
     pid_ = -1;

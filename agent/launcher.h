@@ -4,24 +4,35 @@
 #include <string>
 #include <vector>
 
+#include "unique_fd.h"
+
 namespace probe {
 
 class Launcher {
  public:
+  Launcher() = default;
+  // A child still held (never released) is killed and reaped.
+  ~Launcher() { Abort(); }
+  Launcher(const Launcher&) = delete;
+  Launcher& operator=(const Launcher&) = delete;
+
   // Forks a child that waits; returns false with *error on failure. env:
   // "NAME=value" entries that replace or extend the agent's environment.
   bool Start(const std::vector<std::string>& command, const std::vector<std::string>& env,
              std::string* error);
-  // Lets the child exec. Returns false with *error if exec failed.
+  // Lets the child exec. Returns false with *error if exec failed (the
+  // child has then exited, and is reaped).
   bool Release(std::string* error);
-  // Kills the held child (used when setup fails before Release).
+  // Kills and reaps a child still held (when setup fails before Release);
+  // a released child is left alone.
   void Abort();
   int pid() const { return pid_; }
 
  private:
   int pid_ = -1;
-  int go_fd_ = -1;      // write end: a byte releases the child
-  int status_fd_ = -1;  // read end: errno from a failed exec, EOF on success
+  bool released_ = false;
+  UniqueFd go_fd_;      // write end: a byte releases the child
+  UniqueFd status_fd_;  // read end: errno from a failed exec, EOF on success
   std::string name_;
 };
 

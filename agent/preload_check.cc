@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "unique_fd.h"
+
 namespace probe {
 
 std::string FindExecutable(const std::string& name) {
@@ -57,11 +59,10 @@ std::string PreloadObstacle(const std::string& path) {
   if (stat(path.c_str(), &st) != 0) return "";  // exec will report it
   if (st.st_mode & (S_ISUID | S_ISGID))
     return path + " is setuid/setgid: the loader ignores LD_PRELOAD for it";
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return "";
   std::string interp;
-  bool elf = ReadInterpreter(fd, &interp);
-  close(fd);
+  const bool elf = ReadInterpreter(fd.get(), &interp);
   if (!elf) return "";  // a script: its interpreter takes the shim
   if (interp.empty()) return path + " is statically linked: LD_PRELOAD cannot load the shim";
   if (interp.find("ld-linux") == std::string::npos && interp.find("ld64.so") == std::string::npos)

@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,12 +11,13 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <map>
+#include <memory>
+#include <optional>
 #include <set>
 
+#include "accounting.h"
 #include "bpf_session.h"
 #include "event_decoder.h"
-#include "format.h"
 #include "histogram.h"
 #include "kernel_names.h"
 #include "launcher.h"
@@ -25,347 +25,22 @@
 #include "privileges.h"
 #include "proc_scan.h"
 #include "rate_bucket.h"
+#include "record_file.h"
 #include "record_writer.h"
+#include "recording_setup.h"
+#include "run_summary.h"
 #include "shim_collector.h"
 #include "target_attach.h"
 #include "thread_names.h"
-extern "C" {
-#include <linux/types.h>
-
-#include "probe_events.h"
-}
+#include "unique_fd.h"
 
 namespace probe {
 
 namespace {
 
-struct KindTally {
-  uint64_t written = 0;  // in the file (flushed)
-  uint64_t lost_decode = 0;
-  uint64_t lost_write = 0;
-  uint64_t pending = 0;         // appended, not yet flushed: written or lost at the next flush
-  uint64_t agent_produced = 0;  // made by the agent itself (unfinished lifetimes at stop)
-};
+constexpr uint64_t kSecondNs = 1000000000ull;
 
-// What the agent did with the events of each kind, indexed by v1::EventKind.
-struct AgentCounters {
-  KindTally kind[v1::EventKind_ARRAYSIZE];
-  uint64_t histograms_written = 0;
-  uint64_t Lost() const {
-    uint64_t n = 0;
-    for (const auto& k : kind) n += k.lost_decode + k.lost_write;
-    return n;
-  }
-};
-
-v1::EventKind KindOfEventType(const void* data, size_t size) {
-  uint16_t type = 0;
-  if (size >= sizeof(type)) memcpy(&type, data, sizeof(type));
-  if (type == PROBE_EV_SYSCALL || type == PROBE_EV_SYSCALL_WAIT) return v1::EVENT_KIND_SYSCALL;
-  if (type == PROBE_EV_WAKEUP) return v1::EVENT_KIND_WAKEUP;
-  return v1::EVENT_KIND_PROCESS;
-}
-
-v1::EventKind KindOfRecord(const v1::Record& r) {
-  if (r.has_syscall()) return v1::EVENT_KIND_SYSCALL;
-  if (r.has_shim_call() || r.has_marker()) return v1::EVENT_KIND_SHIM;
-  if (r.has_wakeup()) return v1::EVENT_KIND_WAKEUP;
-  return v1::EVENT_KIND_PROCESS;
-}
-
-// A counters entry for kind with what the agent did with its events; the
-// caller adds what the kernel counted.
-v1::KindCounters* AddKind(v1::EventKind kind, const AgentCounters& a,
-                          google::protobuf::RepeatedPtrField<v1::KindCounters>* out) {
-  const KindTally& t = a.kind[kind];
-  auto* c = out->Add();
-  c->set_kind(kind);
-  c->set_written(t.written);
-  c->set_lost_decode(t.lost_decode);
-  c->set_lost_write(t.lost_write);
-  return c;
-}
-
-void AddCpuLosses(const std::vector<uint64_t>& per_cpu, v1::KindCounters* c) {
-  for (size_t cpu = 0; cpu < per_cpu.size(); ++cpu) {
-    if (per_cpu[cpu] == 0) continue;
-    auto* l = c->add_cpu_losses();
-    l->set_cpu(uint32_t(cpu));
-    l->set_lost_ring_full(per_cpu[cpu]);
-  }
-}
-
-void SetSampled(uint64_t min_latency, uint64_t one_in_n, uint64_t first_k, uint64_t rate,
-                v1::KindCounters* c) {
-  c->set_sampled_min_latency(min_latency);
-  c->set_sampled_one_in_n(one_in_n);
-  c->set_sampled_first_k(first_k);
-  c->set_sampled_rate(rate);
-  c->set_sampled_out(min_latency + one_in_n + first_k + rate);
-}
-
-void FillCounters(const Options& o, const KernelCounters& k, const AgentCounters& a,
-                  google::protobuf::RepeatedPtrField<v1::KindCounters>* out) {
-  if (o.trace_process) {
-    auto* c = AddKind(v1::EVENT_KIND_PROCESS, a, out);
-    c->set_produced(k.proc_produced + a.kind[v1::EVENT_KIND_PROCESS].agent_produced);
-    c->set_lost_ring_full(k.proc_ring_full);
-    AddCpuLosses(k.proc_ring_full_cpu, c);
-  }
-  if (o.trace_syscalls) {
-    auto* c = AddKind(v1::EVENT_KIND_SYSCALL, a, out);
-    c->set_produced(k.sys_produced);
-    SetSampled(k.sys_filtered, k.sys_sampled, k.sys_first_k, k.sys_rate, c);
-    c->set_lost_ring_full(k.sys_ring_full);
-    c->set_lost_table_full(k.sys_table_full);
-    c->set_lost_histogram_full(k.sys_hist_full);
-    AddCpuLosses(k.sys_ring_full_cpu, c);
-  }
-  if (o.trace_wakeups) {
-    auto* c = AddKind(v1::EVENT_KIND_WAKEUP, a, out);
-    c->set_produced(k.wake_produced);
-    SetSampled(0, k.wake_sampled, k.wake_first_k, k.wake_rate, c);
-    c->set_lost_ring_full(k.wake_ring_full);
-    c->set_lost_histogram_full(k.wake_hist_full);
-    c->set_wake_unseen(k.wake_unseen);
-    c->set_wake_raced(k.wake_raced);
-    c->set_switch_not_seen(k.wake_no_switch_out + k.wake_no_switch_in);
-    AddCpuLosses(k.wake_ring_full_cpu, c);
-  }
-}
-
-v1::Sampling MakeSampling(const Options& o) {
-  v1::Sampling s;
-  auto add = [&](v1::EventKind kind, uint32_t one_in, uint64_t min_latency, uint32_t first) {
-    auto* k = s.add_kinds();
-    k->set_kind(kind);
-    k->set_keep_one_in(one_in);
-    k->set_min_latency_ns(min_latency);
-    k->set_first_per_second(first);
-  };
-  if (o.trace_syscalls)
-    add(v1::EVENT_KIND_SYSCALL, o.syscalls_one_in, o.min_latency_ns, o.syscalls_first_per_s);
-  if (o.trace_wakeups) add(v1::EVENT_KIND_WAKEUP, o.wakeups_one_in, 0, o.wakeups_first_per_s);
-  if (o.preload) add(v1::EVENT_KIND_SHIM, o.shim_one_in, o.shim_min_latency_ns, o.shim_first_per_s);
-  s.set_max_records_per_s(o.max_records_per_s);
-  s.set_seed(o.sample_seed);
-  return s;
-}
-
-uint64_t KernelLost(const KernelCounters& k) {
-  return k.proc_ring_full + k.sys_ring_full + k.sys_table_full + k.wake_ring_full;
-}
-
-// Fills r from one kernel histogram; returns its count.
-uint64_t MergeInto(HistogramMap which, const probe_hist_key& key, const probe_hist* per_cpu,
-                   int ncpu, uint64_t now, v1::Record* r) {
-  if (which == HistogramMap::kSyscalls) {
-    MergeHistogram(key, per_cpu, ncpu, now, r->mutable_syscall_histogram());
-    return r->syscall_histogram().count();
-  }
-  MergeSchedHistogram(key, per_cpu, ncpu, now, r->mutable_sched_histogram());
-  return r->sched_histogram().count();
-}
-
-// What was written of one histogram map: count per key, and the keys whose
-// process was already gone at the previous pass.
-struct HistogramLedger {
-  std::map<uint64_t, uint64_t> written;
-  std::set<uint64_t> gone;
-};
-
-// Writes the histograms that changed since the last call, and drops from the
-// kernel map those that are final. A key is final when its process's exit
-// record has been read (every call returned before its last thread exited),
-// or, when exits are not traced, when the process was already gone at the
-// previous pass too and its count has not moved since: a last call racing
-// the read is written first, never lost.
-void EmitHistograms(BpfSession& bpf, HistogramMap which, RecordWriter& writer,
-                    HistogramLedger& ledger, const std::set<uint32_t>& exited,
-                    AgentCounters& agent) {
-  const uint64_t now = MonotonicNs();
-  std::vector<probe_hist_key> finished;
-  std::set<uint64_t> gone_now;
-  v1::Record r;
-  bpf.ForEachHistogram(which, [&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {
-    uint64_t count = MergeInto(which, key, per_cpu, ncpu, now, &r);
-    uint64_t id = (uint64_t(key.pid) << 32) | key.syscall;
-    uint64_t& seen = ledger.written[id];
-    const bool unchanged = count == seen;
-    bool in_file = unchanged;
-    if (!unchanged && writer.Append(r)) {
-      agent.histograms_written++;
-      seen = count;
-      in_file = true;
-    }
-    if (exited.count(key.pid) && in_file) {
-      finished.push_back(key);
-    } else if (!ProcessExists(static_cast<int>(key.pid))) {
-      if (ledger.gone.count(id) && unchanged)
-        finished.push_back(key);
-      else
-        gone_now.insert(id);
-    }
-  });
-  for (const auto& key : finished) {
-    bpf.DeleteHistogram(which, key);
-    ledger.written.erase((uint64_t(key.pid) << 32) | key.syscall);
-  }
-  ledger.gone = std::move(gone_now);
-}
-
-// Both kinds, each with its own ledger. Written every --histogram-interval,
-// and sooner when processes come and go fast: each exit frees its entries,
-// and the maps (16384 syscall keys, 4096 scheduler keys, two per process)
-// must not fill with the dead between two intervals.
-struct HistogramState {
-  static constexpr uint32_t kExitsPerPass = 512;
-  HistogramLedger syscalls, scheduler;
-  std::set<uint32_t> exited;  // exit records read since the last pass
-  void NoteExit(uint32_t pid) { exited.insert(pid); }
-  bool Crowded() const { return exited.size() >= kExitsPerPass; }
-  void Emit(BpfSession& bpf, RecordWriter& writer, AgentCounters& agent) {
-    EmitHistograms(bpf, HistogramMap::kSyscalls, writer, syscalls, exited, agent);
-    EmitHistograms(bpf, HistogramMap::kScheduler, writer, scheduler, exited, agent);
-    exited.clear();
-  }
-};
-
-std::string KernelRelease() {
-  utsname u{};
-  return uname(&u) == 0 ? u.release : "";
-}
-
-v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
-                      const std::vector<int>& roots, uint64_t start_ns,
-                      const std::string& preload_library) {
-  v1::Record r;
-  auto* h = r.mutable_header();
-  h->set_format_version(format::kFormatVersion);
-  char host[256] = {};
-  gethostname(host, sizeof(host) - 1);
-  h->set_hostname(host);
-  h->set_kernel_release(KernelRelease());
-  h->set_clock_id(CLOCK_MONOTONIC);
-  timespec rt{}, mono{};
-  clock_gettime(CLOCK_REALTIME, &rt);
-  clock_gettime(CLOCK_MONOTONIC, &mono);
-  h->set_wall_clock_offset_ns((int64_t(rt.tv_sec) - mono.tv_sec) * 1000000000ll +
-                              (rt.tv_nsec - mono.tv_nsec));
-  for (const auto& a : argv) h->add_command_line(a);
-  for (int p : roots) h->add_target_pids(p);
-  h->set_follow_children(o.follow_children);
-  h->set_system_wide(o.all);
-  for (const auto& e : EventNames(o)) h->add_events(e);
-  h->set_min_latency_ns(o.min_latency_ns);
-  h->set_histogram_interval_ns(o.histogram_interval_ns);
-  h->set_agent_pid(getpid());
-  h->set_start_time_ns(start_ns);
-  h->set_ready_time_ns(MonotonicNs());
-  h->set_ring_buffer_bytes(o.ring_buffer_bytes);
-  h->set_agent_version(PROBE_VERSION);
-  h->set_preload_library(preload_library);
-  *h->mutable_sampling() = MakeSampling(o);
-  return r;
-}
-
-int MakeSignalFd() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  // A reader that goes away (-o FIFO) makes write() fail with EPIPE, which
-  // stops the run with one line, instead of SIGPIPE killing the agent
-  // without a word. The launched command gets an empty mask at fork.
-  sigset_t pipe_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  sigprocmask(SIG_BLOCK, &pipe_set, nullptr);
-  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-// Records count as written once the writer has flushed them: a write that
-// fails (disk full) loses what was buffered since the last flush, and that
-// is counted as lost, not written.
-void Settle(AgentCounters& a, const RecordWriter& w) {
-  if (!w.failed() && w.bytes_buffered() > 0) return;
-  for (auto& k : a.kind) {
-    (w.failed() ? k.lost_write : k.written) += k.pending;
-    k.pending = 0;
-  }
-}
-
-uint64_t TotalWritten(const AgentCounters& a) {
-  uint64_t n = a.histograms_written;
-  for (const auto& k : a.kind) n += k.written;
-  return n;
-}
-
-std::string HumanBytes(uint64_t b) {
-  char buf[32];
-  if (b >= (1u << 20))
-    snprintf(buf, sizeof(buf), "%.1f MiB", b / 1048576.0);
-  else if (b >= 1024)
-    snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
-  else
-    snprintf(buf, sizeof(buf), "%" PRIu64 " B", b);
-  return buf;
-}
-
-}  // namespace
-
-int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
-  const uint64_t start_ns = MonotonicNs();
-  std::string error;
-  if (!CheckBpfPrerequisites(&error)) {
-    fprintf(stderr, "probe-agent: %s\n", error.c_str());
-    return 1;
-  }
-  // Pinned now: the pids may name other processes by the time BPF is attached.
-  TargetPins pins;
-  if (!pins.Open(o.pids, &error)) {
-    fprintf(stderr, "probe-agent: %s\n", error.c_str());
-    return 1;
-  }
-  int sigfd = MakeSignalFd();
-
-  Launcher launcher;
-  auto writer = RecordWriter::Create(o.output, o.force, &error);
-  if (!writer) {
-    launcher.Abort();
-    fprintf(stderr, "probe-agent: %s\n", error.c_str());
-    return 1;
-  }
-
-  AgentCounters agent;
-  std::unique_ptr<ShimCollector> shim;
-  const uint64_t page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  v1::Record event_record, name_record;
-  ThreadNames thread_names;
-  KernelNames kernel_names;
-  HistogramState histograms;
-  auto sink = [&](const void* data, size_t size) {
-    if (DecodeEvent(data, size, &event_record, page_size) != DecodeResult::kOk) {
-      agent.kind[KindOfEventType(data, size)].lost_decode++;
-      return;
-    }
-    KindTally& tally = agent.kind[KindOfRecord(event_record)];
-    kernel_names.Annotate(&event_record);
-    if (thread_names.Intern(&event_record, &name_record)) writer->Append(name_record);
-    if (writer->Append(event_record))
-      tally.pending++;
-    else
-      tally.lost_write++;
-    Settle(agent, *writer);
-    if (event_record.has_process() && event_record.process().finished())
-      histograms.NoteExit(uint32_t(event_record.process().pid()));
-    if (shim && event_record.has_process()) shim->NoteExited(event_record.process().pid());
-  };
-  // Shim records are counted by the shim's consumers, per process.
-  auto shim_sink = [&](const v1::Record& r) { return writer->Append(r); };
-
+BpfConfig MakeBpfConfig(const Options& o) {
   BpfConfig cfg;
   cfg.target_all = o.all;
   cfg.follow_children = o.follow_children;
@@ -382,275 +57,436 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   cfg.first_per_second[PROBE_SAMPLE_WAKEUPS] = o.wakeups_first_per_s;
   cfg.max_records_per_s = o.max_records_per_s;
   cfg.sample_seed = o.sample_seed;
-  auto bpf = BpfSession::Create(cfg, sink, &error);
-  if (!bpf) {
-    launcher.Abort();
-    writer.reset();
-    unlink(o.output.c_str());  // nothing was recorded: leave no half file
-    fprintf(stderr, "probe-agent: %s\n", error.c_str());
-    return 1;
+  return cfg;
+}
+
+// SIGINT, SIGTERM and SIGHUP become readable on the returned fd, which the
+// drain loop (and a wait for a FIFO's reader) polls.
+UniqueFd MakeSignalFd() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  // A reader that goes away (-o FIFO) makes write() fail with EPIPE, which
+  // stops the run with one line, instead of SIGPIPE killing the agent
+  // without a word. The launched command gets an empty mask at fork.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &pipe_set, nullptr);
+  return UniqueFd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+}
+
+// Whether a stop signal arrived (consumed), waiting up to wait_ms for one.
+bool StopSignal(int sigfd, int wait_ms) {
+  if (wait_ms > 0) {
+    pollfd p{sigfd, POLLIN, 0};
+    poll(&p, 1, wait_ms);
+  }
+  signalfd_siginfo si;
+  return read(sigfd, &si, sizeof(si)) == sizeof(si);
+}
+
+// Both kernel histogram maps, each with its own ledger. Written every
+// --histogram-interval, and sooner when processes come and go fast: each
+// exit frees its entries, and the maps (16384 syscall keys, 4096 scheduler
+// keys, two per process) must not fill with the dead between two intervals.
+class HistogramWriter {
+ public:
+  static constexpr uint32_t kExitsPerPass = 512;
+  void NoteExit(uint32_t pid) { exited_.insert(pid); }
+  bool Crowded() const { return exited_.size() >= kExitsPerPass; }
+  void Emit(BpfSession& bpf, RecordWriter& writer, AgentCounters& agent) {
+    Emit(bpf, HistogramMap::kSyscalls, syscalls_, writer, agent);
+    Emit(bpf, HistogramMap::kScheduler, scheduler_, writer, agent);
+    exited_.clear();
   }
 
-  std::string preload_library;
-  std::vector<std::string> child_env;
-  if (auto regions = ShimRegions::Create(&error)) {
-    shim = std::make_unique<ShimCollector>(std::move(regions), o.all);
-    if (o.max_records_per_s > 0) {
-      rate_bucket* bucket = bpf->RateBucket();
-      shim->SetRateCheck(
-          [bucket, &o] { return TakeRateToken(bucket, o.max_records_per_s, MonotonicNs()); });
+ private:
+  // Writes the histograms that changed since the last pass, and drops from
+  // the kernel map those that are final (HistogramLedger says when).
+  void Emit(BpfSession& bpf, HistogramMap which, HistogramLedger& ledger, RecordWriter& writer,
+            AgentCounters& agent) {
+    const uint64_t now = MonotonicNs();
+    std::vector<probe_hist_key> finished;
+    v1::Record r;
+    bpf.ForEachHistogram(
+        which, [&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {
+          uint64_t count;
+          if (which == HistogramMap::kSyscalls) {
+            MergeHistogram(key, per_cpu, ncpu, now, r.mutable_syscall_histogram());
+            count = r.syscall_histogram().count();
+          } else {
+            MergeSchedHistogram(key, per_cpu, ncpu, now, r.mutable_sched_histogram());
+            count = r.sched_histogram().count();
+          }
+          const uint64_t id = HistogramLedger::Id(key.pid, key.syscall);
+          const bool written = ledger.Changed(id, count) && writer.Append(r);
+          if (written) agent.histograms_written++;
+          if (ledger.Visit(id, count, written, exited_.count(key.pid) > 0,
+                           [&] { return ProcessExists(static_cast<int>(key.pid)); }))
+            finished.push_back(key);
+        });
+    for (const auto& key : finished) bpf.DeleteHistogram(which, key);
+    ledger.EndPass();
+  }
+
+  HistogramLedger syscalls_, scheduler_;
+  std::set<uint32_t> exited_;  // exit records read since the last pass
+};
+
+// One recording run: SetUp (BPF, targets, output, header), DrainLoop until
+// a stop, Finish (last drain, unfinished lifetimes, stats and trailer) and
+// Summary. Every kernel object and fd is held by a member with an owner, so
+// leaving at any point releases them; only the output file needs a word
+// (Abandon), and only a file this run created is removed.
+class Recorder {
+ public:
+  Recorder(const Options& options, const std::vector<std::string>& argv)
+      : options_(options), argv_(argv), start_ns_(MonotonicNs()) {}
+
+  // Returns the exit status when the run cannot start.
+  std::optional<int> SetUp();
+  void DrainLoop();
+  void Finish();
+  int Summary();
+
+ private:
+  bool OpenOutput(std::string* error);
+  bool StartShim(std::string* error);
+  std::optional<int> AttachTargets(std::string* error);
+  void OnEvent(const void* data, size_t size);
+  bool OnShimRecord(const v1::Record& record) { return writer_->Append(record); }
+  bool IsTarget(int pid) const { return bpf_->IsTarget(pid); }
+  void Settle() { agent_.Settle(writer_->failed(), writer_->bytes_buffered()); }
+  v1::Record MakeStats(const KernelCounters& kernel) const;
+  void Tick(uint64_t now);
+  // Says why the run cannot go on, removes the output if this run created
+  // it, and returns the exit status.
+  int Abandon(const std::string& error, int status = 1);
+
+  const Options& options_;
+  const std::vector<std::string>& argv_;
+  const uint64_t start_ns_;
+  const uint64_t page_size_ = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  TargetPins pins_;
+  UniqueFd signal_fd_;
+  std::unique_ptr<RecordFile> output_;
+  std::unique_ptr<RecordWriter> writer_;
+  // Declared before the session, whose sink writes into them (and so
+  // destroyed after it). The shim's rate check reads the session's bucket:
+  // it is only called from the drain loop and Finish.
+  AgentCounters agent_;
+  ThreadNames thread_names_;
+  KernelNames kernel_names_;  // irq handler and timer names for waker contexts
+  HistogramWriter histograms_;
+  v1::Record event_record_, name_record_;
+  std::unique_ptr<ShimCollector> shim_;
+  std::unique_ptr<BpfSession> bpf_;
+  Launcher launcher_;  // after bpf_: a held child is killed before the programs go
+  std::string preload_library_;
+  std::vector<int> roots_;
+  // The drain loop's state.
+  std::string stop_reason_;
+  int child_status_ = -1;
+  bool tty_ = false;
+  uint64_t next_tick_ = 0, next_histograms_ = 0, next_shim_scan_ = 0, next_target_check_ = 0;
+  uint64_t last_written_ = 0;
+  KernelCounters final_kernel_;
+};
+
+int Recorder::Abandon(const std::string& error, int status) {
+  if (!error.empty()) fprintf(stderr, "probe-agent: %s\n", error.c_str());
+  writer_.reset();
+  if (output_ && output_->created() && !output_->RemoveIfCreated())
+    fprintf(stderr, "probe-agent: warning: could not remove the unfinished %s\n",
+            output_->path().c_str());
+  return status;
+}
+
+bool Recorder::OpenOutput(std::string* error) {
+  bool told = false;
+  // A FIFO without a reader: wait for one, with SIGINT/SIGTERM/SIGHUP live
+  // through the signal fd (they are blocked, so a blocking open() would be
+  // ended by SIGKILL only).
+  auto keep_waiting = [&] {
+    if (!told)
+      fprintf(stderr, "probe-agent: waiting for a reader on %s (Ctrl-C to stop)\n",
+              options_.output.c_str());
+    told = true;
+    return !StopSignal(signal_fd_.get(), RecordFile::kFifoPollMs);
+  };
+  output_ = RecordFile::Create(options_.output, options_.force, error, keep_waiting);
+  if (!output_) return false;
+  writer_ = std::make_unique<RecordWriter>(output_->TakeFd(), options_.output);
+  return true;
+}
+
+void Recorder::OnEvent(const void* data, size_t size) {
+  if (DecodeEvent(data, size, &event_record_, page_size_) != DecodeResult::kOk) {
+    agent_.kind[KindOfEventType(data, size)].lost_decode++;
+    return;
+  }
+  kernel_names_.Annotate(&event_record_);
+  if (thread_names_.Intern(&event_record_, &name_record_)) writer_->Append(name_record_);
+  agent_.Appended(KindOfRecord(event_record_), writer_->Append(event_record_));
+  Settle();
+  if (!event_record_.has_process()) return;
+  if (event_record_.process().finished())
+    histograms_.NoteExit(uint32_t(event_record_.process().pid()));
+  if (shim_) shim_->NoteExited(event_record_.process().pid());
+}
+
+// The shim's collector and, with --preload, the launched command's
+// environment. A collector that cannot start is a warning, unless --preload
+// needs it.
+bool Recorder::StartShim(std::string* error) {
+  std::string why;
+  if (auto regions = ShimRegions::Create(&why)) {
+    shim_ = std::make_unique<ShimCollector>(std::move(regions), options_.all);
+    if (options_.max_records_per_s > 0) {
+      rate_bucket* bucket = bpf_->RateBucket();
+      const uint64_t max_rate = options_.max_records_per_s;
+      shim_->SetRateCheck(
+          [bucket, max_rate] { return TakeRateToken(bucket, max_rate, MonotonicNs()); });
     }
   } else {
-    fprintf(stderr, "probe-agent: warning: %s; shim regions will not be read\n", error.c_str());
+    fprintf(stderr, "probe-agent: warning: %s; shim regions will not be read\n", why.c_str());
   }
-  if (o.preload) {
-    preload_library = FindShimLibrary(o, &error);
-    if (preload_library.empty() || !shim) {
-      fprintf(stderr, "probe-agent: %s\n",
-              shim ? error.c_str() : "--preload needs the shim socket");
-      writer.reset();
-      unlink(o.output.c_str());
-      return 1;
-    }
-    child_env = ShimEnvironment(preload_library, shim->socket_name());
-    if (o.shim_one_in > 1) child_env.push_back("PROBE_SAMPLE=" + std::to_string(o.shim_one_in));
-    if (o.shim_min_latency_ns > 0)
-      child_env.push_back("PROBE_MIN_DURATION=" + std::to_string(o.shim_min_latency_ns) + "ns");
-    if (o.shim_first_per_s > 0)
-      child_env.push_back("PROBE_FIRST_PER_SECOND=" + std::to_string(o.shim_first_per_s));
-    std::string why = PreloadObstacle(FindExecutable(o.command[0]));
-    if (!why.empty())
-      fprintf(stderr, "probe-agent: warning: %s; recording kernel events only\n", why.c_str());
+  if (!options_.preload) return true;
+  preload_library_ = FindShimLibrary(options_, error);
+  if (preload_library_.empty() || !shim_) {
+    if (!shim_) *error = "--preload needs the shim socket";
+    return false;
   }
-  // The child is forked after attach and held before exec, so its
-  // fork-to-exec time is its own and not the agent's start-up.
-  if (!o.command.empty() && !launcher.Start(o.command, child_env, &error)) {
-    fprintf(stderr, "probe-agent: %s\n", error.c_str());
-    return 1;
-  }
-  // Targets go into the map after attach, then /proc is scanned, so a fork
-  // racing with start-up is caught by one or the other.
+  std::string obstacle = PreloadObstacle(FindExecutable(options_.command[0]));
+  if (!obstacle.empty())
+    fprintf(stderr, "probe-agent: warning: %s; recording kernel events only\n", obstacle.c_str());
+  return true;
+}
+
+// Targets go into the map after attach, then /proc is scanned, so a fork
+// racing with start-up is caught by one or the other. Writes the header and
+// the snapshots of the processes already running.
+std::optional<int> Recorder::AttachTargets(std::string* error) {
   std::vector<int> gone;
-  std::vector<int> roots = pins.AddLive(*bpf, &gone);
-  if (!ReportGoneTargets(gone, roots.empty() && launcher.pid() <= 0)) {
-    writer.reset();
-    unlink(o.output.c_str());  // nothing was recorded: leave no half file
-    return 1;
-  }
-  const std::vector<int> pinned = roots;
-  if (launcher.pid() > 0) {
-    roots.push_back(launcher.pid());
-    bpf->AddTarget(launcher.pid());
+  roots_ = pins_.AddLive(*bpf_, &gone);
+  if (!ReportGoneTargets(gone, roots_.empty() && launcher_.pid() <= 0)) return Abandon("");
+  const std::vector<int> pinned = roots_;
+  if (launcher_.pid() > 0) {
+    roots_.push_back(launcher_.pid());
+    bpf_->AddTarget(launcher_.pid());
   }
   std::set<int> initial;
-  if (o.all) {
+  if (options_.all) {
     for (const auto& [pid, ppid] : ReadParentMap()) initial.insert(pid);
   } else {
-    initial = WithDescendants(roots, ReadParentMap(), o.follow_children);
-    AddFoundTargets(*bpf, initial, pinned);
+    initial = WithDescendants(roots_, ReadParentMap(), options_.follow_children);
+    AddFoundTargets(*bpf_, initial, pinned);
   }
-  PrivilegePlan privileges = PlanPrivilegeDrop({.read_target_memory = shim && !o.all,
-                                                .signal_child = launcher.pid() > 0,
+  PrivilegePlan privileges = PlanPrivilegeDrop({.read_target_memory = shim_ && !options_.all,
+                                                .signal_child = launcher_.pid() > 0,
                                                 .kernel_release = KernelRelease()},
                                                InvokingSudoUser());
-  v1::Record header = MakeHeader(o, argv, roots, start_ns, preload_library);
-  header.mutable_header()->set_ring_buffers(bpf->ring_buffers());
-  if (!o.keep_privileges) header.mutable_header()->set_privileges(DescribePlan(privileges));
-  writer->Append(header);
+  v1::Record header = MakeHeader(options_, argv_, roots_, start_ns_, preload_library_);
+  header.mutable_header()->set_ring_buffers(bpf_->ring_buffers());
+  if (!options_.keep_privileges) header.mutable_header()->set_privileges(DescribePlan(privileges));
+  writer_->Append(header);
   for (int pid : initial) {
-    if (pid == launcher.pid()) continue;  // not yet exec'd: its lifetime record says all
-    v1::Record snap;
-    if (SnapshotProcess(pid, snap.mutable_snapshot())) writer->Append(snap);
+    if (pid == launcher_.pid()) continue;  // not yet exec'd: its lifetime record says all
+    v1::Record snapshot;
+    if (SnapshotProcess(pid, snapshot.mutable_snapshot())) writer_->Append(snapshot);
   }
-  writer->Flush();
+  writer_->Flush();
   // Everything that needs root is done: the programs are attached, the
   // maps, rings, socket and file are open. Fail closed: a run that cannot
   // drop does not go on as root.
-  if (!o.keep_privileges && !DropPrivileges(privileges, &error)) {
-    launcher.Abort();
-    writer.reset();
-    unlink(o.output.c_str());
-    fprintf(stderr, "probe-agent: %s (--keep-privileges runs without dropping)\n", error.c_str());
-    return 1;
-  }
+  if (!options_.keep_privileges && !DropPrivileges(privileges, error))
+    return Abandon(*error + " (--keep-privileges runs without dropping)");
+  // A command that cannot be run leaves no recording: it never ran.
+  if (launcher_.pid() > 0 && !launcher_.Release(error)) return Abandon(*error, 127);
+  return std::nullopt;
+}
 
-  if (launcher.pid() > 0 && !launcher.Release(&error)) {
-    fprintf(stderr, "probe-agent: %s\n", error.c_str());
+std::optional<int> Recorder::SetUp() {
+  std::string error;
+  if (!CheckBpfPrerequisites(&error)) return Abandon(error);
+  // Pinned now: the pids may name other processes by the time BPF is attached.
+  if (!pins_.Open(options_.pids, &error)) return Abandon(error);
+  signal_fd_ = MakeSignalFd();
+  if (!OpenOutput(&error)) return Abandon(error);
+  bpf_ = BpfSession::Create(
+      MakeBpfConfig(options_), [this](const void* data, size_t size) { OnEvent(data, size); },
+      &error);
+  if (!bpf_) return Abandon(error);
+  if (!StartShim(&error)) return Abandon(error);
+  std::vector<std::string> child_env;
+  if (options_.preload) {
+    child_env = ShimEnvironment(preload_library_, shim_->socket_name());
+    for (auto& e : ShimSamplingEnvironment(options_)) child_env.push_back(std::move(e));
   }
+  // The child is forked after attach and held before exec, so its
+  // fork-to-exec time is its own and not the agent's start-up.
+  if (!options_.command.empty() && !launcher_.Start(options_.command, child_env, &error))
+    return Abandon(error);
+  return AttachTargets(&error);
+}
 
-  const bool tty = isatty(STDERR_FILENO);
-  const uint64_t deadline = o.duration_s > 0 ? start_ns + uint64_t(o.duration_s * 1e9) : 0;
-  uint64_t next_tick = MonotonicNs() + 1000000000ull;
-  uint64_t next_histograms = MonotonicNs() + o.histogram_interval_ns;
-  int child_status = -1;
-  std::string stop_reason;
-  uint64_t last_written = 0;
-  auto is_target = [&](int pid) { return bpf->IsTarget(pid); };
-  auto make_stats = [&](const KernelCounters& k) {
-    v1::Record stats;
-    stats.mutable_stats()->set_time_ns(MonotonicNs());
-    FillCounters(o, k, agent, stats.mutable_stats()->mutable_counters());
-    stats.mutable_stats()->set_bytes_written(writer->bytes_written());
-    if (shim) shim->FillStats(stats.mutable_stats());
-    *stats.mutable_stats()->mutable_sampling() = MakeSampling(o);
-    return stats;
-  };
-  uint64_t next_shim_scan = 0, next_target_check = 0;
-  while (stop_reason.empty()) {
+v1::Record Recorder::MakeStats(const KernelCounters& kernel) const {
+  v1::Record record;
+  auto* stats = record.mutable_stats();
+  stats->set_time_ns(MonotonicNs());
+  FillCounters(TracedKinds(options_), kernel, agent_, stats->mutable_counters());
+  stats->set_bytes_written(writer_->bytes_written());
+  if (shim_) shim_->FillStats(stats);
+  *stats->mutable_sampling() = MakeSampling(options_);
+  return record;
+}
+
+// Once a second: everything flushed and settled, a stats record, and the
+// progress line on a terminal.
+void Recorder::Tick(uint64_t now) {
+  next_tick_ = now + kSecondNs;
+  writer_->Flush();
+  Settle();
+  writer_->Append(MakeStats(bpf_->ReadCounters()));
+  writer_->Flush();
+  if (!tty_) return;
+  KernelCounters kernel = bpf_->ReadCounters();
+  const uint64_t written = agent_.TotalWritten();
+  fputs(ProgressLine((now - start_ns_) / 1e9, written - last_written_, writer_->bytes_written(),
+                     kernel.Lost() + agent_.Lost())
+            .c_str(),
+        stderr);
+  last_written_ = written;
+}
+
+void Recorder::DrainLoop() {
+  tty_ = isatty(STDERR_FILENO);
+  const uint64_t deadline =
+      options_.duration_s > 0 ? start_ns_ + uint64_t(options_.duration_s * 1e9) : 0;
+  next_tick_ = MonotonicNs() + kSecondNs;
+  next_histograms_ = MonotonicNs() + options_.histogram_interval_ns;
+  auto is_target = [this](int pid) { return IsTarget(pid); };
+  auto shim_sink = [this](const v1::Record& r) { return OnShimRecord(r); };
+  const int child = launcher_.pid();
+  while (stop_reason_.empty()) {
     // Shim rings are per thread and bounded: drain them every 10 ms.
     // Waits for a ring's wakeup, or the timeout (records below the wakeup
     // threshold wake nobody), then drains a bounded amount of each ring.
-    bpf->Poll(o.preload || (shim && shim->active()) ? 10 : 100);
-    if (o.drain_delay_ns) {  // --drain-delay: a slow consumer on purpose (tests)
-      timespec d{time_t(o.drain_delay_ns / 1000000000ull), long(o.drain_delay_ns % 1000000000ull)};
+    bpf_->Poll(options_.preload || (shim_ && shim_->active()) ? 10 : 100);
+    if (options_.drain_delay_ns) {  // --drain-delay: a slow consumer on purpose (tests)
+      timespec d{time_t(options_.drain_delay_ns / kSecondNs),
+                 long(options_.drain_delay_ns % kSecondNs)};
       nanosleep(&d, nullptr);
     }
-    if (shim) {
-      bool full = MonotonicNs() >= next_shim_scan;
-      if (full) next_shim_scan = MonotonicNs() + 1000000000ull;
-      shim->Tick(is_target, full ? bpf->Targets() : std::vector<int>(), full, shim_sink);
+    if (shim_) {
+      const bool full = MonotonicNs() >= next_shim_scan_;
+      if (full) next_shim_scan_ = MonotonicNs() + kSecondNs;
+      shim_->Tick(is_target, full ? bpf_->Targets() : std::vector<int>(), full, shim_sink);
     }
-    signalfd_siginfo si;
-    if (read(sigfd, &si, sizeof(si)) == sizeof(si)) stop_reason = "signal";
-    if (launcher.pid() > 0 && child_status < 0) {
-      int st;
-      if (waitpid(launcher.pid(), &st, WNOHANG) == launcher.pid()) child_status = st;
+    if (StopSignal(signal_fd_.get(), 0)) stop_reason_ = "signal";
+    if (child > 0 && child_status_ < 0) {
+      int status;
+      if (waitpid(child, &status, WNOHANG) == child) child_status_ = status;
     }
-    uint64_t now = MonotonicNs();
-    if (deadline && now >= deadline) stop_reason = "duration";
+    const uint64_t now = MonotonicNs();
+    if (deadline && now >= deadline) stop_reason_ = "duration";
     // Walking the target map costs two bpf() calls per bucket chain: under
     // load the ring wakes this loop hundreds of times a second, so look
     // every 100 ms, not every pass.
-    if (!o.all && stop_reason.empty() && (launcher.pid() <= 0 || child_status >= 0) &&
-        now >= next_target_check) {
-      next_target_check = now + 100000000ull;
-      if (bpf->Targets().empty()) stop_reason = "targets exited";
+    if (!options_.all && stop_reason_.empty() && (child <= 0 || child_status_ >= 0) &&
+        now >= next_target_check_) {
+      next_target_check_ = now + 100000000ull;
+      if (bpf_->Targets().empty()) stop_reason_ = "targets exited";
     }
-    if ((now >= next_histograms || histograms.Crowded()) && stop_reason.empty()) {
-      next_histograms = now + o.histogram_interval_ns;
-      histograms.Emit(*bpf, *writer, agent);
+    if ((now >= next_histograms_ || histograms_.Crowded()) && stop_reason_.empty()) {
+      next_histograms_ = now + options_.histogram_interval_ns;
+      histograms_.Emit(*bpf_, *writer_, agent_);
     }
-    if (now >= next_tick && stop_reason.empty()) {
-      next_tick = now + 1000000000ull;
-      writer->Flush();
-      Settle(agent, *writer);
-      writer->Append(make_stats(bpf->ReadCounters()));
-      writer->Flush();
-      if (tty) {
-        KernelCounters k = bpf->ReadCounters();
-        uint64_t written = TotalWritten(agent);
-        fprintf(stderr, "\r[probe] %.0fs  %" PRIu64 " records/s  %s  lost %" PRIu64 "   ",
-                (now - start_ns) / 1e9, written - last_written,
-                HumanBytes(writer->bytes_written()).c_str(), KernelLost(k) + agent.Lost());
-        last_written = written;
-      }
-    }
-    if (writer->failed()) stop_reason = "write failed";
+    if (now >= next_tick_ && stop_reason_.empty()) Tick(now);
+    if (writer_->failed()) stop_reason_ = "write failed";
   }
-  if (tty) fprintf(stderr, "\n");
-  bpf->Detach();
-  bpf->ConsumeAll();  // everything submitted before the programs stopped
-  histograms.Emit(*bpf, *writer, agent);
-  if (shim) shim->Finish(is_target, bpf->Targets(), shim_sink);
+  if (tty_) fprintf(stderr, "\n");
+}
 
+void Recorder::Finish() {
+  bpf_->Detach();
+  bpf_->ConsumeAll();  // everything submitted before the programs stopped
+  histograms_.Emit(*bpf_, *writer_, agent_);
+  auto is_target = [this](int pid) { return IsTarget(pid); };
+  if (shim_)
+    shim_->Finish(is_target, bpf_->Targets(),
+                  [this](const v1::Record& r) { return OnShimRecord(r); });
   // Processes still alive get an unfinished record.
-  for (int pid : o.all ? std::vector<int>() : bpf->Targets()) {
+  for (int pid : options_.all ? std::vector<int>() : bpf_->Targets()) {
     v1::Record r;
     if (UnfinishedLifetime(pid, r.mutable_process())) {
-      bpf->AddExecInfo(pid, r.mutable_process());
-      KindTally& procs = agent.kind[v1::EVENT_KIND_PROCESS];
-      procs.agent_produced++;
-      if (writer->Append(r))
-        procs.pending++;
-      else
-        procs.lost_write++;
+      bpf_->AddExecInfo(pid, r.mutable_process());
+      agent_.kind[v1::EVENT_KIND_PROCESS].agent_produced++;
+      agent_.Appended(v1::EVENT_KIND_PROCESS, writer_->Append(r));
     }
   }
   // The last stats record and the trailer hold the same final counters,
   // with every record before them flushed and settled.
-  writer->Flush();
-  Settle(agent, *writer);
-  KernelCounters k = bpf->ReadCounters();
-  writer->Append(make_stats(k));
-  v1::Record trailer;
-  trailer.mutable_trailer()->set_time_ns(MonotonicNs());
-  trailer.mutable_trailer()->set_stop_reason(stop_reason);
-  FillCounters(o, k, agent, trailer.mutable_trailer()->mutable_counters());
-  trailer.mutable_trailer()->set_bytes_written(writer->bytes_written());
-  if (shim) shim->FillTrailer(trailer.mutable_trailer());
-  FillKernelTables(*bpf, trailer.mutable_trailer()->mutable_kernel_tables());
-  writer->Append(trailer);
-  writer->Flush();
+  writer_->Flush();
+  Settle();
+  final_kernel_ = bpf_->ReadCounters();
+  writer_->Append(MakeStats(final_kernel_));
+  v1::Record record;
+  auto* trailer = record.mutable_trailer();
+  trailer->set_time_ns(MonotonicNs());
+  trailer->set_stop_reason(stop_reason_);
+  FillCounters(TracedKinds(options_), final_kernel_, agent_, trailer->mutable_counters());
+  trailer->set_bytes_written(writer_->bytes_written());
+  if (shim_) shim_->FillTrailer(trailer);
+  FillKernelTables(*bpf_, trailer->mutable_kernel_tables());
+  writer_->Append(record);
+  writer_->Flush();
+}
 
-  const KindTally& procs = agent.kind[v1::EVENT_KIND_PROCESS];
-  const KindTally& calls = agent.kind[v1::EVENT_KIND_SYSCALL];
-  fprintf(stderr,
-          "probe-agent: %s: %" PRIu64 " process records, %" PRIu64 " syscall records (%" PRIu64
-          " calls), %" PRIu64 " wakeup records, %" PRIu64 " histogram records, %s, stopped: %s\n",
-          o.output.c_str(), procs.written, calls.written, k.sys_produced,
-          agent.kind[v1::EVENT_KIND_WAKEUP].written, agent.histograms_written,
-          HumanBytes(writer->bytes_written()).c_str(), stop_reason.c_str());
-  if (shim && shim->used())
+int Recorder::Summary() {
+  const RunTotals run{options_.output, writer_->bytes_written(), stop_reason_,
+                      options_.ring_buffer_bytes, writer_->failed()};
+  fputs(RecordsLine(run, final_kernel_, agent_).c_str(), stderr);
+  if (shim_ && shim_->used())
     fprintf(stderr, "probe-agent: %" PRIu64 " shim records (user-space calls and markers)\n",
-            shim->written());
-  if (shim && !shim->Warning().empty())
-    fprintf(stderr, "probe-agent: warning: %s\n", shim->Warning().c_str());
-  if (o.preload && shim && !shim->used())
+            shim_->written());
+  if (shim_ && !shim_->Warning().empty())
+    fprintf(stderr, "probe-agent: warning: %s\n", shim_->Warning().c_str());
+  if (options_.preload && shim_ && !shim_->used())
     fprintf(stderr,
             "probe-agent: warning: --preload: no process loaded the shim or called a wrapped "
             "function\n");
-  uint64_t lost = KernelLost(k) + agent.Lost();
-  if (lost > 0 && !writer->failed()) {  // a failed write has its own message below
-    uint64_t decode = 0, write = 0;
-    for (const auto& t : agent.kind) decode += t.lost_decode, write += t.lost_write;
-    const uint64_t ring = k.proc_ring_full + k.sys_ring_full + k.wake_ring_full;
-    fprintf(stderr,
-            "probe-agent: warning: %" PRIu64 " events lost: ring buffer full %" PRIu64
-            " (process %" PRIu64 ", syscalls %" PRIu64 ", wakeups %" PRIu64
-            "), no in-flight slot %" PRIu64 ", malformed %" PRIu64 ", write failed %" PRIu64 "\n",
-            lost, ring, k.proc_ring_full, k.sys_ring_full, k.wake_ring_full, k.sys_table_full,
-            decode, write);
-    if (ring > 0)
-      fprintf(stderr,
-              "probe-agent: the agent could not keep up: give a larger --ring-buffer (now %s), "
-              "or keep fewer records: --sample syscalls=1/N, --min-latency, --max-rate\n",
-              HumanBytes(o.ring_buffer_bytes).c_str());
-  }
-  if (k.wake_no_switch_out + k.wake_no_switch_in > 0)
-    fprintf(stderr,
-            "probe-agent: warning: %" PRIu64
-            " wakeup records have an unknown end: the kernel skipped the sched_switch "
-            "program at a switch-out (%" PRIu64 ") or a switch-in (%" PRIu64 ")\n",
-            k.wake_no_switch_out + k.wake_no_switch_in, k.wake_no_switch_out, k.wake_no_switch_in);
-  if (k.wake_table_full > 0)
-    fprintf(stderr,
-            "probe-agent: warning: %" PRIu64 " thread switches untracked: no per-thread slot\n",
-            k.wake_table_full);
-  if (k.sys_hist_full + k.wake_hist_full > 0) {
-    fprintf(stderr,
-            "probe-agent: warning: %" PRIu64
-            " calls missing from histograms: the histogram map was full\n",
-            k.sys_hist_full + k.wake_hist_full);
-  }
-  if (writer->failed()) {
-    uint64_t lost_write = 0;
-    for (const auto& t : agent.kind) lost_write += t.lost_write;
-    fprintf(stderr,
-            "probe-agent: %s: the file is whole up to its last record (%s); %" PRIu64
-            " event records could not be written\n",
-            writer->error().c_str(), HumanBytes(writer->bytes_written()).c_str(), lost_write);
+  fputs(LossWarnings(run, final_kernel_, agent_).c_str(), stderr);
+  if (writer_->failed()) {
+    fputs(WriteFailedLine(writer_->error(), writer_->bytes_written(), agent_.LostWrite()).c_str(),
+          stderr);
     return 1;
   }
   // A command that ended by itself passes its status on (a failing workload
   // fails the script that wraps it). One stopped by the agent (SIGINT,
   // SIGTERM, --duration) does not: the run did what was asked, and the
   // command's status is in its process record.
-  if (launcher.pid() > 0 && child_status >= 0) return ShellExitStatus(child_status);
-  if (launcher.pid() > 0) {
-    kill(launcher.pid(), SIGTERM);
-    waitpid(launcher.pid(), &child_status, 0);
+  const int child = launcher_.pid();
+  if (child > 0 && child_status_ >= 0) return ShellExitStatus(child_status_);
+  if (child > 0) {
+    kill(child, SIGTERM);
+    waitpid(child, &child_status_, 0);
   }
   return 0;
+}
+
+}  // namespace
+
+int RunRecorder(const Options& options, const std::vector<std::string>& argv) {
+  Recorder recorder(options, argv);
+  if (std::optional<int> status = recorder.SetUp()) return *status;
+  recorder.DrainLoop();
+  recorder.Finish();
+  return recorder.Summary();
 }
 
 }  // namespace probe

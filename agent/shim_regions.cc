@@ -36,8 +36,8 @@ void Add(ShimTally* to, const ShimTally& t) {
   to->rejected += t.rejected;
 }
 
-// The memfd passed in SCM_RIGHTS, or -1.
-int ReceiveFd(int conn, bool* closed) {
+// The memfd passed in SCM_RIGHTS, or none.
+UniqueFd ReceiveFd(int conn, bool* closed) {
   char byte;
   iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
@@ -48,19 +48,17 @@ int ReceiveFd(int conn, bool* closed) {
   msg.msg_controllen = sizeof(control);
   ssize_t n = recvmsg(conn, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   *closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-  if (n <= 0) return -1;
+  if (n <= 0) return UniqueFd();
   *closed = true;  // one message per connection
-  int fd = -1;
+  UniqueFd fd;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
     size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (size_t i = 0; i < count; ++i) {
       int got;
       memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (fd < 0)
-        fd = got;
-      else
-        close(got);  // more than one: keep the first
+      UniqueFd received(got);
+      if (!fd) fd = std::move(received);  // more than one: keep the first
     }
   }
   return fd;
@@ -77,22 +75,25 @@ uint64_t StartTicks(int pid) {
   return ReadProcStat(pid, &st) ? st.start_ticks : 0;
 }
 
+// Unmaps a region's mapping.
+struct Unmap {
+  size_t bytes = 0;
+  void operator()(uint8_t* p) const { munmap(p, bytes); }
+};
+
 }  // namespace
 
 struct ShimRegions::Region {
-  uint8_t* base = nullptr;
-  size_t size = 0;
+  std::unique_ptr<uint8_t, Unmap> mapping;
   int pid = 0;
   uint64_t start_ticks = 0;  // tells a reused pid from the region's process
+  // Declared after the mapping it reads: destroyed before it is unmapped.
   std::unique_ptr<ShimConsumer> consumer;
-  ~Region() {
-    if (base) munmap(base, size);
-  }
 };
 
 std::unique_ptr<ShimRegions> ShimRegions::Create(std::string* error) {
-  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) {
     *error = std::string("shim socket: ") + strerror(errno);
     return nullptr;
   }
@@ -101,33 +102,28 @@ std::unique_ptr<ShimRegions> ShimRegions::Create(std::string* error) {
   addr.sun_family = AF_UNIX;
   memcpy(addr.sun_path + 1, name.data() + 1, name.size() - 1);
   socklen_t len = offsetof(sockaddr_un, sun_path) + name.size();
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd, 128) != 0) {
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd.get(), 128) != 0) {
     *error = "shim socket " + name + ": " + strerror(errno);
-    close(fd);
     return nullptr;
   }
-  return std::unique_ptr<ShimRegions>(new ShimRegions(fd, name));
+  return std::unique_ptr<ShimRegions>(new ShimRegions(std::move(fd), name));
 }
 
-ShimRegions::ShimRegions(int fd, std::string name)
-    : listen_fd_(fd), socket_name_(std::move(name)) {}
+ShimRegions::ShimRegions(UniqueFd fd, std::string name)
+    : listen_fd_(std::move(fd)), socket_name_(std::move(name)) {}
 
-ShimRegions::~ShimRegions() {
-  for (int c : pending_) close(c);
-  for (const auto& d : deferred_) close(d.fd);
-  close(listen_fd_);
-}
+ShimRegions::~ShimRegions() = default;
 
 void ShimRegions::Refuse(const std::string& why, int pid) {
   ++refused_;
   last_refusal_ = "pid " + std::to_string(pid) + ": " + why;
 }
 
-void ShimRegions::Adopt(int fd, int pid, int own_pid, bool count_foreign) {
+void ShimRegions::Adopt(UniqueFd fd, int pid, int own_pid, bool count_foreign) {
   struct stat st {};
-  int seals = fcntl(fd, F_GET_SEALS);
+  int seals = fcntl(fd.get(), F_GET_SEALS);
   std::string why;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
     why = "not a regular file";
   else if (seen_inodes_.count(st.st_ino))
     why = "";  // already held (sent and also found in maps)
@@ -139,22 +135,21 @@ void ShimRegions::Adopt(int fd, int pid, int own_pid, bool count_foreign) {
     why = "too many regions";
   if (!why.empty() || seen_inodes_.count(st.st_ino)) {
     if (!why.empty()) Refuse(why, pid);
-    close(fd);
     return;
   }
   auto r = std::make_unique<Region>();
-  r->size = size_t(st.st_size);
-  void* p = mmap(nullptr, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close(fd);
+  const size_t size = size_t(st.st_size);
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  fd.reset();  // the mapping holds the memfd
   if (p == MAP_FAILED) {
     Refuse(std::string("mmap: ") + strerror(errno), pid);
     return;
   }
-  r->base = static_cast<uint8_t*>(p);
+  r->mapping = std::unique_ptr<uint8_t, Unmap>(static_cast<uint8_t*>(p), Unmap{size});
   r->pid = pid;
   r->start_ticks = StartTicks(pid);
   std::string error;
-  r->consumer = ShimConsumer::Attach(r->base, r->size, pid, &error, own_pid);
+  r->consumer = ShimConsumer::Attach(r->mapping.get(), size, pid, &error, own_pid);
   if (!r->consumer) {
     // A child's inherited copy of its parent's region is not a refusal.
     if (count_foreign || error.rfind("region belongs to pid", 0) != 0) Refuse(error, pid);
@@ -168,58 +163,50 @@ void ShimRegions::Adopt(int fd, int pid, int own_pid, bool count_foreign) {
 void ShimRegions::Consider(Deferred d, const std::function<bool(int)>& is_target) {
   constexpr int kTries = 50;  // ticks, ~0.5 s
   if (d.pid > 0 && is_target(d.pid)) {
-    Adopt(d.fd, d.pid, d.own_pid, true);
+    Adopt(std::move(d.fd), d.pid, d.own_pid, true);
   } else if (d.pid > 0 && d.tries < kTries && deferred_.size() < kMaxPending) {
     // Maybe a target that exited (a zombie, out of the target map) before
     // its exit record was read: decided again at the next tick.
-    deferred_.push_back({d.fd, d.pid, d.tries + 1, d.own_pid});
+    deferred_.push_back({std::move(d.fd), d.pid, d.tries + 1, d.own_pid});
   } else {
     Refuse("not a target", d.pid);
-    close(d.fd);
   }
 }
 
 void ShimRegions::RefuseDeferred() {
-  for (const auto& d : deferred_) {
-    Refuse("not a target", d.pid);
-    close(d.fd);
-  }
+  for (const auto& d : deferred_) Refuse("not a target", d.pid);
   deferred_.clear();
 }
 
 void ShimRegions::Accept(const std::function<bool(int)>& is_target) {
   for (;;) {
-    int c = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c < 0) break;
+    UniqueFd c(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!c) break;
     if (pending_.size() >= kMaxPending) {
-      Refuse("too many pending connections", PeerPid(c));
-      close(c);
+      Refuse("too many pending connections", PeerPid(c.get()));
       continue;
     }
-    pending_.push_back(c);
+    pending_.push_back(std::move(c));
   }
   std::vector<Deferred> retry;
   retry.swap(deferred_);
-  for (auto& d : retry) Consider(d, is_target);
-  std::vector<int> still;
-  for (int c : pending_) {
+  for (auto& d : retry) Consider(std::move(d), is_target);
+  std::vector<UniqueFd> still;
+  for (UniqueFd& c : pending_) {
     bool closed = false;
-    int fd = ReceiveFd(c, &closed);
-    if (fd >= 0) {
+    UniqueFd fd = ReceiveFd(c.get(), &closed);
+    if (fd) {
       // The kernel vouches for the sender (SO_PEERCRED, our pid namespace);
       // the header names it as it sees itself. Mapped through NSpid while it
       // lives; one already gone (a child that ran 1 ms) cannot be mapped,
       // and is taken on the kernel's word: the shim sends only the region it
       // just made, and another process's region cannot be sent by one that
       // does not already hold it (closed at once, map_files needs privilege).
-      const int pid = PeerPid(c);
+      const int pid = PeerPid(c.get());
       const int own = pid > 0 ? InnermostPid(pid) : 0;
-      Consider({fd, pid, 0, own > 0 ? own : ShimConsumer::kAnyPid}, is_target);
+      Consider({std::move(fd), pid, 0, own > 0 ? own : ShimConsumer::kAnyPid}, is_target);
     }
-    if (closed)
-      close(c);
-    else
-      still.push_back(c);
+    if (!closed) still.push_back(std::move(c));
   }
   pending_ = std::move(still);
 }
@@ -234,9 +221,9 @@ void ShimRegions::Discover(const std::vector<int>& pids) {
     while (std::getline(maps, line)) {
       if (line.find("/memfd:" PROBE_SHM_MEMFD_NAME " (deleted)") == std::string::npos) continue;
       std::string range = line.substr(0, line.find(' '));
-      int fd = open(("/proc/" + std::to_string(pid) + "/map_files/" + range).c_str(),
-                    O_RDWR | O_CLOEXEC);
-      if (fd >= 0) Adopt(fd, pid, InnermostPid(pid), false);
+      UniqueFd fd(open(("/proc/" + std::to_string(pid) + "/map_files/" + range).c_str(),
+                       O_RDWR | O_CLOEXEC));
+      if (fd) Adopt(std::move(fd), pid, InnermostPid(pid), false);
     }
   }
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "shim_consumer.h"
+#include "unique_fd.h"
 
 namespace probe {
 
@@ -22,7 +23,7 @@ class ShimRegions {
  public:
   // Listens on an abstract unix socket; nullptr with *error on failure.
   static std::unique_ptr<ShimRegions> Create(std::string* error);
-  ~ShimRegions();
+  ~ShimRegions();  // where Region is complete
   ShimRegions(const ShimRegions&) = delete;
   ShimRegions& operator=(const ShimRegions&) = delete;
 
@@ -51,22 +52,23 @@ class ShimRegions {
 
  private:
   struct Region;
-  ShimRegions(int fd, std::string name);
-  // Takes ownership of fd. count_foreign: also count a region that belongs
-  // to another pid as refused (from the socket; in maps it is a parent's).
-  // own_pid: the pid it has in its own pid namespace (0: unknown, pid).
-  void Adopt(int fd, int pid, int own_pid, bool count_foreign);
+  ShimRegions(UniqueFd fd, std::string name);
+  // count_foreign: also count a region that belongs to another pid as
+  // refused (from the socket; in maps it is a parent's). own_pid: the pid it
+  // has in its own pid namespace (0: unknown, pid).
+  void Adopt(UniqueFd fd, int pid, int own_pid, bool count_foreign);
   void Refuse(const std::string& why, int pid);
   struct Deferred;
   void Consider(Deferred d, const std::function<bool(int)>& is_target);
 
-  int listen_fd_;
+  UniqueFd listen_fd_;
   std::string socket_name_;
-  std::vector<int> pending_;  // accepted connections whose message has not arrived
+  std::vector<UniqueFd> pending_;  // accepted connections whose message has not arrived
   // Regions from processes not (or no longer) in the target map: a target
   // that exited is known once its exit record is read from the ring.
   struct Deferred {
-    int fd, pid, tries;
+    UniqueFd fd;
+    int pid, tries;
     int own_pid;  // read when the region arrived, while the sender still existed
   };
 

@@ -51,11 +51,6 @@ bool ExitedAroundInsert(int pid, int pidfd) {
 
 }  // namespace
 
-TargetPins::~TargetPins() {
-  for (const Pin& p : pins_)
-    if (p.fd >= 0) close(p.fd);
-}
-
 bool TargetPins::Open(const std::vector<int>& pids, std::string* error) {
   for (int pid : pids) {
     // Targets are processes: an entry for a thread id would never match,
@@ -66,14 +61,14 @@ bool TargetPins::Open(const std::vector<int>& pids, std::string* error) {
                ", not a process: give --pid " + std::to_string(tgid);
       return false;
     }
-    int fd = pid > 0 ? PidfdOpen(pid) : -1;
+    UniqueFd fd(pid > 0 ? PidfdOpen(pid) : -1);
     // Kernels before 5.3 have no pidfd: there the pid is taken on trust.
-    bool trusted = fd < 0 && errno == ENOSYS && tgid == pid;
-    if (fd < 0 && !trusted) {
+    bool trusted = !fd && errno == ENOSYS && tgid == pid;
+    if (!fd && !trusted) {
       *error = "no process with pid " + std::to_string(pid);
       return false;
     }
-    pins_.push_back({pid, fd});
+    pins_.push_back({pid, std::move(fd)});
   }
   return true;
 }
@@ -85,12 +80,12 @@ std::vector<int> TargetPins::AddLive(BpfSession& bpf, std::vector<int>* gone) {
     // Checked before the entry is made: once exited, its number may already
     // belong to someone else. Exiting after the entry is made, it leaves by
     // the kernel's exit hook; exiting around it, by ExitedAroundInsert.
-    if (p.fd >= 0 && HasExited(p.fd)) {
+    if (p.fd && HasExited(p.fd.get())) {
       gone->push_back(p.pid);
       continue;
     }
     bpf.AddTarget(p.pid);
-    if (ExitedAroundInsert(p.pid, p.fd)) bpf.RemoveTarget(p.pid);
+    if (ExitedAroundInsert(p.pid, p.fd.get())) bpf.RemoveTarget(p.pid);
     live.push_back(p.pid);
   }
   return live;
@@ -101,11 +96,10 @@ void AddFoundTargets(BpfSession& bpf, const std::set<int>& pids, const std::vect
     if (std::find(skip.begin(), skip.end(), pid) != skip.end()) continue;
     // The pidfd is opened before the entry is made and checked after, so an
     // exit on either side of the insertion leaves no entry behind.
-    int fd = PidfdOpen(pid);
-    if (fd < 0 && errno == ESRCH) continue;
+    UniqueFd fd(PidfdOpen(pid));
+    if (!fd && errno == ESRCH) continue;
     bpf.AddTarget(pid);
-    if (ExitedAroundInsert(pid, fd)) bpf.RemoveTarget(pid);
-    if (fd >= 0) close(fd);
+    if (ExitedAroundInsert(pid, fd.get())) bpf.RemoveTarget(pid);
   }
 }
 

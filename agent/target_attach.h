@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "probe.pb.h"
+#include "unique_fd.h"
 
 namespace probe {
 
@@ -21,7 +22,6 @@ class BpfSession;
 class TargetPins {
  public:
   TargetPins() = default;
-  ~TargetPins();
   TargetPins(const TargetPins&) = delete;
   TargetPins& operator=(const TargetPins&) = delete;
 
@@ -36,7 +36,7 @@ class TargetPins {
  private:
   struct Pin {
     int pid;
-    int fd;  // -1 where pidfds are unsupported: the pid is taken on trust
+    UniqueFd fd;  // none where pidfds are unsupported: the pid is taken on trust
   };
   std::vector<Pin> pins_;
 };

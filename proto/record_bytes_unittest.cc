@@ -12,6 +12,7 @@
 
 #include "format.h"
 #include "record_reader.h"
+#include "record_file.h"
 #include "record_writer.h"
 
 namespace probe {
@@ -74,7 +75,7 @@ TEST_F(RecordBytesFileTest, EveryByteValueOfEveryNameIsKeptExact) {
   for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
   {
     std::string err;
-    auto w = RecordWriter::Create(path_, false, &err);
+    auto w = CreateRecordFile(path_, false, &err);
     ASSERT_TRUE(w) << err;
     v1::Record h;
     h.mutable_header()->set_format_version(format::kFormatVersion);
@@ -124,7 +125,7 @@ TEST_F(RecordBytesFileTest, EveryByteValueOfEveryNameIsKeptExact) {
 
 TEST_F(RecordBytesFileTest, ARecordOverTheReadersLimitIsRefusedAloneAndTheFileGoesOn) {
   std::string err;
-  auto w = RecordWriter::Create(path_, false, &err);
+  auto w = CreateRecordFile(path_, false, &err);
   ASSERT_TRUE(w) << err;
   v1::Record h;
   h.mutable_header()->set_format_version(format::kFormatVersion);
@@ -147,7 +148,7 @@ TEST_F(RecordBytesFileTest, ARecordOverTheReadersLimitIsRefusedAloneAndTheFileGo
 
 TEST_F(RecordBytesFileTest, AStringThatIsNotUtf8IsRefusedNotWrittenUnreadable) {
   std::string err;
-  auto w = RecordWriter::Create(path_, false, &err);
+  auto w = CreateRecordFile(path_, false, &err);
   ASSERT_TRUE(w) << err;
   v1::Record h;
   h.mutable_header()->set_format_version(format::kFormatVersion);

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "format.h"
+#include "record_file.h"
 #include "record_reader.h"
-#include "record_writer.h"
 
 namespace probe {
 namespace {
@@ -103,7 +103,7 @@ class RecordCorruptionTest : public ::testing::Test {
 
   void WriteRecords(const std::vector<v1::Record>& records) {
     std::string err;
-    auto w = RecordWriter::Create(path_, true, &err);
+    auto w = CreateRecordFile(path_, true, &err);
     ASSERT_TRUE(w) << err;
     for (const auto& r : records) ASSERT_TRUE(w->Append(r));
     ASSERT_TRUE(w->Flush());

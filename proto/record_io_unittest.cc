@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "record_file.h"
 #include "record_reader.h"
-#include "record_writer.h"
 
 namespace probe {
 namespace {
@@ -44,7 +44,7 @@ class RecordIoTest : public ::testing::Test {
 
   void WriteAll(const std::vector<v1::Record>& records) {
     std::string err;
-    auto w = RecordWriter::Create(path_, true, &err);
+    auto w = CreateRecordFile(path_, true, &err);
     ASSERT_TRUE(w) << err;
     for (const auto& r : records) ASSERT_TRUE(w->Append(r));
     ASSERT_TRUE(w->Flush());
@@ -186,7 +186,7 @@ TEST_F(RecordIoTest, UnknownRecordKindStillReads) {
 TEST_F(RecordIoTest, WriterRefusesExistingFileWithoutForce) {
   WriteBytes("precious");
   std::string err;
-  EXPECT_FALSE(RecordWriter::Create(path_, false, &err));
+  EXPECT_FALSE(CreateRecordFile(path_, false, &err));
   EXPECT_NE(err.find("--force"), std::string::npos) << err;
   EXPECT_EQ(ReadBytes(), "precious");
 }
@@ -196,7 +196,7 @@ TEST_F(RecordIoTest, WriterDoesNotFollowSymlink) {
   { std::ofstream(target) << "keep"; }
   ASSERT_EQ(symlink(target.c_str(), path_.c_str()), 0);
   std::string err;
-  EXPECT_FALSE(RecordWriter::Create(path_, true, &err));
+  EXPECT_FALSE(CreateRecordFile(path_, true, &err));
   std::ifstream f(target);
   std::string content;
   f >> content;
@@ -206,7 +206,7 @@ TEST_F(RecordIoTest, WriterDoesNotFollowSymlink) {
 TEST_F(RecordIoTest, WriteFailureKeepsFileValid) {
   // /dev/full fails every write with ENOSPC.
   std::string err;
-  auto w = RecordWriter::Create("/dev/full", true, &err);
+  auto w = CreateRecordFile("/dev/full", true, &err);
   if (!w) GTEST_SKIP() << "/dev/full not available: " << err;
   v1::Record r;
   r.mutable_process()->set_pid(1);

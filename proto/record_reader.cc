@@ -30,15 +30,13 @@ const char* ReadStatusName(ReadStatus s) {
 }
 
 std::unique_ptr<RecordReader> RecordReader::Open(const std::string& path, std::string* error) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     *error = "cannot open " + path + ": " + strerror(errno);
     return nullptr;
   }
-  return std::make_unique<RecordReader>(fd);
+  return std::make_unique<RecordReader>(std::move(fd));
 }
-
-RecordReader::~RecordReader() { close(fd_); }
 
 bool RecordReader::Fill(size_t want) {
   if (pos_ > 0 && pos_ >= buf_.size() / 2) {
@@ -49,7 +47,7 @@ bool RecordReader::Fill(size_t want) {
     size_t old = buf_.size();
     size_t chunk = std::max<size_t>(want - (old - pos_), 64 * 1024);
     buf_.resize(old + chunk);
-    ssize_t n = read(fd_, buf_.data() + old, chunk);
+    ssize_t n = read(fd_.get(), buf_.data() + old, chunk);
     if (n < 0 && errno == EINTR) {
       buf_.resize(old);
       continue;

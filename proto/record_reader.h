@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "probe.pb.h"
+#include "unique_fd.h"
 
 namespace probe {
 
@@ -29,8 +30,8 @@ class RecordReader {
  public:
   // fd is owned by the reader.
   explicit RecordReader(int fd) : fd_(fd) {}
+  explicit RecordReader(UniqueFd fd) : fd_(std::move(fd)) {}
   static std::unique_ptr<RecordReader> Open(const std::string& path, std::string* error);
-  ~RecordReader();
   RecordReader(const RecordReader&) = delete;
   RecordReader& operator=(const RecordReader&) = delete;
 
@@ -41,7 +42,7 @@ class RecordReader {
 
  private:
   bool Fill(size_t want);  // ensures `want` bytes buffered if the file has them
-  int fd_;
+  UniqueFd fd_;
   std::vector<uint8_t> buf_;
   size_t pos_ = 0;
   bool eof_ = false;

@@ -1,5 +1,6 @@
-// Streams records to a file. Records are buffered and flushed whole; on a
-// write failure the file is cut back to its last whole record, so it stays
+// Streams records to a file it is given (RecordFile decides which file and
+// how it is made). Records are buffered and flushed whole; on a write
+// failure the file is cut back to its last whole record, so it stays
 // readable, and every later record is counted as lost.
 #pragma once
 #include <cstdint>
@@ -7,20 +8,14 @@
 #include <string>
 
 #include "probe.pb.h"
+#include "unique_fd.h"
 
 namespace probe {
 
 class RecordWriter {
  public:
-  // Creates path (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600 whatever the umask).
-  // Anything already at path is an error, and a symlink is never followed
-  // (dangling or not, even with force). With force an existing regular file
-  // is unlinked and created anew (never truncated in place); an existing
-  // device or FIFO is written as it is. Run as root with SUDO_UID/SUDO_GID
-  // set, the new file is given to that user. Returns nullptr and sets a
-  // one-line *error on failure.
-  static std::unique_ptr<RecordWriter> Create(const std::string& path, bool force,
-                                              std::string* error);
+  // Writes to fd; name is used in error messages only.
+  RecordWriter(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
   ~RecordWriter();
   RecordWriter(const RecordWriter&) = delete;
   RecordWriter& operator=(const RecordWriter&) = delete;
@@ -42,9 +37,8 @@ class RecordWriter {
   uint64_t bytes_buffered() const { return buffer_.size(); }
 
  private:
-  RecordWriter(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  int fd_;
-  std::string path_;
+  UniqueFd fd_;
+  std::string name_;
   std::string buffer_;
   std::string scratch_;
   uint64_t committed_ = 0;

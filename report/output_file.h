@@ -18,20 +18,9 @@
 #include <memory>
 #include <string>
 
+#include "unique_fd.h"  // proto/: the one UniqueFd
+
 namespace probe {
-
-// An fd closed with its owner (-1: none).
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  ~UniqueFd();
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 class OutputFile {
  public:

@@ -8,7 +8,7 @@
 #include <iterator>
 #include <string>
 
-#include "record_writer.h"
+#include "record_file.h"
 #include "run_command.h"
 
 namespace probe {
@@ -25,7 +25,7 @@ class ReportCliTest : public ::testing::Test {
   // A small valid file: header (format version), 3 syscalls, a trailer.
   std::string WriteFile(const std::string& name, uint32_t version, bool trailer = true) {
     std::string path = dir_ + "/" + name, error;
-    auto w = RecordWriter::Create(path, true, &error);
+    auto w = CreateRecordFile(path, true, &error);
     EXPECT_TRUE(w) << error;
     v1::Record r;
     r.mutable_header()->set_format_version(version);
@@ -185,7 +185,7 @@ TEST_F(ReportCliTest, OutputsAreNeverFollowedNorTruncatedInPlace) {
 TEST_F(ReportCliTest, NamesAndArgumentsAreEscapedForTheTerminal) {
   std::string path = dir_ + "/hostile.ptrace", error;
   {
-    auto w = RecordWriter::Create(path, true, &error);
+    auto w = CreateRecordFile(path, true, &error);
     ASSERT_TRUE(w) << error;
     v1::Record h;
     h.mutable_header()->set_format_version(1);

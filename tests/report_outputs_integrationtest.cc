@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "record_file.h"
 #include "record_writer.h"
 #include "run_command.h"
 
@@ -96,7 +97,7 @@ class ReportOutputsTest : public ::testing::Test {
   std::string Write(bool all_calls) {
     const std::string path = dir_ + (all_calls ? "/all.ptrace" : "/some.ptrace");
     std::string error;
-    auto w = RecordWriter::Create(path, true, &error);
+    auto w = CreateRecordFile(path, true, &error);
     EXPECT_TRUE(w) << error;
     v1::Record h;
     h.mutable_header()->set_format_version(1);

@@ -1,23 +1,26 @@
-// RecordWriter::Create's file hardening: no symlink is followed, no file it
+// RecordFile::Create's file hardening: no symlink is followed, no file it
 // did not create is truncated, mode 0600 whatever the umask, and under sudo
-// the file belongs to the invoking user.
+// the file belongs to the invoking user; only the file it created (same
+// device and inode) is ever removed; a FIFO without a reader never blocks.
+#include "record_file.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "record_reader.h"
-#include "record_writer.h"
 
 namespace probe {
 namespace {
 
-class RecordWriterCreateTest : public ::testing::Test {
+class RecordFileCreateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/probe_writer_XXXXXX";
@@ -40,7 +43,7 @@ class RecordWriterCreateTest : public ::testing::Test {
   }
   // Creates path_ and writes one header record; returns false with *err set.
   bool CreateAndWrite(bool force, std::string* err) {
-    auto w = RecordWriter::Create(path_, force, err);
+    auto w = CreateRecordFile(path_, force, err);
     if (!w) return false;
     v1::Record r;
     r.mutable_header()->set_hostname("writer-test");
@@ -57,7 +60,7 @@ class RecordWriterCreateTest : public ::testing::Test {
   std::string dir_, path_, target_;
 };
 
-TEST_F(RecordWriterCreateTest, SymlinkIsNeverFollowed) {
+TEST_F(RecordFileCreateTest, SymlinkIsNeverFollowed) {
   for (bool force : {false, true}) {
     SCOPED_TRACE(force ? "force" : "no force");
     Write(target_, "precious");
@@ -77,7 +80,7 @@ TEST_F(RecordWriterCreateTest, SymlinkIsNeverFollowed) {
   }
 }
 
-TEST_F(RecordWriterCreateTest, DanglingSymlinkIsNeverFollowed) {
+TEST_F(RecordFileCreateTest, DanglingSymlinkIsNeverFollowed) {
   for (bool force : {false, true}) {
     SCOPED_TRACE(force ? "force" : "no force");
     unlink(path_.c_str());
@@ -91,7 +94,7 @@ TEST_F(RecordWriterCreateTest, DanglingSymlinkIsNeverFollowed) {
   }
 }
 
-TEST_F(RecordWriterCreateTest, ExistingFileIsNotTouchedWithoutForce) {
+TEST_F(RecordFileCreateTest, ExistingFileIsNotTouchedWithoutForce) {
   Write(path_, "existing data");
   ASSERT_EQ(chmod(path_.c_str(), 0644), 0);
   std::string err;
@@ -104,7 +107,7 @@ TEST_F(RecordWriterCreateTest, ExistingFileIsNotTouchedWithoutForce) {
   EXPECT_EQ(st.st_mode & 07777, 0644u);
 }
 
-TEST_F(RecordWriterCreateTest, ForceReplacesExistingFile) {
+TEST_F(RecordFileCreateTest, ForceReplacesExistingFile) {
   Write(path_, std::string(10000, 'z'));
   ASSERT_EQ(chmod(path_.c_str(), 0666), 0);
   struct stat before;
@@ -128,7 +131,7 @@ TEST_F(RecordWriterCreateTest, ForceReplacesExistingFile) {
   EXPECT_EQ(reader->Next(&r), ReadStatus::kEnd);
 }
 
-TEST_F(RecordWriterCreateTest, DirectoryIsAnErrorEvenWithForce) {
+TEST_F(RecordFileCreateTest, DirectoryIsAnErrorEvenWithForce) {
   ASSERT_EQ(mkdir(path_.c_str(), 0755), 0);
   std::string err;
   EXPECT_FALSE(CreateAndWrite(true, &err));
@@ -138,7 +141,7 @@ TEST_F(RecordWriterCreateTest, DirectoryIsAnErrorEvenWithForce) {
   EXPECT_TRUE(S_ISDIR(st.st_mode));
 }
 
-TEST_F(RecordWriterCreateTest, ModeIs0600WhateverTheUmask) {
+TEST_F(RecordFileCreateTest, ModeIs0600WhateverTheUmask) {
   mode_t old = umask(0);
   std::string err;
   bool ok = CreateAndWrite(false, &err);
@@ -157,8 +160,10 @@ class ScopedEnv {
     setenv(name, value, 1);
   }
   ~ScopedEnv() {
-    if (had_) setenv(name_, old_.c_str(), 1);
-    else unsetenv(name_);
+    if (had_)
+      setenv(name_, old_.c_str(), 1);
+    else
+      unsetenv(name_);
   }
 
  private:
@@ -167,7 +172,7 @@ class ScopedEnv {
   bool had_ = false;
 };
 
-TEST_F(RecordWriterCreateTest, UnderSudoFileBelongsToInvokingUser) {
+TEST_F(RecordFileCreateTest, UnderSudoFileBelongsToInvokingUser) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   std::string err;
   bool ok;
@@ -184,7 +189,7 @@ TEST_F(RecordWriterCreateTest, UnderSudoFileBelongsToInvokingUser) {
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
-TEST_F(RecordWriterCreateTest, MalformedSudoIdsAreIgnored) {
+TEST_F(RecordFileCreateTest, MalformedSudoIdsAreIgnored) {
   std::string err;
   bool ok;
   {
@@ -198,12 +203,12 @@ TEST_F(RecordWriterCreateTest, MalformedSudoIdsAreIgnored) {
   EXPECT_EQ(st.st_uid, geteuid());
 }
 
-TEST_F(RecordWriterCreateTest, ForceWritesToDevNullWithoutReplacingIt) {
+TEST_F(RecordFileCreateTest, ForceWritesToDevNullWithoutReplacingIt) {
   struct stat before;
   ASSERT_EQ(stat("/dev/null", &before), 0);
   ASSERT_TRUE(S_ISCHR(before.st_mode));
   std::string err;
-  auto w = RecordWriter::Create("/dev/null", true, &err);
+  auto w = CreateRecordFile("/dev/null", true, &err);
   ASSERT_TRUE(w) << err;
   v1::Record r;
   r.mutable_header()->set_hostname("x");
@@ -216,6 +221,84 @@ TEST_F(RecordWriterCreateTest, ForceWritesToDevNullWithoutReplacingIt) {
   EXPECT_EQ(after.st_rdev, before.st_rdev);
   EXPECT_EQ(after.st_mode, before.st_mode);
   EXPECT_EQ(after.st_uid, before.st_uid);
+}
+
+TEST_F(RecordFileCreateTest, RemovesTheFileItCreated) {
+  std::string err;
+  auto f = RecordFile::Create(path_, false, &err);
+  ASSERT_TRUE(f) << err;
+  EXPECT_TRUE(f->created());
+  EXPECT_TRUE(f->RemoveIfCreated());
+  EXPECT_NE(access(path_.c_str(), F_OK), 0);
+  EXPECT_FALSE(f->RemoveIfCreated()) << "removed once";
+}
+
+// The name now refers to another inode (moved away, replaced): that is not
+// the agent's file, and stays.
+TEST_F(RecordFileCreateTest, LeavesAReplacedFileAlone) {
+  std::string err;
+  auto f = RecordFile::Create(path_, false, &err);
+  ASSERT_TRUE(f) << err;
+  ASSERT_EQ(rename(path_.c_str(), target_.c_str()), 0);
+  Write(path_, "someone else's");
+  EXPECT_FALSE(f->RemoveIfCreated());
+  EXPECT_EQ(Read(path_), "someone else's");
+  EXPECT_EQ(access(target_.c_str(), F_OK), 0);
+}
+
+// A FIFO or device written into with --force was not created here: never
+// removed (the agent used to unlink /dev/null on a failed start).
+TEST_F(RecordFileCreateTest, NeverRemovesAFifoOrDeviceItWroteInto) {
+  std::string err;
+  auto f = RecordFile::Create("/dev/null", true, &err);
+  ASSERT_TRUE(f) << err;
+  EXPECT_FALSE(f->created());
+  EXPECT_FALSE(f->RemoveIfCreated());
+  struct stat st;
+  ASSERT_EQ(lstat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+}
+
+// No reader and nobody to ask: one line at once, not a hang in open().
+TEST_F(RecordFileCreateTest, FifoWithoutReaderIsAnErrorAtOnce) {
+  ASSERT_EQ(mkfifo(path_.c_str(), 0600), 0);
+  std::string err;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(RecordFile::Create(path_, true, &err));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  ExpectOneLine(err);
+  EXPECT_NE(err.find("a FIFO with no reader"), std::string::npos) << err;
+}
+
+// Waiting is the caller's to end: KeepWaiting is asked until it says stop.
+TEST_F(RecordFileCreateTest, FifoWaitEndsWhenTheCallerSaysSo) {
+  ASSERT_EQ(mkfifo(path_.c_str(), 0600), 0);
+  std::string err;
+  int asked = 0;
+  EXPECT_FALSE(RecordFile::Create(path_, true, &err, [&] { return ++asked < 3; }));
+  EXPECT_EQ(asked, 3);
+  ExpectOneLine(err);
+  EXPECT_NE(err.find("stopped while waiting for a reader on"), std::string::npos) << err;
+}
+
+// A reader that comes while waiting: the FIFO is written, blocking again.
+TEST_F(RecordFileCreateTest, FifoReaderArrivingWhileWaitingIsWritten) {
+  ASSERT_EQ(mkfifo(path_.c_str(), 0600), 0);
+  std::string err;
+  int reader = -1;
+  auto f = RecordFile::Create(path_, true, &err, [&] {
+    if (reader < 0) reader = open(path_.c_str(), O_RDONLY | O_NONBLOCK);
+    return true;
+  });
+  ASSERT_TRUE(f) << err;
+  EXPECT_FALSE(f->created());
+  UniqueFd fd = f->TakeFd();
+  EXPECT_EQ(fcntl(fd.get(), F_GETFL) & O_NONBLOCK, 0) << "writes block again";
+  EXPECT_EQ(write(fd.get(), "x", 1), 1);
+  char c = 0;
+  EXPECT_EQ(read(reader, &c, 1), 1);
+  EXPECT_EQ(c, 'x');
+  close(reader);
 }
 
 }  // namespace
