@@ -20,11 +20,13 @@
 #include "format.h"
 #include "histogram.h"
 #include "launcher.h"
+#include "output_stream.h"
 #include "preload_check.h"
 #include "privileges.h"
 #include "proc_scan.h"
 #include "rate_bucket.h"
 #include "record_writer.h"
+#include "run_identity.h"
 #include "shim_collector.h"
 #include "target_attach.h"
 #include "thread_names.h"
@@ -262,6 +264,7 @@ v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
   h->set_agent_version(PROBE_VERSION);
   h->set_preload_library(preload_library);
   *h->mutable_sampling() = MakeSampling(o);
+  AddRunIdentity(o, h);
   return r;
 }
 
@@ -328,7 +331,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   int sigfd = MakeSignalFd();
 
   Launcher launcher;
-  auto writer = RecordWriter::Create(o.output, o.force, &error);
+  auto writer = OpenOutput(o, &error);
   if (!writer) {
     launcher.Abort();
     fprintf(stderr, "probe-agent: %s\n", error.c_str());
@@ -379,7 +382,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   if (!bpf) {
     launcher.Abort();
     writer.reset();
-    unlink(o.output.c_str());  // nothing was recorded: leave no half file
+    DiscardOutput(o);  // nothing was recorded: leave no half file
     fprintf(stderr, "probe-agent: %s\n", error.c_str());
     return 1;
   }
@@ -402,7 +405,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
       fprintf(stderr, "probe-agent: %s\n",
               shim ? error.c_str() : "--preload needs the shim socket");
       writer.reset();
-      unlink(o.output.c_str());
+      DiscardOutput(o);
       return 1;
     }
     child_env = ShimEnvironment(preload_library, shim->socket_name());
@@ -427,7 +430,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   std::vector<int> roots = pins.AddLive(*bpf, &gone);
   if (!ReportGoneTargets(gone, roots.empty() && launcher.pid() <= 0)) {
     writer.reset();
-    unlink(o.output.c_str());  // nothing was recorded: leave no half file
+    DiscardOutput(o);  // nothing was recorded: leave no half file
     return 1;
   }
   const std::vector<int> pinned = roots;
@@ -462,7 +465,7 @@ int RunRecorder(const Options& o, const std::vector<std::string>& argv) {
   if (!o.keep_privileges && !DropPrivileges(privileges, &error)) {
     launcher.Abort();
     writer.reset();
-    unlink(o.output.c_str());
+    DiscardOutput(o);
     fprintf(stderr, "probe-agent: %s (--keep-privileges runs without dropping)\n", error.c_str());
     return 1;
   }

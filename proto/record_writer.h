@@ -21,6 +21,11 @@ class RecordWriter {
   // one-line *error on failure.
   static std::unique_ptr<RecordWriter> Create(const std::string& path, bool force,
                                               std::string* error);
+  // Writes to fd as it is (stdout, a pipe), and owns it: nothing is created
+  // or changed on disk. name is for messages only.
+  static std::unique_ptr<RecordWriter> Adopt(int fd, std::string name) {
+    return std::unique_ptr<RecordWriter>(new RecordWriter(fd, std::move(name)));
+  }
   ~RecordWriter();
   RecordWriter(const RecordWriter&) = delete;
   RecordWriter& operator=(const RecordWriter&) = delete;
