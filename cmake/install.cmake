@@ -67,5 +67,8 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libbpf1 (>= 1:1.1), libprotobuf32, libelf1, zlib1g, libc6 (>= 2.34), libstdc++6, libgcc-s1")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-protobuf")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pandas, bash-completion")
+# Stripped in the package (the build tree keeps the debug info); xz as Debian does.
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 set(CPACK_GENERATOR DEB)
 include(CPack)

@@ -102,6 +102,8 @@ def case_install():
                     os.path.relpath(os.path.join(pydir, "probe_markers.py"), prefix)]
         for f in expected:
             check(os.path.exists(os.path.join(prefix, f)), f"installed {f}")
+        if failures:
+            return
         agent, report = os.path.join(prefix, "bin/probe-agent"), os.path.join(prefix, "bin/probe-report")
         # Nothing installed may point back at the build or source tree.
         for b in (agent, report, os.path.join(prefix, "lib/probe/libprobe_preload.so")):
