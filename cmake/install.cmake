@@ -4,7 +4,7 @@
 #                                       (bin/../lib/probe: literal lib/, not the multiarch libdir)
 #   include/probe.h                      markers for C/C++, with share/pkgconfig/probe.pc
 #   share/man/man1/probe-{agent,report}.1, share/bash-completion/completions/probe-{agent,report}
-#   python: probe_trace.py, probe_markers.py and the generated probe_pb2.py in the
+#   python: probe_trace.py, probe_frames.py, probe_markers.py and the generated probe_pb2.py in the
 #   dist-packages directory Debian's python3 reads for that prefix
 #   share/doc/probe/                     README, FORMAT.md, probe.proto
 # Nothing installed refers back to the build or source tree.
@@ -45,6 +45,7 @@ install(CODE "
     set(pydir \"\${CMAKE_INSTALL_PREFIX}/lib/python${PROBE_PY_VERSION}/dist-packages\")
   endif()
   file(INSTALL \"${PROJECT_SOURCE_DIR}/python/probe_trace.py\"
+               \"${PROJECT_SOURCE_DIR}/python/probe_frames.py\"
                \"${PROJECT_SOURCE_DIR}/preload/python/probe_markers.py\"
                \"${CMAKE_BINARY_DIR}/python/probe_pb2.py\"
        DESTINATION \"\${pydir}\")")

@@ -14,7 +14,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   clang llvm make cmake pkg-config
   libbpf-dev bpftool libelf-dev zlib1g-dev
-  protobuf-compiler libprotobuf-dev
+  protobuf-compiler libprotobuf-dev libfmt-dev
   python3
 )
 DEMO_PACKAGES=(python3-protobuf procps)
@@ -27,6 +27,7 @@ PACKAGES=(
   python3 python3-protobuf procps
   chromium   # tests/html_report_test.py renders probe-report --html headless (~20 s to install)
   libfmt-dev nlohmann-json3-dev  # probe-report's HTML formatting; the tests' JSON parser
+  python3-pandas python3-venv python3-pip python3-setuptools   # tests/install_test.py python: frames(), pip install ./python
 )
 
 case "${1:-test}" in

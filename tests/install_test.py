@@ -309,6 +309,66 @@ def case_options():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def case_python():
+    """pip install ./python offline into a venv (Debian's protobuf and pandas
+    through --system-site-packages), then probe_trace.frames() from / on a
+    recording, checked against the records and the kernel's view."""
+    tmp = tempfile.mkdtemp(prefix="probe-py-")
+    try:
+        # A copy of python/ and proto/: the package build writes in its tree.
+        for d in ("python", "proto"):
+            shutil.copytree(os.path.join(SOURCE, d), os.path.join(tmp, d),
+                            ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+        venv = os.path.join(tmp, "venv")
+        # Debian's pip through the system site (ensurepip would take ~20 s).
+        r = run([PY, "-m", "venv", "--system-site-packages", "--without-pip", venv])
+        check(r.returncode == 0, f"python3 -m venv ({r.stderr.strip()[-200:]})")
+        r = run([os.path.join(venv, "bin/python"), "-m", "pip", "install", "--no-index", "--no-build-isolation",
+                 os.path.join(tmp, "python")], env=dict(os.environ, PIP_NO_INPUT="1"))
+        check(r.returncode == 0, f"pip install --no-index ./python ({(r.stdout + r.stderr).strip()[-300:]})")
+        out = os.path.join(tmp, "run.ptrace")
+        r = run([AGENT, "--preload", "-o", out, "--"] + WORKLOAD)
+        check(r.returncode == 0, f"recorded ({r.stderr.strip()[-200:]})")
+        script = f"""
+import json, probe_trace
+f = probe_trace.frames({out!r})
+shim, sys_ = f["shim_calls"], f["syscalls"]
+recs = [r for r in probe_trace.read({out!r}) if r.WhichOneof("kind") == "shim_call"]
+print(json.dumps(dict(
+    module=probe_trace.__file__, kinds=sorted(f),
+    columns={{k: list(v.columns) for k, v in f.items()}},
+    entry_dtype=str(shim["entry_ns"].dtype),
+    entries=[int(x) for x in shim["entry_ns"]], record_entries=[r.shim_call.entry_ns for r in recs],
+    functions=sorted(set(shim["function"])), kernel=sorted(set(str(x) for x in shim["kernel_syscall"])),
+    user_ns_min=int(shim["user_ns"].min()), kernel_min=int(shim["kernel_duration_ns"].min()),
+    inside=bool(((shim["kernel_start_time_ns"] >= shim["entry_ns"]) &
+                 (shim["kernel_start_time_ns"] + shim["kernel_duration_ns"] <= shim["entry_ns"] + shim["duration_ns"])).all()),
+    sys_comm_dtype=str(sys_["pid"].dtype))))
+"""
+        r = run([os.path.join(venv, "bin/python"), "-c", script], cwd="/",
+                env=dict(os.environ, PROBE_REPORT=REPORT, PYTHONPATH=""))
+        check(r.returncode == 0, f"frames() from / ({r.stderr.strip()[-400:]})")
+        if r.returncode != 0:
+            return
+        got = json.loads(r.stdout)
+        check(got["module"].startswith(venv), f"probe_trace imported from the venv ({got['module']})")
+        csv_dir = os.path.join(tmp, "csv")
+        run([REPORT, "--no-progress", "--csv", csv_dir, out])
+        for name in os.listdir(csv_dir):
+            header = open(os.path.join(csv_dir, name)).readline().strip().split(",")
+            cols = got["columns"].get(name[:-4], [])
+            check(cols[:len(header)] == header, f"frames()[{name[:-4]!r}] has the columns of {name}")
+        check(got["entry_dtype"] == "Int64" and got["sys_comm_dtype"] == "Int64", "64-bit integers stay integers")
+        check(got["entries"] == sorted(got["record_entries"]) or got["entries"] == got["record_entries"],
+              "entry_ns equal the records' to the nanosecond")
+        check(len(got["entries"]) == SELECTS and got["functions"] == ["select"], f"{SELECTS} select shim calls")
+        check(got["kernel"] == ["pselect6"], f"each matched to the kernel's pselect6 ({got['kernel']})")
+        check(got["inside"] and got["user_ns_min"] >= 0, "the kernel call lies inside the shim's span")
+        check(got["kernel_min"] >= 1_000_000, f"the kernel waited the 1 ms timeout ({got['kernel_min']} ns)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def case_install_hidden():
     """Run by case_install in a mount namespace where BUILD is an empty tmpfs."""
     prefix, pydir = sys.argv[3], sys.argv[4]
@@ -326,7 +386,7 @@ def case_install_hidden():
 if __name__ == "__main__":
     if os.geteuid() != 0:
         sys.exit("install_test: needs root (BPF)")
-    {"install": case_install, "install-hidden": case_install_hidden, "package": case_package, "pipe": case_pipe,
+    {"install": case_install, "install-hidden": case_install_hidden, "package": case_package, "pipe": case_pipe, "python": case_python,
      "version": case_version, "options": case_options}[CASE]()
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)
