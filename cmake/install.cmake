@@ -9,6 +9,9 @@
 #   share/doc/probe/                     README, FORMAT.md, probe.proto
 # Nothing installed refers back to the build or source tree.
 include(GNUInstallDirs)
+# Installing (and cpack) takes what the build made and does not run the
+# build again first: make install and make deb build before they install.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 install(TARGETS probe-agent probe-report RUNTIME DESTINATION bin)
 install(TARGETS probe_preload LIBRARY DESTINATION lib/probe)
@@ -27,8 +30,9 @@ install(FILES ${PROBE_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${PROBE_COMPLETION} DESTINATION share/bash-completion/completions RENAME probe-agent)
 install(FILES ${PROBE_COMPLETION} DESTINATION share/bash-completion/completions RENAME probe-report)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/proto/FORMAT.md
-              ${PROJECT_SOURCE_DIR}/proto/probe.proto ${PROJECT_SOURCE_DIR}/preload/README.md
-        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+              ${PROJECT_SOURCE_DIR}/proto/probe.proto DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/preload/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        RENAME PRELOAD.md)
 
 # Debian's python3 reads /usr/lib/python3/dist-packages for the system prefix
 # and /usr/local/lib/python3.X/dist-packages (and other prefixes' likewise)
