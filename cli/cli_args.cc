@@ -24,7 +24,9 @@ bool ExpandArgs(const std::vector<std::string>& in, const ArgSpec& spec,
     } else if (a.rfind("--", 0) == 0) {
       size_t eq = a.find('=');
       std::string name = a.substr(0, eq);
-      if (eq != std::string::npos && Has(spec.long_values, name)) {
+      // Split at '=' unless the option is a known flag: an option the spec
+      // does not list yet still gets its value, and the parser judges it.
+      if (eq != std::string::npos && !Has(spec.long_flags, name)) {
         out->push_back(name);
         out->push_back(a.substr(eq + 1));
         continue;

@@ -12,7 +12,7 @@ namespace probe {
 struct ArgSpec {
   std::string short_flags;               // letters without a value, e.g. "afh"
   std::string short_values;              // letters that take a value, e.g. "pode"
-  std::vector<std::string> long_values;  // "--pid", "--output", ...
+  std::vector<std::string> long_values;  // "--pid", "--output", ...: the next word is theirs
   std::vector<std::string> long_flags;   // "--all", "--force", ...
 };
 

@@ -22,8 +22,8 @@ using V = std::vector<std::string>;
 TEST(CliArgsTest, LongOptionsWithEquals) {
   EXPECT_EQ(Expand({"--pid=1234", "--output=a=b.ptrace"}),
             (V{"--pid", "1234", "--output", "a=b.ptrace"}));
-  EXPECT_EQ(Expand({"--output="}), (V{"--output", ""}));   // the parser refuses the empty name
-  EXPECT_EQ(Expand({"--unknown=3"}), (V{"--unknown=3"}));  // left for the parser to name
+  EXPECT_EQ(Expand({"--output="}), (V{"--output", ""}));      // the parser refuses the empty name
+  EXPECT_EQ(Expand({"--unknown=3"}), (V{"--unknown", "3"}));  // the parser names it
   std::string e;
   Expand({"--all=1"}, &e);
   EXPECT_EQ(e, "option --all takes no value (got '--all=1')");

@@ -1,5 +1,6 @@
 #include "duration.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>

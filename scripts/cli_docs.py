@@ -144,6 +144,8 @@ def completion(out, agent, report):
 _probe_complete() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   local opts="" vals="" i
+  # "--events=sys": bash splits at '=', so the option is two words back.
+  if [[ $prev == "=" && COMP_CWORD -ge 2 ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; fi
   for ((i = 1; i < COMP_CWORD; i++)); do
     [[ ${COMP_WORDS[i]} == -- ]] && return 0  # the command's own words: default completion
   done

@@ -147,6 +147,7 @@ def case_install():
         check(complete("probe-agent", "--ev") == ["--events"], f"completes --ev to --events ({complete('probe-agent', '--ev')})")
         check(complete("probe-agent", "--events", "sys") == ["syscall"], "completes a kind after --events")
         check(complete("probe-report", "--kind", "syscall,ma") == ["syscall,marker"], "completes a kind list after --kind")
+        check(complete("probe-agent", "--events", "=", "wa") == ["wakeup"], "completes a kind after --events=")
     finally:
         shutil.rmtree(prefix, ignore_errors=True)
 
