@@ -216,6 +216,21 @@ def case_pipe():
         with open(out, "rb") as f:
             b = run([REPORT, "-"], stdin=f).stdout
         check(a == b and a, "probe-report - < FILE prints what probe-report FILE prints")
+        # A failed start with -o - removes nothing: not even a file named "-".
+        dash = os.path.join(tmp, "-")
+        with open(dash, "w") as f:
+            f.write("not ours")
+        with open(os.path.join(tmp, "sink"), "wb") as sink:
+            r = run([AGENT, "-o", "-", "--preload-library", "/nonexistent/libprobe_preload.so", "--", "/bin/true"],
+                    cwd=tmp, stdout=sink, capture_output=False, stderr=subprocess.PIPE)
+        check(r.returncode != 0 and open(dash).read() == "not ours",
+              f"a failed -o - run leaves a file named '-' alone ({r.stderr.strip()})")
+        os.unlink(dash)
+        # --comm reads the file twice: refused on stdin with one line.
+        with open(out, "rb") as f:
+            r = run([REPORT, "--comm", "true", "-"], stdin=f)
+        check(r.returncode == 2 and "stdin" in r.stderr and r.stderr.count("\n") == 1,
+              f"--comm with stdin: one line ({r.stderr.strip()})")
         # A terminal is refused (through a pty).
         import pty
         pid, fd = pty.fork()
