@@ -21,7 +21,10 @@ the real tools:
             spellings of kinds, and the header's run identity (boot id,
             machine id, run id, CPU count, BOOTTIME offset, --tag) against
             the kernel's own values
-Needs root (BPF); the agent's tests elsewhere say why.
+  python    pip install ./python offline into a venv, then
+            probe_trace.frames() from /: the CSV's columns, exact integers,
+            each shim select matched with the kernel's pselect6 inside it
+Needs root (BPF).
 """
 
 import json
