@@ -11,7 +11,8 @@ the real tools:
             pages carry every option of --help; pkg-config and completion work
   package   cpack -G DEB from the build tree: its Depends name the packages
             that own every library the binaries load (ldd + dpkg -S), it
-            lists the files, and unpacked with dpkg -x it records and reports
+            lists the files, unpacked with dpkg -x it records and reports,
+            and dpkg --root -i installs it into a scratch root
   pipe      probe-agent -o - -- cmd | probe-report -: the record stream on
             stdout, the command's own stdout and the summary on stderr
   version   --version of both tools against libbpf's package version and
@@ -188,6 +189,19 @@ def case_package():
         v = run([agent, "--version"])
         check(v.returncode == 0 and v.stdout.startswith("probe-agent "), f"unpacked probe-agent --version ({v.stdout.strip()})")
         check_recording(agent, report, os.path.join(tmp, "run.ptrace"), os.path.join(root, "usr/lib/probe"), "unpacked .deb")
+        # dpkg -i into a scratch root with its own (empty) dpkg database: it
+        # installs, and names the declared dependencies it does not have.
+        droot = os.path.join(tmp, "dpkg-root")
+        for d in ("info", "updates", "triggers"):
+            os.makedirs(os.path.join(droot, "var/lib/dpkg", d))
+        open(os.path.join(droot, "var/lib/dpkg/status"), "w").close()
+        r = run(["dpkg", f"--root={droot}", "--force-depends", "--force-script-chrootless", "-i", deb])
+        status = run(["dpkg", f"--root={droot}", "-s", "probe"]).stdout
+        check(r.returncode == 0 and "Status: install ok installed" in status,
+              f"dpkg --root -i installs it ({r.stderr.strip()[-200:]})")
+        check("probe depends on libbpf1" in r.stdout + r.stderr, "dpkg sees the libbpf1 dependency")
+        v = run([os.path.join(droot, "usr/bin/probe-report"), "--version"])
+        check(v.returncode == 0 and v.stdout.startswith("probe-report "), "dpkg-installed probe-report --version")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
