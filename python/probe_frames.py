@@ -9,7 +9,8 @@ The columns are exactly those of `probe-report --csv` (report/csv_export.cc
 is the one schema of both: the frames are read from the CSV files it writes
 for the file, so names are resolved the same way, e.g. a waker's comm), with
 every integer column as an exact integer (pandas Int64, or UInt64 past
-2**63: never float, so nanosecond timestamps keep every digit) and, in
+2**63: never float, so nanosecond timestamps keep every digit), true/false
+columns as nullable booleans, and, in
 shim_calls, the kernel syscall the shim call made matched to it:
 kernel_syscall, kernel_start_time_ns, kernel_duration_ns and user_ns (the
 shim's span minus the kernel's). Needs Debian's python3-pandas and the
@@ -37,11 +38,17 @@ def _find_report():
 
 
 def _exact_ints(pd, df):
-    """Columns whose every non-empty cell is an integer become Int64/UInt64."""
+    """Columns whose every non-empty cell is an integer become Int64/UInt64,
+    true/false columns pandas' nullable boolean; empty cells are NA."""
     for col in df.columns:
         values = df[col]
         present = values[values != ""]
-        if len(present) == 0 or not present.map(lambda v: bool(_INT.match(v))).all():
+        if len(present) == 0:
+            continue
+        if present.isin(["true", "false"]).all():
+            df[col] = pd.array([None if v == "" else v == "true" for v in values], dtype="boolean")
+            continue
+        if not present.map(lambda v: bool(_INT.match(v))).all():
             continue
         ints = [int(v) if v != "" else None for v in values]
         big = any(v is not None and v > 2**63 - 1 for v in ints)

@@ -376,7 +376,8 @@ print(json.dumps(dict(
     user_ns_min=int(shim["user_ns"].min()), kernel_min=int(shim["kernel_duration_ns"].min()),
     inside=bool(((shim["kernel_start_time_ns"] >= shim["entry_ns"]) &
                  (shim["kernel_start_time_ns"] + shim["kernel_duration_ns"] <= shim["entry_ns"] + shim["duration_ns"])).all()),
-    sys_comm_dtype=str(sys_["pid"].dtype))))
+    sys_comm_dtype=str(sys_["pid"].dtype), timed_out_dtype=str(sys_["timed_out"].dtype),
+    timed_out=int(sys_["timed_out"].sum()))))
 """
         r = run([os.path.join(venv, "bin/python"), "-c", script], cwd="/",
                 env=dict(os.environ, PROBE_REPORT=REPORT, PYTHONPATH=""))
@@ -392,6 +393,9 @@ print(json.dumps(dict(
             cols = got["columns"].get(name[:-4], [])
             check(cols[:len(header)] == header, f"frames()[{name[:-4]!r}] has the columns of {name}")
         check(got["entry_dtype"] == "Int64" and got["sys_comm_dtype"] == "Int64", "64-bit integers stay integers")
+        # Every select() waited out its 1 ms timeout: true/false as booleans.
+        check(got["timed_out_dtype"] == "boolean" and got["timed_out"] == SELECTS,
+              f"timed_out is boolean and true {SELECTS} times ({got['timed_out_dtype']}, {got['timed_out']})")
         check(got["entries"] == sorted(got["record_entries"]) or got["entries"] == got["record_entries"],
               "entry_ns equal the records' to the nanosecond")
         check(len(got["entries"]) == SELECTS and got["functions"] == ["select"], f"{SELECTS} select shim calls")
