@@ -28,6 +28,7 @@ the real tools:
 Needs root (BPF).
 """
 
+import base64
 import json
 import os
 import re
@@ -78,7 +79,7 @@ def check_recording(agent, report, out, shim_dir, label):
     check(r.returncode == 0, f"{label}: agent --preload exits 0 ({r.returncode}: {r.stderr.strip()[-300:]})")
     recs, rr = records(report, out)
     header = next((x["header"] for x in recs if "header" in x), {})
-    lib = header.get("preload_library", "")
+    lib = base64.b64decode(header.get("preload_library", "")).decode(errors="replace")  # bytes: base64 in JSON
     check(lib == os.path.join(shim_dir, "libprobe_preload.so"),
           f"{label}: the shim used is {shim_dir}/libprobe_preload.so (header says {lib!r})")
     shim_selects = [x["shim_call"] for x in recs if "shim_call" in x]
