@@ -311,8 +311,9 @@ def case_options():
         rid = h.get("run_id", "")
         check(bool(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", rid)),
               f"run_id is a UUID v4 ({rid})")
-        check(h.get("tags") == [{"key": "team", "value": "db"}, {"key": "run", "value": "3"}],
-              f"tags in order ({h.get('tags')})")
+        tags = [(base64.b64decode(t.get("key", "")).decode(), base64.b64decode(t.get("value", "")).decode())
+                for t in h.get("tags", [])]  # bytes: base64 in JSON
+        check(tags == [("team", "db"), ("run", "3")], f"tags in order ({tags})")
         text = run([REPORT, out]).stdout
         check(f"run {rid}, boot {boot_id}" in text and "tags: team=db, run=3" in text,
               "the report prints the run identity and tags")
