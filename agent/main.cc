@@ -1,9 +1,12 @@
+#include <bpf/libbpf.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "options.h"
 #include "recorder.h"
+#include "version.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -14,6 +17,12 @@ int main(int argc, char** argv) {
   }
   if (parsed.options->help) {
     fputs(probe::UsageText(), stdout);
+    return 0;
+  }
+  if (parsed.options->version) {
+    std::string libbpf = std::string("libbpf ") + libbpf_version_string() + " (built against " +
+                         probe::BuildLibbpfVersion() + ")";
+    fputs(probe::VersionText("probe-agent", libbpf).c_str(), stdout);
     return 0;
   }
   return probe::RunRecorder(*parsed.options, std::vector<std::string>(argv, argv + argc));

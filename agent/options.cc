@@ -1,7 +1,11 @@
 #include "options.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
+
+#include "cli_args.h"
+#include "kinds.h"
 
 namespace probe {
 
@@ -25,14 +29,15 @@ Targets:
   --no-children        do not follow descendants of the targets
 
 Events:
-  -e, --events LIST    families to trace, comma-separated (default: all):
+  -e, --events LIST    kinds to trace, comma-separated (default: all; known:
+                       process, syscall, wakeup; plurals accepted too):
                          process   fork/exec/exit of each target process
-                         syscalls  select, pselect6, poll, ppoll, epoll_wait,
+                         syscall   select, pselect6, poll, ppoll, epoll_wait,
                                    epoll_pwait, epoll_pwait2, eventfd, eventfd2,
                                    and read/write/readv/writev on eventfds
-                         wakeups   each time a target thread is back on a CPU:
+                         wakeup    each time a target thread is back on a CPU:
                                    how it left, who woke it and in which
-                                   syscall, run-queue delay; with syscalls,
+                                   syscall, run-queue delay; with syscall,
                                    the breakdown of every blocked syscall
   --no-waker-context   do not track interrupt, softirq and timer context (a
                        waker is then the task on its CPU, whatever ran)
@@ -41,13 +46,13 @@ histograms and counters stay exact, process records are never sampled, and
 the header and stats records say what was in force):
   --min-latency [KIND=]DUR[,...]
                        per-call records only for calls lasting at least DUR
-                       (e.g. 500us, 2ms); KIND syscalls (the default) or shim
+                       (e.g. 500us, 2ms); KIND syscall (the default) or shim
   --sample KIND=1/N[,...]
-                       keep 1 event in N (syscalls, wakeups, shim), chosen
+                       keep 1 event in N (syscall, wakeup, shim), chosen
                        pseudo-randomly in the kernel (every Nth call of a thread in the shim)
   --first KIND=K/s[,...]
                        keep only the first K records per (process, syscall)
-                       per second (syscalls, wakeups; shim: per function)
+                       per second (syscall, wakeup; shim: per function)
   --max-rate N/s       at most N records per second in all, kernel and shim (token
                        bucket, burst N/10), e.g. 200k/s; the rest counted
   --sample-seed N      seed of the kernel's 1-in-N choice (default: 1)
@@ -65,14 +70,18 @@ User space (the LD_PRELOAD shim, preload/README.md):
                        PROBE_SAMPLE, PROBE_MIN_DURATION, PROBE_BUFFER_EVENTS,
                        PROBE_THREADS
   --preload-library PATH
-                       the shim to use (default: the one built beside
-                       probe-agent); implies --preload
+                       the shim to use; implies --preload (default: PREFIX/
+                       lib/probe/libprobe_preload.so of an installed
+                       PREFIX/bin/probe-agent, or the build tree's preload/)
 
 Output:
-  -o, --output FILE    record file (default: probe.ptrace)
+  -o, --output FILE    record file (default: probe.ptrace); - streams it to
+                       stdout (status, summary and the command's own stdout
+                       go to stderr then)
   -f, --force          overwrite FILE if it exists
-  -d, --duration SEC   stop after SEC seconds (default: until SIGINT/SIGTERM
-                       or until every target has exited)
+  -d, --duration DUR   stop after DUR (default: until SIGINT/SIGTERM or until
+                       every target has exited)
+  --tag KEY=VALUE      a label kept in the file's header (repeatable)
   --ring-buffer SIZE   BPF ring buffer bytes, power of two, suffix K/M
                        (default: 1M); each ring buffer has this size
   --ring-buffers N|auto|per-cpu
@@ -84,6 +93,11 @@ Output:
                        any, keep only the capabilities the run still needs,
                        and set no_new_privs)
   -h, --help           this text
+  --version            version, libbpf version, and whether the kernel has BTF
+
+Options take their value as the next word or after '=' (--pid=1234); short
+flags bundle (-fo FILE, -p1234). DUR is a number with a unit ns, us, ms, s or
+m (e.g. 250us, 1.5s, 2m); a bare number is seconds.
 )";
 }
 
@@ -164,11 +178,12 @@ bool ParseEvents(const std::string& list, Options* o, std::string* bad) {
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
     std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
-    if (name == "process") {
+    std::string kind = CanonicalKind(name);
+    if (kind == "process") {
       o->trace_process = true;
-    } else if (name == "syscalls") {
+    } else if (kind == "syscall") {
       o->trace_syscalls = true;
-    } else if (name == "wakeups") {
+    } else if (kind == "wakeup") {
       o->trace_wakeups = true;
     } else {
       *bad = name;
@@ -182,33 +197,6 @@ bool ParseEvents(const std::string& list, Options* o, std::string* bad) {
 
 }  // namespace
 
-bool ParseDuration(const std::string& s, uint64_t* ns) {
-  if (s == "0") {
-    *ns = 0;
-    return true;
-  }
-  char* end = nullptr;
-  errno = 0;
-  double v = strtod(s.c_str(), &end);
-  if (errno != 0 || end == s.c_str() || !(v >= 0)) return false;
-  std::string unit(end);
-  double scale;
-  if (unit == "ns")
-    scale = 1;
-  else if (unit == "us" || unit == "\u00b5s")
-    scale = 1e3;
-  else if (unit == "ms")
-    scale = 1e6;
-  else if (unit == "s")
-    scale = 1e9;
-  else
-    return false;
-  double total = v * scale;
-  if (total > 1e18) return false;
-  *ns = static_cast<uint64_t>(total + 0.5);
-  return true;
-}
-
 std::vector<std::string> EventNames(const Options& o) {
   std::vector<std::string> out;
   if (o.trace_process) out.push_back("process");
@@ -217,9 +205,44 @@ std::vector<std::string> EventNames(const Options& o) {
   return out;
 }
 
-ParseResult ParseOptions(const std::vector<std::string>& args) {
+namespace {
+
+const ArgSpec& AgentArgSpec() {
+  static const ArgSpec spec{
+      "afh",
+      "pode",
+      {"--pid", "--output", "--duration", "--ring-buffer", "--ring-buffers", "--events",
+       "--min-latency", "--sample", "--first", "--max-rate", "--drain-delay", "--sample-seed",
+       "--preload-library", "--histogram-interval", "--tag"},
+      {"--all", "--no-children", "--force", "--keep-privileges", "--preload", "--help",
+       "--version"}};
+  return spec;
+}
+
+// KEY=VALUE, KEY a short identifier, both valid UTF-8 without control bytes:
+// they go into the header as protobuf strings and are printed by the report.
+bool ValidTag(const std::string& key, const std::string& value) {
+  if (key.empty() || key.size() > 64 || value.size() > 1024) return false;
+  for (char c : key)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
+  for (size_t i = 0; i < value.size();) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > value.size() || (n == 1 && (c < 0x20 || c == 0x7f))) return false;
+    for (size_t j = 1; j < n; ++j)
+      if ((static_cast<unsigned char>(value[i + j]) >> 6) != 2) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+ParseResult ParseOptions(const std::vector<std::string>& raw_args) {
   Options o;
   auto fail = [](std::string msg) { return ParseResult{std::nullopt, std::move(msg)}; };
+  std::vector<std::string> args;
+  if (std::string error; !ExpandArgs(raw_args, AgentArgSpec(), &args, &error)) return fail(error);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* v) {
@@ -235,6 +258,16 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
     } else if (a == "-h" || a == "--help") {
       o.help = true;
       return {o, ""};
+    } else if (a == "--version") {
+      o.version = true;
+      return {o, ""};
+    } else if (a == "--tag") {
+      size_t eq = value(&v) ? v.find('=') : std::string::npos;
+      if (eq == std::string::npos || !ValidTag(v.substr(0, eq), v.substr(eq + 1)))
+        return fail("invalid --tag '" + v +
+                    "': expected KEY=VALUE, KEY of letters, digits, _ - . (at most 64), "
+                    "VALUE printable UTF-8 (at most 1024 bytes)");
+      o.tags.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     } else if (a == "-p" || a == "--pid") {
       long pid;
       if (!value(&v)) return fail(a + " needs a process id");
@@ -255,12 +288,11 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
     } else if (a == "--keep-privileges") {
       o.keep_privileges = true;
     } else if (a == "-d" || a == "--duration") {
-      if (!value(&v)) return fail(a + " needs seconds");
-      char* end = nullptr;
-      double d = strtod(v.c_str(), &end);
-      if (end == v.c_str() || *end != '\0' || !(d > 0))
-        return fail("invalid duration '" + v + "': expected seconds > 0");
-      o.duration_s = d;
+      uint64_t ns = 0;
+      if (!value(&v)) return fail(a + " needs a duration");
+      if (!ParseDuration(v, &ns) || ns == 0)
+        return fail("invalid duration '" + v + "': expected a duration > 0 such as 10s or 2m");
+      o.duration_s = double(ns) / 1e9;
     } else if (a == "--ring-buffer") {
       uint64_t size;
       if (!value(&v) || !ParseSize(v, &size) || size < 4096 || (size & (size - 1)) != 0)
@@ -273,43 +305,45 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       o.ring_buffers = v == "auto" ? 0 : v == "per-cpu" ? 64 : uint32_t(n);  // 64: one per CPU
     } else if (a == "-e" || a == "--events") {
       std::string bad;
-      if (!value(&v)) return fail(a + " needs a list such as process,syscalls");
+      if (!value(&v)) return fail(a + " needs a list such as process,syscall");
       if (!ParseEvents(v, &o, &bad))
-        return fail("unknown event family '" + bad + "' in " + a +
-                    " (known: process, syscalls, wakeups)");
+        return fail("unknown event kind '" + bad + "' in " + a +
+                    " (known: process, syscall, wakeup)");
     } else if (a == "--min-latency") {
       std::string bad;
       auto set = [&](const std::string& kind, const std::string& dur) {
-        if (kind == "syscalls") return ParseDuration(dur, &o.min_latency_ns);
-        if (kind == "shim") return ParseDuration(dur, &o.shim_min_latency_ns);
+        if (CanonicalKind(kind) == "syscall") return ParseDuration(dur, &o.min_latency_ns);
+        if (CanonicalKind(kind) == "shim") return ParseDuration(dur, &o.shim_min_latency_ns);
         return false;
       };
       if (!value(&v) || (v.find('=') == std::string::npos ? !ParseDuration(v, &o.min_latency_ns)
                                                           : !ForEachKindValue(v, set, &bad)))
         return fail("invalid --min-latency '" + v +
-                    "': expected a duration such as 500us, or syscalls=2ms,shim=10us");
+                    "': expected a duration such as 500us, or syscall=2ms,shim=10us");
     } else if (a == "--sample") {
       std::string bad;
       auto set = [&](const std::string& kind, const std::string& n) {
-        if (kind == "syscalls") return ParseOneIn(n, &o.syscalls_one_in);
-        if (kind == "wakeups") return ParseOneIn(n, &o.wakeups_one_in);
-        if (kind == "shim") return ParseOneIn(n, &o.shim_one_in);
+        std::string k = CanonicalKind(kind);
+        if (k == "syscall") return ParseOneIn(n, &o.syscalls_one_in);
+        if (k == "wakeup") return ParseOneIn(n, &o.wakeups_one_in);
+        if (k == "shim") return ParseOneIn(n, &o.shim_one_in);
         return false;
       };
       if (!value(&v) || !ForEachKindValue(v, set, &bad))
         return fail("invalid --sample '" + bad +
-                    "': expected KIND=1/N with KIND syscalls, "
-                    "wakeups or shim (process records are never sampled)");
+                    "': expected KIND=1/N with KIND syscall, "
+                    "wakeup or shim (process records are never sampled)");
     } else if (a == "--first") {
       std::string bad;
       auto set = [&](const std::string& kind, const std::string& rate) {
         uint64_t per_s;
         if (!ParseRate(rate, &per_s) || per_s > 0xffffffffu) return false;
-        if (kind == "syscalls")
+        std::string k = CanonicalKind(kind);
+        if (k == "syscall")
           o.syscalls_first_per_s = uint32_t(per_s);
-        else if (kind == "wakeups")
+        else if (k == "wakeup")
           o.wakeups_first_per_s = uint32_t(per_s);
-        else if (kind == "shim")
+        else if (k == "shim")
           o.shim_first_per_s = uint32_t(per_s);
         else
           return false;
@@ -317,8 +351,8 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       };
       if (!value(&v) || !ForEachKindValue(v, set, &bad))
         return fail("invalid --first '" + bad +
-                    "': expected KIND=K/s with KIND syscalls, wakeups "
-                    "or shim, e.g. syscalls=100/s");
+                    "': expected KIND=K/s with KIND syscall, wakeup "
+                    "or shim, e.g. syscall=100/s");
     } else if (a == "--max-rate") {
       if (!value(&v) || !ParseRate(v, &o.max_records_per_s))
         return fail("invalid --max-rate '" + v + "': expected records per second, e.g. 200k/s");

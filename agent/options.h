@@ -2,7 +2,10 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "duration.h"
 
 namespace probe {
 
@@ -12,7 +15,7 @@ struct Options {
   bool follow_children = true;
   bool force = false;
   bool keep_privileges = false;  // --keep-privileges: no drop after attach
-  std::string output = "probe.ptrace";
+  std::string output = "probe.ptrace";  // "-": stdout
   double duration_s = 0;  // 0 = until stopped
   uint64_t ring_buffer_bytes = 1u << 20;
   uint32_t ring_buffers = 0;    // --ring-buffers: at most this many, by CPU; 0 = auto, 64 = per CPU
@@ -33,16 +36,15 @@ struct Options {
   bool preload = false;              // --preload: CMD gets the shim in LD_PRELOAD
   std::string preload_library;       // --preload-library; empty: beside the agent
   std::vector<std::string> command;  // after "--"
+  std::vector<std::pair<std::string, std::string>> tags;  // --tag KEY=VALUE, in order
   bool help = false;
+  bool version = false;  // --version
 };
 
 struct ParseResult {
   std::optional<Options> options;
   std::string error;  // one line, set when options is empty
 };
-
-// "250ns", "40us", "1.5ms", "2s" -> ns; "0" is allowed without a unit.
-bool ParseDuration(const std::string& s, uint64_t* ns);
 
 // The --events names, in the order the header lists them.
 std::vector<std::string> EventNames(const Options& o);

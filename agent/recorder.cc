@@ -21,6 +21,7 @@
 #include "histogram.h"
 #include "kernel_names.h"
 #include "launcher.h"
+#include "output_stream.h"
 #include "preload_check.h"
 #include "privileges.h"
 #include "proc_scan.h"
@@ -207,6 +208,12 @@ int Recorder::Abandon(const std::string& error, int status) {
 }
 
 bool Recorder::OpenOutput(std::string* error) {
+  if (OutputIsStdout(options_)) {
+    UniqueFd fd = OpenStdoutForRecords(error);
+    if (!fd) return false;
+    writer_ = std::make_unique<RecordWriter>(std::move(fd), "stdout");
+    return true;
+  }
   bool told = false;
   // A FIFO without a reader: wait for one, with SIGINT/SIGTERM/SIGHUP live
   // through the signal fd (they are blocked, so a blocking open() would be

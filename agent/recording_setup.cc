@@ -7,6 +7,7 @@
 
 #include "format.h"
 #include "proc_scan.h"
+#include "run_identity.h"
 
 namespace probe {
 
@@ -63,6 +64,7 @@ v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
   h->set_agent_version(PROBE_VERSION);
   h->set_preload_library(preload_library);
   *h->mutable_sampling() = MakeSampling(o);
+  AddRunIdentity(o, h);
   return r;
 }
 

@@ -27,15 +27,22 @@ std::string FindShimLibrary(const Options& o, std::string* error) {
   if (!o.preload_library.empty()) {
     candidates.push_back(o.preload_library);
   } else {
+    // Installed: PREFIX/bin/probe-agent and PREFIX/lib/probe/ (the
+    // documented place); in the build tree: build/agent and build/preload.
     std::string dir = AgentDirectory();
-    candidates = {dir + "/../preload/libprobe_preload.so", dir + "/libprobe_preload.so",
-                  dir + "/../lib/probe/libprobe_preload.so"};
+    candidates = {dir + "/../lib/probe/libprobe_preload.so",
+                  dir + "/../preload/libprobe_preload.so", dir + "/libprobe_preload.so"};
   }
+  std::string looked;
   for (const auto& c : candidates) {
     char real[PATH_MAX];
     if (access(c.c_str(), R_OK) == 0 && realpath(c.c_str(), real)) return real;
+    looked += (looked.empty() ? "" : ", ") + c;
   }
-  *error = "cannot find the shim " + candidates.front() + " (build it, or give --preload-library)";
+  *error = o.preload_library.empty()
+               ? "cannot find the shim libprobe_preload.so; looked in " + looked +
+                     " (make install puts it in PREFIX/lib/probe/; or give --preload-library)"
+               : "cannot read the shim " + looked + " (--preload-library)";
   return "";
 }
 

@@ -24,7 +24,9 @@ using google::protobuf::FieldDescriptor;
 // Text the agent makes itself, from constants: the only string fields.
 const std::set<std::string> kAgentText = {
     "probe.v1.Header.events", "probe.v1.Header.agent_version", "probe.v1.Header.privileges",
-    "probe.v1.ShimProcess.functions", "probe.v1.Trailer.stop_reason"};
+    "probe.v1.ShimProcess.functions", "probe.v1.Trailer.stop_reason",
+    // Ids the agent checks are hex digits and dashes before it sets them.
+    "probe.v1.Header.boot_id", "probe.v1.Header.machine_id", "probe.v1.Header.run_id"};
 
 void CollectStringFields(const Descriptor* d, std::set<const Descriptor*>* seen,
                          std::set<std::string>* out) {

@@ -242,3 +242,10 @@ def read(source, strict=False):
         yield from reader
         if strict and reader.status != END:
             raise TraceError(reader.status, reader.offset, reader.reason)
+
+
+def frames(path):
+    """pandas DataFrames per record kind, with the CSV's columns: see probe_frames."""
+    from probe_frames import frames as _frames
+
+    return _frames(path)

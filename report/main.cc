@@ -19,6 +19,7 @@
 #include "report_options.h"
 #include "text_report.h"
 #include "trace_summary.h"
+#include "version.h"
 
 namespace {
 
@@ -76,9 +77,22 @@ int main(int argc, char** argv) {
     fputs(probe::ReportUsage(), stdout);
     return 0;
   }
-  const char* path = o.file.c_str();
+  if (o.version) {
+    std::string libbpf =
+        std::string("libbpf: not used by probe-report (probe-agent built against ") +
+        probe::BuildLibbpfVersion() + ")";
+    fputs(probe::VersionText("probe-report", libbpf).c_str(), stdout);
+    return 0;
+  }
+  const bool from_stdin = o.file == "-";
+  const char* path = from_stdin ? "stdin" : o.file.c_str();
   std::string error;
-  auto reader = probe::RecordReader::Open(o.file, &error);
+  if (from_stdin && !o.comms.empty()) {
+    fprintf(stderr, "probe-report: --comm reads the file twice; it needs a file, not stdin\n");
+    return 2;
+  }
+  auto reader = from_stdin ? std::make_unique<probe::RecordReader>(dup(STDIN_FILENO))
+                           : probe::RecordReader::Open(o.file, &error);
   if (!reader) {
     fprintf(stderr, "probe-report: %s\n", error.c_str());
     return 1;
@@ -112,7 +126,7 @@ int main(int argc, char** argv) {
   probe::IntervalTable intervals(o.intervals);
 
   struct stat st {};
-  stat(path, &st);
+  if (!from_stdin) stat(path, &st);
   Progress progress(o.progress == 1 || (o.progress < 0 && isatty(STDERR_FILENO)),
                     uint64_t(st.st_size));
   probe::v1::Record record;

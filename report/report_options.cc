@@ -2,15 +2,21 @@
 
 #include <cstdlib>
 
+#include "cli_args.h"
+#include "duration.h"
+#include "kinds.h"
+
 namespace probe {
 
 const char* ReportUsage() {
   return R"(usage: probe-report [options] FILE
+       probe-agent -o - ... | probe-report [options] -
 
 Reads a record file of probe-agent (or of the shim's PROBE_OUTPUT) and prints
 the summary: processes, syscall latency with exact histograms, scheduler
 wakeups, where each slow wait's time went, the shim's user-space spans and
 markers, counters and warnings. Streams the file: memory stays bounded.
+FILE - reads the records from stdin.
 
 Outputs (any number at once, besides the summary):
   --json               every record as one JSON line (protobuf JSON mapping:
@@ -26,25 +32,24 @@ Outputs (any number at once, besides the summary):
                        next marker B on the same thread (repeatable)
 
 Filters (apply to every output; header, stats and trailer always pass):
-  --from T, --to T     time window, seconds since the start of the run (e.g. 1.5)
+  --from DUR, --to DUR
+                       time window since the start of the run (e.g. 1.5s, 200ms)
   --pid N, --tid N     only these processes / threads (repeatable)
   --comm NAME          only processes with this name (repeatable)
-  --kind LIST          only these kinds: process,syscall,wakeup,shim,marker
+  --kind LIST          only these kinds, comma-separated (known: process,
+                       syscall, wakeup, shim, marker; plurals accepted too)
   --progress, --no-progress
                        progress on stderr (default: when stderr is a terminal)
   -h, --help           this text
+  --version            version, libbpf version, and whether the kernel has BTF
+
+Options take their value as the next word or after '=' (--pid=1234). DUR is a
+number with a unit ns, us, ms, s or m (e.g. 250us, 1.5s, 2m); a bare number is
+seconds.
 )";
 }
 
 namespace {
-
-bool ParseSeconds(const std::string& s, uint64_t* ns) {
-  char* end = nullptr;
-  double v = strtod(s.c_str(), &end);
-  if (end == s.c_str() || *end != '\0' || !(v >= 0) || v > 1e9) return false;
-  *ns = static_cast<uint64_t>(v * 1e9 + 0.5);
-  return true;
-}
 
 bool ParseInt(const std::string& s, int* out) {
   char* end = nullptr;
@@ -56,9 +61,16 @@ bool ParseInt(const std::string& s, int* out) {
 
 }  // namespace
 
-ReportParseResult ParseReportOptions(const std::vector<std::string>& args) {
+ReportParseResult ParseReportOptions(const std::vector<std::string>& raw_args) {
   ReportOptions o;
   auto fail = [](std::string msg) { return ReportParseResult{std::nullopt, std::move(msg)}; };
+  static const ArgSpec spec{"h",
+                            "",
+                            {"--chrome", "--csv", "--html", "--interval", "--from", "--to", "--pid",
+                             "--tid", "--comm", "--kind"},
+                            {"--json", "--progress", "--no-progress", "--help", "--version"}};
+  std::vector<std::string> args;
+  if (std::string error; !ExpandArgs(raw_args, spec, &args, &error)) return fail(error);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     std::string v;
@@ -69,6 +81,9 @@ ReportParseResult ParseReportOptions(const std::vector<std::string>& args) {
     };
     if (a == "-h" || a == "--help") {
       o.help = true;
+      return {o, ""};
+    } else if (a == "--version") {
+      o.version = true;
       return {o, ""};
     } else if (a == "--json") {
       o.json = true;
@@ -88,8 +103,8 @@ ReportParseResult ParseReportOptions(const std::vector<std::string>& args) {
       o.intervals.emplace_back(v.substr(0, dots), v.substr(dots + 2));
     } else if (a == "--from" || a == "--to") {
       uint64_t ns;
-      if (!value() || !ParseSeconds(v, &ns))
-        return fail("invalid " + a + " '" + v + "': expected seconds since the start, e.g. 1.5");
+      if (!value() || !ParseDuration(v, &ns))
+        return fail("invalid " + a + " '" + v + "': expected a time since the start, e.g. 1.5s");
       (a == "--from" ? o.from_ns : o.to_ns) = ns;
     } else if (a == "--pid" || a == "--tid") {
       int n;
@@ -103,9 +118,11 @@ ReportParseResult ParseReportOptions(const std::vector<std::string>& args) {
       size_t start = 0;
       while (start <= v.size()) {
         size_t comma = v.find(',', start);
-        std::string k = v.substr(start, comma == std::string::npos ? comma : comma - start);
-        if (k != "process" && k != "syscall" && k != "wakeup" && k != "shim" && k != "marker")
-          return fail("unknown --kind '" + k + "' (known: process, syscall, wakeup, shim, marker)");
+        std::string name = v.substr(start, comma == std::string::npos ? comma : comma - start);
+        std::string k = CanonicalKind(name);
+        if (k.empty())
+          return fail("unknown --kind '" + name +
+                      "' (known: process, syscall, wakeup, shim, marker)");
         o.kinds.insert(k);
         if (comma == std::string::npos) break;
         start = comma + 1;

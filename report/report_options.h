@@ -10,7 +10,7 @@
 namespace probe {
 
 struct ReportOptions {
-  std::string file;
+  std::string file;  // "-": stdin
   bool json = false;        // --json: every kept record as a JSON line
   std::string chrome_path;  // --chrome FILE
   std::string csv_dir;      // --csv DIR
@@ -23,6 +23,7 @@ struct ReportOptions {
   std::set<std::string> kinds;             // --kind process,syscall,wakeup,shim,marker
   int progress = -1;                       // --progress / --no-progress; -1: on a terminal
   bool help = false;
+  bool version = false;  // --version
 };
 
 struct ReportParseResult {

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "counters.h"
+#include "run_identity_format.h"
+#include "text_escape.h"
 
 namespace probe {
 
@@ -48,6 +50,7 @@ void AppendHeader(const TraceSummary& s, std::ostringstream& o) {
   for (const auto& a : h.command_line()) o << " " << a;
   o << "\n";
   if (!h.privileges().empty()) o << "agent after attach: " << h.privileges() << "\n";
+  o << FormatRunIdentity(h);
   if (h.events().empty()) return;
   o << "events:";
   for (int i = 0; i < h.events_size(); ++i) o << (i ? ", " : " ") << h.events(i);

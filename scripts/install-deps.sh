@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# Installs every build, test and benchmark dependency on Debian 12.
-# A no-op (no apt-get call at all) when everything is already present, so
-# `make demo` / `make test` can call it unconditionally.
+# Installs the Debian 12 packages one need takes:
+#   install-deps.sh build   the binaries only (make build / make install / make deb)
+#   install-deps.sh demo    build + what make demo runs (python3-protobuf)
+#   install-deps.sh test    everything make test needs (GoogleTest, Chromium, ...)
+#   install-deps.sh         the same as test
+# (benchmark peers: scripts/install-bench-deps.sh). A no-op (no apt-get call
+# at all) when everything is already present, so the make targets can call
+# it unconditionally.
 set -euo pipefail
+
+# What building probe-agent, probe-report, the shim, the man pages and the
+# package needs; a subset of PACKAGES.
+BUILD_PACKAGES=(
+  clang llvm make cmake pkg-config
+  libbpf-dev bpftool libelf-dev zlib1g-dev
+  protobuf-compiler libprotobuf-dev libfmt-dev
+  python3
+)
+DEMO_PACKAGES=(python3-protobuf procps)
 
 PACKAGES=(
   clang llvm libclang-rt-14-dev make cmake pkg-config
@@ -17,7 +32,15 @@ PACKAGES=(
   # persistence) and stop it; the Debian service, if it runs, is left alone.
   nodejs redis-server redis-tools
   util-linux # unshare: PreloadHostsTest.PidNamespaceRegionsAreAccepted (Essential, listed to be sure)
+  python3-pandas python3-venv python3-pip python3-setuptools   # tests/install_test.py python: frames(), pip install ./python
 )
+
+case "${1:-test}" in
+  build) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+  demo) PACKAGES=("${BUILD_PACKAGES[@]}" "${DEMO_PACKAGES[@]}") ;;
+  test | all) ;;
+  *) echo "usage: install-deps.sh [build|demo|test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
