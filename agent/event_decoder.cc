@@ -155,8 +155,15 @@ void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
     return;
   }
   if (w.wake_ns == 0) {
-    b->set_blocked_ns(span(w.off_ns, end));  // never woken: off CPU until the return path
-    if (w.blocked_ns > b->blocked_ns()) b->set_total_blocked_ns(w.blocked_ns);
+    // It returned, so it was back on a CPU: with no wakeup seen, the time
+    // from the switch-out on is unknown (the kernel skipped a scheduler
+    // program), never "blocked".
+    b->set_unknown_ns(span(w.off_ns, w.on_ns != 0 ? w.on_ns : end));
+    if (w.on_ns != 0) b->set_return_ns(span(w.on_ns, end));
+    if (w.blocked_ns > 0) b->set_total_blocked_ns(w.blocked_ns);
+    b->mutable_waker()->set_context(v1::WAKER_CONTEXT_UNKNOWN);
+    b->mutable_waker()->set_unknown_reason(w.on_ns != 0 ? v1::WAKE_UNKNOWN_WAKING_NOT_SEEN
+                                                        : v1::WAKE_UNKNOWN_SWITCH_IN_NOT_SEEN);
     return;
   }
   b->set_blocked_ns(span(w.off_ns, w.wake_ns));

@@ -194,6 +194,27 @@ TEST(EventDecoderTest, WakeupNotSeenIsUnknownNotOffCpu) {
   EXPECT_EQ(w.waker().unknown_reason(), v1::WAKE_UNKNOWN_WAKING_NOT_SEEN);
 }
 
+// A call that returned was back on a CPU, so a wait with neither its wakeup
+// nor its switch-in seen (the kernel skipped a scheduler program) has an
+// unknown end: never "blocked until the return" (seen on redis: 1 in ~5000).
+TEST(EventDecoderTest, ReturnedCallWithNoWakeupNorSwitchInSeenIsUnknownNotBlocked) {
+  probe_syscall_wait_event w;
+  memset(&w, 0, sizeof(w));
+  w.call = MakeSyscall(PROBE_SYS_EPOLL_WAIT);
+  w.call.hdr.type = PROBE_EV_SYSCALL_WAIT;
+  w.call.hdr.size = sizeof(w);
+  w.off_ns = 2'000;
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&w, sizeof(w), &r, 4096), DecodeResult::kOk);
+  const auto& b = r.syscall().breakdown();
+  EXPECT_FALSE(b.woken());
+  EXPECT_EQ(b.blocked_ns(), 0u) << "unknown time is never blocked";
+  EXPECT_EQ(b.to_block_ns(), 1'000u);
+  EXPECT_EQ(b.unknown_ns(), w.call.hdr.time_ns + w.call.duration_ns - 2'000u);
+  EXPECT_EQ(b.waker().context(), v1::WAKER_CONTEXT_UNKNOWN);
+  EXPECT_EQ(b.waker().unknown_reason(), v1::WAKE_UNKNOWN_SWITCH_IN_NOT_SEEN);
+}
+
 TEST(EventDecoderTest, BlockedCallWithUnseenWakeupNamesTheUnknownPart) {
   probe_syscall_wait_event w;
   memset(&w, 0, sizeof(w));

@@ -139,12 +139,16 @@ TEST_F(RealProgramTest, RedisUnderRedisBenchmarkEveryContextSwitchIsAWakeupRecor
     if (c.ret() > 0) events += uint64_t(c.ret());
     if (!c.has_breakdown()) continue;
     blocked++;
-    if (!c.breakdown().woken() && c.breakdown().waker().context() != v1::WAKER_CONTEXT_UNKNOWN)
+    if (!c.breakdown().woken() && c.breakdown().waker().context() != v1::WAKER_CONTEXT_UNKNOWN) {
       unexplained++;
+      std::cout << "unexplained: " << c.ShortDebugString() << "\n";
+    }
   }
   std::cout << "main thread: " << blocked << " blocked epoll_wait, " << unexplained
             << " without a wakeup; " << events << " events for " << redis["commands"]
             << " commands\n";
+  // 0-2 in ~4800 used to come out "blocked until the return" with neither
+  // the wakeup nor the switch-in seen: now an unknown part, named.
   EXPECT_EQ(unexplained, 0u);
   EXPECT_GE(events, uint64_t(2 * kRequests)) << "one readable event per request at least";
 }
