@@ -145,25 +145,20 @@ void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
   auto* b = c->mutable_breakdown();
   b->set_to_block_ns(span(start, w.off_ns));
   b->set_woken(w.wake_ns != 0);
-  if (w.wake_ns == 0 && w.waker.ctx == PROBE_WAKER_UNKNOWN) {
-    // Back on a CPU without a wakeup seen: switched out -> on is unknown
-    // (-> the return, when the switch-in was not seen either).
-    b->set_unknown_ns(span(w.off_ns, w.on_ns != 0 ? w.on_ns : end));
-    if (w.on_ns != 0) b->set_return_ns(span(w.on_ns, end));
-    if (w.blocked_ns > 0) b->set_total_blocked_ns(w.blocked_ns);
-    DecodeWaker(w.waker, b->mutable_waker());
-    return;
-  }
   if (w.wake_ns == 0) {
-    // It returned, so it was back on a CPU: with no wakeup seen, the time
-    // from the switch-out on is unknown (the kernel skipped a scheduler
-    // program), never "blocked".
+    // It returned, so it was back on a CPU: with no wakeup seen, switched
+    // out -> on is unknown (-> the return, when the switch-in was not seen
+    // either), never "blocked".
     b->set_unknown_ns(span(w.off_ns, w.on_ns != 0 ? w.on_ns : end));
     if (w.on_ns != 0) b->set_return_ns(span(w.on_ns, end));
     if (w.blocked_ns > 0) b->set_total_blocked_ns(w.blocked_ns);
-    b->mutable_waker()->set_context(v1::WAKER_CONTEXT_UNKNOWN);
-    b->mutable_waker()->set_unknown_reason(w.on_ns != 0 ? v1::WAKE_UNKNOWN_WAKING_NOT_SEEN
-                                                        : v1::WAKE_UNKNOWN_SWITCH_IN_NOT_SEEN);
+    if (w.waker.ctx == PROBE_WAKER_UNKNOWN) {
+      DecodeWaker(w.waker, b->mutable_waker());
+    } else {  // the kernel side did not name it: a scheduler program was skipped
+      b->mutable_waker()->set_context(v1::WAKER_CONTEXT_UNKNOWN);
+      b->mutable_waker()->set_unknown_reason(w.on_ns != 0 ? v1::WAKE_UNKNOWN_WAKING_NOT_SEEN
+                                                          : v1::WAKE_UNKNOWN_SWITCH_IN_NOT_SEEN);
+    }
     return;
   }
   b->set_blocked_ns(span(w.off_ns, w.wake_ns));

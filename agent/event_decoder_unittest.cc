@@ -194,16 +194,22 @@ TEST(EventDecoderTest, WakeupNotSeenIsUnknownNotOffCpu) {
   EXPECT_EQ(w.waker().unknown_reason(), v1::WAKE_UNKNOWN_WAKING_NOT_SEEN);
 }
 
-// A call that returned was back on a CPU, so a wait with neither its wakeup
-// nor its switch-in seen (the kernel skipped a scheduler program) has an
-// unknown end: never "blocked until the return" (seen on redis: 1 in ~5000).
-TEST(EventDecoderTest, ReturnedCallWithNoWakeupNorSwitchInSeenIsUnknownNotBlocked) {
+// An epoll_wait that switched out sleeping at 2 us, nothing else seen yet.
+probe_syscall_wait_event MakeBlockedWait() {
   probe_syscall_wait_event w;
   memset(&w, 0, sizeof(w));
   w.call = MakeSyscall(PROBE_SYS_EPOLL_WAIT);
   w.call.hdr.type = PROBE_EV_SYSCALL_WAIT;
   w.call.hdr.size = sizeof(w);
   w.off_ns = 2'000;
+  return w;
+}
+
+// A call that returned was back on a CPU, so a wait with neither its wakeup
+// nor its switch-in seen (the kernel skipped a scheduler program) has an
+// unknown end: never "blocked until the return" (seen on redis: 1 in ~5000).
+TEST(EventDecoderTest, ReturnedCallWithNoWakeupNorSwitchInSeenIsUnknownNotBlocked) {
+  probe_syscall_wait_event w = MakeBlockedWait();
   v1::Record r;
   ASSERT_EQ(DecodeEvent(&w, sizeof(w), &r, 4096), DecodeResult::kOk);
   const auto& b = r.syscall().breakdown();
@@ -216,12 +222,7 @@ TEST(EventDecoderTest, ReturnedCallWithNoWakeupNorSwitchInSeenIsUnknownNotBlocke
 }
 
 TEST(EventDecoderTest, BlockedCallWithUnseenWakeupNamesTheUnknownPart) {
-  probe_syscall_wait_event w;
-  memset(&w, 0, sizeof(w));
-  w.call = MakeSyscall(PROBE_SYS_EPOLL_WAIT);
-  w.call.hdr.type = PROBE_EV_SYSCALL_WAIT;
-  w.call.hdr.size = sizeof(w);
-  w.off_ns = 2'000;
+  probe_syscall_wait_event w = MakeBlockedWait();
   w.on_ns = 4'000'000;
   w.waker.ctx = PROBE_WAKER_UNKNOWN;
   w.waker.ctx_id = PROBE_UNKNOWN_WAKING_NOT_SEEN;
