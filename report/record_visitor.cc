@@ -28,6 +28,8 @@ void Visit(const v1::Record& r, RecordVisitor& v) {
       return v.OnMarker(r.marker());
     case v1::Record::kThreadName:
       return v.OnThreadName(r.thread_name());
+    case v1::Record::kRun:
+      return v.OnRepeatRun(r.run());
     case v1::Record::KIND_NOT_SET:
       break;
   }

@@ -22,6 +22,7 @@ class RecordVisitor {
   virtual void OnShimCall(const v1::ShimCall&) {}
   virtual void OnMarker(const v1::Marker&) {}
   virtual void OnThreadName(const v1::ThreadName&) {}
+  virtual void OnRepeatRun(const v1::RepeatRun&) {}
   // A kind this build does not know (a newer writer's), or an empty record.
   virtual void OnUnknown(const v1::Record&) {}
 };
