@@ -69,7 +69,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 # Debian 12 (bookworm) names of the shared libraries the binaries link.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libbpf1 (>= 1:1.1), libprotobuf32, libelf1, zlib1g, libfmt9, libc6 (>= 2.34), libstdc++6, libgcc-s1")
+    "libbpf1 (>= 1:1.1), libprotobuf32, libelf1, zlib1g, libfmt9, libcurl4, libc6 (>= 2.34), libstdc++6, libgcc-s1")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-protobuf")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pandas, bash-completion")
 # Stripped in the package (the build tree keeps the debug info); xz as Debian does.

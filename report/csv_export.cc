@@ -27,7 +27,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -35,6 +34,7 @@
 #include <memory>
 #include <string_view>
 
+#include "column_text.h"
 #include "counters.h"
 #include "exporter.h"
 #include "output_file.h"
@@ -44,57 +44,6 @@ namespace probe {
 namespace {
 
 constexpr size_t kBufferBytes = 64 * 1024;
-
-// Lower-case enum value name without its prefix; the number when unknown.
-std::string EnumName(const google::protobuf::EnumDescriptor* d, int value,
-                     std::string_view prefix) {
-  const google::protobuf::EnumValueDescriptor* v = d->FindValueByNumber(value);
-  if (v == nullptr) return std::to_string(value);
-  std::string_view name = v->name();
-  if (name.substr(0, prefix.size()) == prefix) name.remove_prefix(prefix.size());
-  std::string out(name);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string ShellQuote(const std::string& arg) {
-  bool plain = !arg.empty();
-  for (unsigned char c : arg) {
-    if (!(std::isalnum(c) || std::strchr("@%+=:,./-_", c) != nullptr)) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return arg;
-  std::string out = "'";
-  for (char c : arg) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
-template <typename List>
-std::string JoinArgv(const List& argv) {
-  std::string out;
-  for (const std::string& a : argv) {
-    if (!out.empty()) out += ' ';
-    out += ShellQuote(a);
-  }
-  return out;
-}
-
-template <typename List>
-std::string JoinNumbers(const List& values) {
-  std::string out;
-  for (auto v : values) {
-    if (!out.empty()) out += ';';
-    out += std::to_string(v);
-  }
-  return out;
-}
 
 bool IsAscii(std::string_view s) {
   for (unsigned char c : s)

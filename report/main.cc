@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "clickhouse_load.h"
 #include "exporter.h"
 #include "format.h"
 #include "interval_table.h"
@@ -83,6 +84,12 @@ int main(int argc, char** argv) {
         probe::BuildLibbpfVersion() + ")";
     fputs(probe::VersionText("probe-report", libbpf).c_str(), stdout);
     return 0;
+  }
+  if (!o.clickhouse_url.empty()) {
+    probe::ClickHouseLoadOptions load{
+        o.clickhouse_url, o.clickhouse_database, o.host_name, {o.file}};
+    load.files.insert(load.files.end(), o.more_files.begin(), o.more_files.end());
+    return probe::LoadIntoClickHouse(load, stdout, stderr);
   }
   const bool from_stdin = o.file == "-";
   const char* path = from_stdin ? "stdin" : o.file.c_str();

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cli_args.h"
+#include "clickhouse_schema.h"
 #include "duration.h"
 #include "kinds.h"
 
@@ -10,6 +11,7 @@ namespace probe {
 
 const char* ReportUsage() {
   return R"(usage: probe-report [options] FILE
+       probe-report FILE... --clickhouse URL [--database NAME] [--host-name NAME]
        probe-agent -o - ... | probe-report [options] -
 
 Reads a record file of probe-agent (or of the shim's PROBE_OUTPUT) and prints
@@ -30,6 +32,15 @@ Outputs (any number at once, besides the summary):
                        symlink there is an error, never followed)
   --interval A..B      count, p50/p90/p99/max of the time from marker A to the
                        next marker B on the same thread (repeatable)
+
+Loading into ClickHouse (instead of the summary): probe-report FILE... --clickhouse URL
+  --clickhouse URL     load every FILE into the ClickHouse server at URL (its
+                       HTTP interface, e.g. http://127.0.0.1:8123): creates the
+                       database and tables if missing, one row per record;
+                       a file already loaded (same run id and sequence) adds
+                       nothing; prints rows per table
+  --database NAME      the database (default probe; letters, digits, _)
+  --host-name NAME     the host column, instead of each file's hostname
 
 Filters (apply to every output; header, stats and trailer always pass):
   --from DUR, --to DUR
@@ -63,12 +74,14 @@ bool ParseInt(const std::string& s, int* out) {
 
 ReportParseResult ParseReportOptions(const std::vector<std::string>& raw_args) {
   ReportOptions o;
+  bool database_given = false;
   auto fail = [](std::string msg) { return ReportParseResult{std::nullopt, std::move(msg)}; };
-  static const ArgSpec spec{"h",
-                            "",
-                            {"--chrome", "--csv", "--html", "--interval", "--from", "--to", "--pid",
-                             "--tid", "--comm", "--kind"},
-                            {"--json", "--progress", "--no-progress", "--help", "--version"}};
+  static const ArgSpec spec{
+      "h",
+      "",
+      {"--chrome", "--csv", "--html", "--interval", "--from", "--to", "--pid", "--tid", "--comm",
+       "--kind", "--clickhouse", "--database", "--host-name"},
+      {"--json", "--progress", "--no-progress", "--help", "--version"}};
   std::vector<std::string> args;
   if (std::string error; !ExpandArgs(raw_args, spec, &args, &error)) return fail(error);
   for (size_t i = 0; i < args.size(); ++i) {
@@ -127,6 +140,19 @@ ReportParseResult ParseReportOptions(const std::vector<std::string>& raw_args) {
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
+    } else if (a == "--clickhouse") {
+      if (!value() || v.empty())
+        return fail("--clickhouse needs a URL, e.g. http://127.0.0.1:8123");
+      o.clickhouse_url = v;
+    } else if (a == "--database") {
+      if (!value() || !IsPlainDatabaseName(v))
+        return fail("invalid --database '" + v +
+                    "': letters, digits and _ only, not starting with a digit");
+      o.clickhouse_database = v;
+      database_given = true;
+    } else if (a == "--host-name") {
+      if (!value() || v.empty()) return fail("--host-name needs a name");
+      o.host_name = v;
     } else if (a == "--progress") {
       o.progress = 1;
     } else if (a == "--no-progress") {
@@ -134,12 +160,23 @@ ReportParseResult ParseReportOptions(const std::vector<std::string>& raw_args) {
     } else if (a.size() > 1 && a[0] == '-') {
       return fail("unknown option '" + a + "' (see --help)");
     } else if (!o.file.empty()) {
-      return fail("only one file, got '" + o.file + "' and '" + a + "'");
+      o.more_files.push_back(a);
     } else {
       o.file = a;
     }
   }
   if (o.file.empty()) return fail("no file given (see --help)");
+  if (o.clickhouse_url.empty()) {
+    if (!o.more_files.empty())
+      return fail("only one file, got '" + o.file + "' and '" + o.more_files[0] +
+                  "' (several files only with --clickhouse)");
+    if (database_given || !o.host_name.empty())
+      return fail("--database and --host-name go with --clickhouse");
+  } else if (o.json || !o.chrome_path.empty() || !o.csv_dir.empty() || !o.html_path.empty() ||
+             !o.intervals.empty() || o.from_ns || o.to_ns || !o.pids.empty() || !o.tids.empty() ||
+             !o.comms.empty() || !o.kinds.empty()) {
+    return fail("--clickhouse loads whole files: it does not go with other outputs or filters");
+  }
   if (o.from_ns && o.to_ns && *o.from_ns > *o.to_ns) return fail("--from is after --to");
   return {o, ""};
 }

@@ -10,7 +10,7 @@
 namespace probe {
 
 struct ReportOptions {
-  std::string file;  // "-": stdin
+  std::string file;         // "-": stdin
   bool json = false;        // --json: every kept record as a JSON line
   std::string chrome_path;  // --chrome FILE
   std::string csv_dir;      // --csv DIR
@@ -24,6 +24,12 @@ struct ReportOptions {
   int progress = -1;                       // --progress / --no-progress; -1: on a terminal
   bool help = false;
   bool version = false;  // --version
+  // --clickhouse URL: load FILE and more_files into ClickHouse instead of
+  // reporting (report/clickhouse_load.h); --database, --host-name go with it.
+  std::string clickhouse_url;
+  std::string clickhouse_database = "probe";
+  std::string host_name;
+  std::vector<std::string> more_files;  // after the first; only with --clickhouse
 };
 
 struct ReportParseResult {

@@ -16,6 +16,7 @@ BUILD_PACKAGES=(
   libbpf-dev bpftool libelf-dev zlib1g-dev
   protobuf-compiler libprotobuf-dev libfmt-dev
   python3
+  libcurl4-openssl-dev  # probe-report --clickhouse: the HTTP interface through libcurl
 )
 DEMO_PACKAGES=(python3-protobuf procps)
 
@@ -33,6 +34,10 @@ PACKAGES=(
   nodejs redis-server redis-tools
   util-linux # unshare: PreloadHostsTest.PidNamespaceRegionsAreAccepted (Essential, listed to be sure)
   python3-pandas python3-venv python3-pip python3-setuptools   # tests/install_test.py python: frames(), pip install ./python
+  # probe-report --clickhouse: libcurl to build; the tests start their own
+  # clickhouse-server (18.16 on Debian 12) on free 127.0.0.1 ports with a
+  # temporary data dir and generated config, and stop it.
+  libcurl4-openssl-dev clickhouse-server
 )
 
 case "${1:-test}" in
