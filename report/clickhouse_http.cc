@@ -119,10 +119,12 @@ bool ClickHouseHttp::Query(const std::string& sql, std::string* out, std::string
   return Post("", sql, Shorten(sql), out, error);
 }
 
-bool ClickHouseHttp::InsertJsonRows(const std::string& into, std::string_view rows,
-                                    std::string* error) {
-  const std::string sql = "INSERT INTO " + into + " FORMAT JSONEachRow";
-  return Post(sql, rows, sql, nullptr, error);
+bool ClickHouseHttp::InsertRows(const std::string& into, std::string_view rows,
+                                std::string* error) {
+  const std::string sql = "INSERT INTO " + into + " FORMAT TabSeparated";
+  // Messages name the table, not its column list.
+  const std::string what = "INSERT INTO " + into.substr(0, into.find(' '));
+  return Post(sql, rows, what, nullptr, error);
 }
 
 }  // namespace probe

@@ -1,5 +1,5 @@
 // A ClickHouse server's HTTP interface through libcurl: statements and
-// JSONEachRow inserts, each a POST, every failure one line of text. The
+// TabSeparated inserts, each a POST, every failure one line of text. The
 // CURL handle (its connection kept alive between requests) has one owner.
 #pragma once
 #include <curl/curl.h>
@@ -18,8 +18,8 @@ class ClickHouseHttp {
 
   // Runs one statement; the server's answer (e.g. TabSeparated rows) in *out.
   bool Query(const std::string& sql, std::string* out, std::string* error);
-  // INSERT INTO `into` FORMAT JSONEachRow with rows (JSON lines) as the body.
-  bool InsertJsonRows(const std::string& into, std::string_view rows, std::string* error);
+  // INSERT INTO `into` FORMAT TabSeparated with rows (lines) as the body.
+  bool InsertRows(const std::string& into, std::string_view rows, std::string* error);
   // The URL without user and password, for messages.
   const std::string& shown_url() const { return shown_; }
 

@@ -1,30 +1,17 @@
 #include "clickhouse_rows.h"
 
-#include <charconv>
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <limits>
 
+#include "clickhouse_tsv.h"
 #include "column_text.h"
 #include "counters.h"
-#include "json_writer.h"
 #include "text_escape.h"
 
 namespace probe {
 namespace {
-
-bool IsAscii(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
-  return true;
-}
-
-template <typename T>
-void AppendNumber(std::string* out, T v) {
-  char tmp[24];
-  auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
-  out->append(tmp, res.ptr);
-}
 
 // FNV-1a: stable across builds and machines, unlike std::hash.
 uint64_t Fnv1a(std::string_view bytes) {
@@ -34,15 +21,6 @@ uint64_t Fnv1a(std::string_view bytes) {
 }
 
 }  // namespace
-
-void AppendJsonText(std::string* out, std::string_view raw) {
-  // Utf8Text makes it well-formed UTF-8 (as the CSV shows it); AppendString
-  // then only escapes quotes, backslashes and controls.
-  if (IsAscii(raw))
-    AppendString(out, raw);
-  else
-    AppendString(out, Utf8Text(raw));
-}
 
 uint32_t WallSeconds(uint64_t mono_ns, int64_t wall_clock_offset_ns) {
   const long double wall = static_cast<long double>(mono_ns) + wall_clock_offset_ns;
@@ -69,71 +47,28 @@ ChFileIdentity IdentityOf(const v1::Header& h, const std::string& host_override)
   return id;
 }
 
-// One JSON object being appended to a table's buffer; closed (and the row
-// counted) when it goes out of scope.
-class ClickHouseRows::Json {
+// One row of a table, appended to its buffer (and counted) when it goes out
+// of scope, with the columns every table but runs has already set.
+class ClickHouseRows::Row : public TsvRow {
  public:
-  // Opens the row with the columns every table but runs has.
-  Json(ChRowSink& sink, ChTable t, const ChFileIdentity& id, uint64_t time_ns)
-      : sink_(sink), table_(t), out_(sink.Row(t)) {
-    out_ += '{';
-    T("host", id.host).T("run_id", id.run_id);
-    U("sequence", id.sequence).U("time", WallSeconds(time_ns, id.wall_clock_offset_ns));
+  Row(ClickHouseRows& rows, ChTable t, uint64_t time_ns)
+      : TsvRow(t, rows.cells_), sink_(rows.sink_), table_(t) {
+    const ChFileIdentity& id = rows.id_;
+    T("host", id.host).T("run_id", id.run_id).U("sequence", id.sequence);
+    Time("time", WallSeconds(time_ns, id.wall_clock_offset_ns));
   }
-  ~Json() {
-    out_ += "}\n";
+  ~Row() {
+    AppendTo(&sink_.Row(table_));
     sink_.RowDone(table_);
-  }
-  Json(const Json&) = delete;
-  Json& operator=(const Json&) = delete;
-
-  Json& U(const char* key, uint64_t v) {
-    Key(key);
-    AppendNumber(&out_, v);
-    return *this;
-  }
-  Json& I(const char* key, int64_t v) {
-    Key(key);
-    AppendNumber(&out_, v);
-    return *this;
-  }
-  Json& B(const char* key, bool v) {
-    Key(key);
-    out_ += v ? '1' : '0';
-    return *this;
-  }
-  Json& T(const char* key, std::string_view raw) {
-    Key(key);
-    AppendJsonText(&out_, raw);
-    return *this;
-  }
-  Json& Buckets(const char* key, const google::protobuf::RepeatedField<uint64_t>& b) {
-    Key(key);
-    out_ += '[';
-    for (int i = 0; i < b.size(); ++i) {
-      if (i) out_ += ',';
-      AppendNumber(&out_, b.Get(i));
-    }
-    out_ += ']';
-    return *this;
-  }
-  void Key(const char* key) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    out_ += '"';
-    out_ += key;
-    out_ += "\":";
   }
 
  private:
   ChRowSink& sink_;
   ChTable table_;
-  std::string& out_;
-  bool first_ = true;
 };
 
 // Absent values are left out of the line: their columns are NULL.
-void ClickHouseRows::WaitWaker(Json& row, const v1::Waker& w) {
+void ClickHouseRows::WaitWaker(Row& row, const v1::Waker& w) {
   row.I("waker_pid", w.pid()).I("waker_tid", w.tid()).T("waker_comm", names_.WakerComm(w));
   row.I("waker_syscall_nr", w.syscall_nr());
   if (w.has_fd()) row.I("waker_fd", w.fd());
@@ -142,7 +77,7 @@ void ClickHouseRows::WaitWaker(Json& row, const v1::Waker& w) {
 }
 
 void ClickHouseRows::OnSnapshot(const v1::ProcessSnapshot& s) {
-  Json row(sink_, ChTable::kProcesses, id_, s.start_time_ns());
+  Row row(*this, ChTable::kProcesses, s.start_time_ns());
   row.B("snapshot", true).I("pid", s.pid()).I("ppid", s.ppid()).T("comm", s.comm());
   row.T("exe", s.exe()).T("argv", JoinArgv(s.argv())).U("start_time_ns", s.start_time_ns());
   std::string threads;  // tid:comm;tid:comm, as in the CSV
@@ -157,7 +92,7 @@ void ClickHouseRows::OnProcess(const v1::ProcessLifetime& p) {
   const uint64_t t = p.fork_time_ns()   ? p.fork_time_ns()
                      : p.exec_time_ns() ? p.exec_time_ns()
                                         : p.exit_time_ns();
-  Json row(sink_, ChTable::kProcesses, id_, t);
+  Row row(*this, ChTable::kProcesses, t);
   row.B("snapshot", false).I("pid", p.pid()).I("ppid", p.ppid()).T("comm", p.comm());
   row.T("exe", p.exe()).T("argv", JoinArgv(p.argv())).B("argv_truncated", p.argv_truncated());
   row.U("fork_time_ns", p.fork_time_ns()).U("exec_time_ns", p.exec_time_ns());
@@ -170,7 +105,7 @@ void ClickHouseRows::OnProcess(const v1::ProcessLifetime& p) {
 }
 
 void ClickHouseRows::OnSyscall(const v1::SyscallCall& c) {
-  Json row(sink_, ChTable::kSyscalls, id_, c.start_time_ns());
+  Row row(*this, ChTable::kSyscalls, c.start_time_ns());
   row.I("pid", c.pid()).I("tid", c.tid()).T("syscall", SyscallColumn(c.syscall()));
   row.U("start_time_ns", c.start_time_ns()).U("duration_ns", c.duration_ns()).I("ret", c.ret());
   row.B("interrupted", c.interrupted());
@@ -191,7 +126,7 @@ void ClickHouseRows::OnSyscall(const v1::SyscallCall& c) {
 }
 
 void ClickHouseRows::OnWakeup(const v1::Wakeup& w) {
-  Json row(sink_, ChTable::kWakeups, id_, w.on_cpu_time_ns());
+  Row row(*this, ChTable::kWakeups, w.on_cpu_time_ns());
   row.I("pid", w.pid()).I("tid", w.tid()).U("on_cpu_time_ns", w.on_cpu_time_ns());
   row.U("cpu", w.cpu()).U("off_cpu_time_ns", w.off_cpu_time_ns());
   row.U("wake_time_ns", w.wake_time_ns()).T("state", OffCpuStateColumn(w.state()));
@@ -201,18 +136,18 @@ void ClickHouseRows::OnWakeup(const v1::Wakeup& w) {
 }
 
 void ClickHouseRows::SyscallHistogramRow(const v1::SyscallHistogram& h, bool final) {
-  Json row(sink_, ChTable::kSyscallHistograms, id_, h.time_ns());
+  Row row(*this, ChTable::kSyscallHistograms, h.time_ns());
   row.I("pid", h.pid()).T("syscall", SyscallColumn(h.syscall())).U("time_ns", h.time_ns());
   row.U("count", h.count()).U("sum_ns", h.sum_ns()).U("min_ns", h.min_ns());
   row.U("max_ns", h.max_ns()).U("timeouts", h.timeouts()).U("errors", h.errors());
-  row.Buckets("log2_buckets", h.log2_buckets()).B("final", final);
+  row.Numbers("log2_buckets", h.log2_buckets()).B("final", final);
 }
 
 void ClickHouseRows::SchedHistogramRow(const v1::SchedHistogram& h, bool final) {
-  Json row(sink_, ChTable::kSchedHistograms, id_, h.time_ns());
+  Row row(*this, ChTable::kSchedHistograms, h.time_ns());
   row.I("pid", h.pid()).T("kind", SchedKindColumn(h.kind())).U("time_ns", h.time_ns());
   row.U("count", h.count()).U("sum_ns", h.sum_ns()).U("min_ns", h.min_ns());
-  row.U("max_ns", h.max_ns()).Buckets("log2_buckets", h.log2_buckets()).B("final", final);
+  row.U("max_ns", h.max_ns()).Numbers("log2_buckets", h.log2_buckets()).B("final", final);
 }
 
 void ClickHouseRows::OnSyscallHistogram(const v1::SyscallHistogram& h) {
@@ -237,14 +172,14 @@ void ClickHouseRows::Finish() {
 }
 
 void ClickHouseRows::OnShimCall(const v1::ShimCall& c) {
-  Json row(sink_, ChTable::kShimCalls, id_, c.entry_ns());
+  Row row(*this, ChTable::kShimCalls, c.entry_ns());
   row.I("pid", c.pid()).I("tid", c.tid()).T("function", ShimFunctionColumn(c.function()));
   row.U("entry_ns", c.entry_ns()).U("duration_ns", c.duration_ns()).I("result", c.result());
   row.I("fd", c.fd()).U("error", c.error());
 }
 
 void ClickHouseRows::OnMarker(const v1::Marker& m) {
-  Json row(sink_, ChTable::kMarkers, id_, m.time_ns());
+  Row row(*this, ChTable::kMarkers, m.time_ns());
   row.I("pid", m.pid()).I("tid", m.tid()).T("type", MarkerTypeColumn(m.type()));
   row.T("name", m.name()).U("time_ns", m.time_ns()).I("arg0", m.arg0()).I("arg1", m.arg1());
 }
@@ -253,7 +188,7 @@ void ClickHouseRows::CounterRows(
     uint64_t time_ns, bool final,
     const google::protobuf::RepeatedPtrField<v1::KindCounters>& counters, uint64_t bytes_written) {
   for (const v1::KindCounters& k : counters) {
-    Json row(sink_, ChTable::kCounters, id_, time_ns);
+    Row row(*this, ChTable::kCounters, time_ns);
     row.U("time_ns", time_ns).B("final", final).T("kind", EventKindColumn(k.kind()));
     for (const CounterValue& v : CsvCounterColumns(k)) row.U(v.column, v.value);
     std::string losses;  // cpu:lost;cpu:lost
@@ -275,56 +210,25 @@ void ClickHouseRows::OnTrailer(const v1::Trailer& t) {
 
 void AppendRunsRow(const v1::Header& h, const ChFileIdentity& id, const ChFileEnd& end,
                    std::string* out) {
-  auto key = [&](const char* k) {
-    *out += out->back() == '{' ? "\"" : ",\"";
-    *out += k;
-    *out += "\":";
-  };
-  auto text = [&](const char* k, std::string_view raw) {
-    key(k);
-    AppendJsonText(out, raw);
-  };
-  auto num = [&](const char* k, auto v) {
-    key(k);
-    AppendNumber(out, v);
-  };
-  *out += '{';
-  text("host", id.host);
-  text("run_id", id.run_id);
-  num("sequence", id.sequence);
-  num("time", WallSeconds(h.start_time_ns(), id.wall_clock_offset_ns));
-  text("hostname", h.hostname());
-  text("boot_id", h.boot_id());
-  text("machine_id", h.machine_id());
-  text("kernel_release", h.kernel_release());
-  text("agent_version", h.agent_version());
-  text("command_line", JoinArgv(h.command_line()));
-  key("tag_keys");
-  *out += '[';
-  for (int i = 0; i < h.tags_size(); ++i) {
-    if (i) *out += ',';
-    AppendJsonText(out, h.tags(i).key());
+  TsvCells cells;
+  TsvRow row(ChTable::kRuns, cells);
+  row.T("host", id.host).T("run_id", id.run_id).U("sequence", id.sequence);
+  row.Time("time", WallSeconds(h.start_time_ns(), id.wall_clock_offset_ns));
+  row.T("hostname", h.hostname()).T("boot_id", h.boot_id()).T("machine_id", h.machine_id());
+  row.T("kernel_release", h.kernel_release()).T("agent_version", h.agent_version());
+  row.T("command_line", JoinArgv(h.command_line()));
+  std::vector<std::string_view> keys, values;
+  for (const v1::Tag& t : h.tags()) {
+    keys.push_back(t.key());
+    values.push_back(t.value());
   }
-  *out += ']';
-  key("tag_values");
-  *out += '[';
-  for (int i = 0; i < h.tags_size(); ++i) {
-    if (i) *out += ',';
-    AppendJsonText(out, h.tags(i).value());
-  }
-  *out += ']';
-  num("cpu_count", h.cpu_count());
-  num("start_time_ns", h.start_time_ns());
-  num("end_time_ns", end.end_time_ns);
-  num("wall_clock_offset_ns", h.wall_clock_offset_ns());
-  text("stop_reason", end.stop_reason);
-  num("cut", end.cut ? 1 : 0);
-  text("read_status", end.read_status);
-  num("records", end.records);
-  num("file_bytes", end.file_bytes);
-  text("file", end.file);
-  num("loaded_at", end.loaded_at_s);
-  *out += "}\n";
+  row.Texts("tag_keys", keys).Texts("tag_values", values).U("cpu_count", h.cpu_count());
+  row.U("start_time_ns", h.start_time_ns()).U("end_time_ns", end.end_time_ns);
+  row.I("wall_clock_offset_ns", h.wall_clock_offset_ns()).T("stop_reason", end.stop_reason);
+  row.B("cut", end.cut).T("read_status", end.read_status).U("records", end.records);
+  row.U("file_bytes", end.file_bytes).T("file", end.file);
+  row.Time("loaded_at", static_cast<uint32_t>(std::min<uint64_t>(end.loaded_at_s, UINT32_MAX)));
+  row.AppendTo(out);
 }
 
 }  // namespace probe

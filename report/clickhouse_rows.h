@@ -1,12 +1,8 @@
-// Records as ClickHouse JSONEachRow lines, one row per record, in the tables
-// of clickhouse_schema.h. Pure: no server, no I/O; the rows go to a sink.
-//
-// Names, argv and paths are untrusted bytes: they are written as the CSV
-// writes them (text_escape.h Utf8Text: a byte that is not part of
-// well-formed UTF-8 becomes the four characters \xHH), then as a JSON string
-// (quotes, backslashes and control characters escaped), so every line is
-// valid UTF-8 JSON whatever the bytes, and ClickHouse stores the same text
-// the CSV holds.
+// Records as ClickHouse rows (TabSeparated lines, clickhouse_tsv.h), one row
+// per record, in the tables of clickhouse_schema.h. Pure: no server, no I/O;
+// the rows go to a sink. Names, argv and paths are untrusted bytes: ClickHouse
+// stores the text the CSV holds for them (a byte that is not part of
+// well-formed UTF-8 is the four characters \xHH).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -15,6 +11,7 @@
 #include <utility>
 
 #include "clickhouse_schema.h"
+#include "clickhouse_tsv.h"
 #include "names.h"
 #include "probe.pb.h"
 #include "record_visitor.h"
@@ -34,7 +31,7 @@ struct ChFileIdentity {
 // time, agent pid and host make it unique), so it too loads only once.
 ChFileIdentity IdentityOf(const v1::Header& h, const std::string& host_override);
 
-// Where rows go: Row(t) gives the buffer one JSON line is appended to,
+// Where rows go: Row(t) gives the buffer one line is appended to,
 // RowDone(t) says the line is complete.
 class ChRowSink {
  public:
@@ -70,8 +67,8 @@ class ClickHouseRows : public RecordVisitor {
   void Finish();
 
  private:
-  class Json;
-  void WaitWaker(Json& row, const v1::Waker& w);
+  class Row;
+  void WaitWaker(Row& row, const v1::Waker& w);
   void SyscallHistogramRow(const v1::SyscallHistogram& h, bool final);
   void SchedHistogramRow(const v1::SchedHistogram& h, bool final);
   void CounterRows(uint64_t time_ns, bool final,
@@ -83,6 +80,7 @@ class ClickHouseRows : public RecordVisitor {
   ChRowSink& sink_;
   std::map<std::pair<int32_t, int>, v1::SyscallHistogram> syscall_histograms_;
   std::map<std::pair<int32_t, int>, v1::SchedHistogram> sched_histograms_;
+  TsvCells cells_;  // of the row being made
 };
 
 // How a file's reading ended, for its runs row.
@@ -97,12 +95,10 @@ struct ChFileEnd {
   uint64_t loaded_at_s = 0;  // wall clock of the load
 };
 
-// Appends the runs row (one JSON line) of the file with header h.
+// Appends the runs row (one line) of the file with header h.
 void AppendRunsRow(const v1::Header& h, const ChFileIdentity& id, const ChFileEnd& end,
                    std::string* out);
 
-// Appends untrusted bytes as a JSON string of their CSV text (see top).
-void AppendJsonText(std::string* out, std::string_view raw);
 // Seconds of wall clock of a monotonic ns time, clamped to a DateTime.
 uint32_t WallSeconds(uint64_t mono_ns, int64_t wall_clock_offset_ns);
 

@@ -1,25 +1,22 @@
-// ClickHouse rows without a server: every line valid JSON whatever the
-// bytes, every key a column of its table, names as the CSV writes them,
-// histograms final once per key, absent values absent.
+// ClickHouse rows without a server: every row one line of valid UTF-8 with a
+// field per column whatever the bytes, names as the CSV writes them,
+// histograms final once per key, absent values NULL.
 #include "clickhouse_rows.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "clickhouse_schema.h"
-#include "json_test_parser.h"
 #include "report_options.h"
 #include "text_escape.h"
 
 namespace probe {
 namespace {
-
-using testing::Json;
-using testing::JsonParser;
 
 // Collects the lines of each table.
 struct Lines : ChRowSink {
@@ -35,23 +32,51 @@ struct Lines : ChRowSink {
   const std::vector<std::string>& of(ChTable t) const { return rows[int(t)]; }
 };
 
-Json Parse(const std::string& line) {
-  Json j;
-  std::string error;
+// A TabSeparated row decoded by its table's columns; NULL is nullopt.
+struct Cells {
+  std::map<std::string, std::optional<std::string>> v;
+  bool Has(const std::string& k) const { return v.count(k) && v.at(k).has_value(); }
+  std::string Str(const std::string& k) const {
+    EXPECT_TRUE(Has(k)) << k;
+    return Has(k) ? *v.at(k) : "";
+  }
+  int64_t Int(const std::string& k) const { return std::stoll(Str(k)); }
+};
+
+Cells Parse(ChTable t, const std::string& line) {
+  Cells c;
   EXPECT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line per row: " << line;
-  EXPECT_TRUE(JsonParser(line.substr(0, line.size() - 1)).Parse(&j, &error))
-      << error << " in " << line;
-  return j;
-}
-
-// Every key of the row is a column of t, and the shared ones are there.
-void ExpectColumnsOf(ChTable t, const Json& j) {
-  std::set<std::string> columns;
-  for (const ChColumn& c : ChColumns(t)) columns.insert(c.name);
-  for (const auto& [k, v] : j.members) EXPECT_TRUE(columns.count(k)) << ChTableName(t) << "." << k;
+  EXPECT_EQ(Utf8Text(line), line) << "valid UTF-8";
+  std::vector<std::string> fields(1);
+  for (size_t i = 0; i + 1 < line.size(); ++i) {
+    if (line[i] == '\t')
+      fields.emplace_back();
+    else
+      fields.back() += line[i];
+  }
+  const auto& columns = ChColumns(t);
+  EXPECT_EQ(fields.size(), columns.size()) << ChTableName(t) << ": " << line;
+  for (size_t i = 0; i < std::min(fields.size(), columns.size()); ++i) {
+    const std::string& f = fields[i];
+    if (f == "\\N") {
+      c.v[columns[i].name] = std::nullopt;
+      continue;
+    }
+    std::string out;
+    for (size_t k = 0; k < f.size(); ++k) {
+      if (f[k] != '\\' || k + 1 == f.size()) {
+        out += f[k];
+        continue;
+      }
+      const char e = f[++k];
+      out += e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e == '0' ? '\0' : e;
+    }
+    c.v[columns[i].name] = out;
+  }
   for (const char* k : {"host", "run_id", "sequence", "time"})
-    EXPECT_TRUE(j.Has(k)) << ChTableName(t) << " row without " << k;
+    EXPECT_TRUE(c.Has(k)) << ChTableName(t) << " row without " << k;
+  return c;
 }
 
 const std::string kHostile = std::string("a\xff\xfe\"\\\n\x01\x7f") + "\xc3\xa9" + "\xe2\x80\xae" +
@@ -66,7 +91,7 @@ ChFileIdentity Id() {
   return id;
 }
 
-TEST(ClickHouseRows, HostileBytesAreValidJsonHoldingTheCsvText) {
+TEST(ClickHouseRows, HostileBytesAreOneValidLineHoldingTheCsvText) {
   NameTable names;
   Lines out;
   ClickHouseRows rows(Id(), names, out);
@@ -82,14 +107,13 @@ TEST(ClickHouseRows, HostileBytesAreValidJsonHoldingTheCsvText) {
   m.set_name(kHostile);
   rows.OnMarker(m);
   ASSERT_EQ(out.of(ChTable::kProcesses).size(), 1u);
-  Json j = Parse(out.of(ChTable::kProcesses)[0]);
-  ExpectColumnsOf(ChTable::kProcesses, j);
-  EXPECT_EQ(j["comm"].Str(), Utf8Text(kHostile)) << "the CSV's text of the bytes";
-  EXPECT_EQ(j["exe"].Str(), Utf8Text(kHostile));
-  EXPECT_NE(j["comm"].Str().find("\\xff\\xfe"), std::string::npos);
-  EXPECT_EQ(j["argv"].Str(), Utf8Text("prog '" + kHostile + "'"));
-  EXPECT_EQ(j["time"].Int(), 1'700'000'005) << "wall clock seconds";
-  EXPECT_EQ(Parse(out.of(ChTable::kMarkers)[0])["name"].Str(), Utf8Text(kHostile));
+  Cells j = Parse(ChTable::kProcesses, out.of(ChTable::kProcesses)[0]);
+  EXPECT_EQ(j.Str("comm"), Utf8Text(kHostile)) << "the CSV's text of the bytes";
+  EXPECT_EQ(j.Str("exe"), Utf8Text(kHostile));
+  EXPECT_NE(j.Str("comm").find("\\xff\\xfe"), std::string::npos);
+  EXPECT_EQ(j.Str("argv"), Utf8Text("prog '" + kHostile + "'"));
+  EXPECT_EQ(j.Int("time"), 1'700'000'005) << "wall clock seconds";
+  EXPECT_EQ(Parse(ChTable::kMarkers, out.of(ChTable::kMarkers)[0]).Str("name"), Utf8Text(kHostile));
 }
 
 TEST(ClickHouseRows, EveryKindHasItsTableAndAbsentValuesAreLeftOut) {
@@ -123,27 +147,28 @@ TEST(ClickHouseRows, EveryKindHasItsTableAndAbsentValuesAreLeftOut) {
   t.add_counters()->set_produced(5);
   rows.OnTrailer(t);
   for (int i = 0; i < kChTables; ++i)
-    for (const std::string& line : out.rows[i]) ExpectColumnsOf(ChTable(i), Parse(line));
+    for (const std::string& line : out.rows[i]) Parse(ChTable(i), line);
 
   ASSERT_EQ(out.of(ChTable::kSyscalls).size(), 2u);
-  Json bare = Parse(out.of(ChTable::kSyscalls)[0]);
+  Cells bare = Parse(ChTable::kSyscalls, out.of(ChTable::kSyscalls)[0]);
   for (const char* k : {"fd", "timeout_ns", "value", "blocked_ns", "woken", "waker_tid"})
     EXPECT_FALSE(bare.Has(k)) << k << ": NULL when the record has none";
-  EXPECT_EQ(bare["syscall"].Str(), "pselect6") << "named as in the CSV";
-  EXPECT_EQ(bare["ret"].Int(), -4);
-  Json full = Parse(out.of(ChTable::kSyscalls)[1]);
-  EXPECT_EQ(full["fd"].Int(), 9);
-  EXPECT_EQ(full["total_blocked_ns"].Int(), 600) << "blocked once: as blocked_ns, like the CSV";
-  EXPECT_EQ(full["waker_comm"].Str(), "waker");
-  EXPECT_EQ(full["waker_syscall"].Str(), "write");
-  EXPECT_EQ(full["waker_context"].Str(), "task");
+  EXPECT_EQ(bare.Str("syscall"), "pselect6") << "named as in the CSV";
+  EXPECT_EQ(bare.Int("ret"), -4);
+  Cells full = Parse(ChTable::kSyscalls, out.of(ChTable::kSyscalls)[1]);
+  EXPECT_EQ(full.Int("fd"), 9);
+  EXPECT_EQ(full.Int("total_blocked_ns"), 600) << "blocked once: as blocked_ns, like the CSV";
+  EXPECT_EQ(full.Str("waker_comm"), "waker");
+  EXPECT_EQ(full.Str("waker_syscall"), "write");
+  EXPECT_EQ(full.Str("waker_context"), "task");
   EXPECT_FALSE(full.Has("waker_fd"));
-  EXPECT_FALSE(Parse(out.of(ChTable::kWakeups)[0]).Has("waker_pid")) << "a preemption has no waker";
-  EXPECT_EQ(Parse(out.of(ChTable::kWakeups)[0])["state"].Str(), "preempted");
+  EXPECT_FALSE(Parse(ChTable::kWakeups, out.of(ChTable::kWakeups)[0]).Has("waker_pid"))
+      << "a preemption has no waker";
+  EXPECT_EQ(Parse(ChTable::kWakeups, out.of(ChTable::kWakeups)[0]).Str("state"), "preempted");
   ASSERT_EQ(out.of(ChTable::kCounters).size(), 3u) << "one row per KindCounters";
-  EXPECT_EQ(Parse(out.of(ChTable::kCounters)[2])["final"].Int(), 1);
-  EXPECT_EQ(Parse(out.of(ChTable::kCounters)[2])["produced"].Int(), 5);
-  EXPECT_EQ(Parse(out.of(ChTable::kProcesses)[0])["snapshot"].Int(), 1);
+  EXPECT_EQ(Parse(ChTable::kCounters, out.of(ChTable::kCounters)[2]).Int("final"), 1);
+  EXPECT_EQ(Parse(ChTable::kCounters, out.of(ChTable::kCounters)[2]).Int("produced"), 5);
+  EXPECT_EQ(Parse(ChTable::kProcesses, out.of(ChTable::kProcesses)[0]).Int("snapshot"), 1);
 }
 
 TEST(ClickHouseRows, TheLastHistogramOfEachKeyIsFinal) {
@@ -172,18 +197,17 @@ TEST(ClickHouseRows, TheLastHistogramOfEachKeyIsFinal) {
   ASSERT_EQ(hs.size(), 4u) << "one row per record";
   std::map<int64_t, int> finals;
   for (const std::string& line : hs) {
-    Json j = Parse(line);
-    if (j["final"].Int() == 1) ++finals[j["pid"].Int()];
-    if (j["final"].Int() == 1 && j["pid"].Int() == 10) {
-      EXPECT_EQ(j["count"].Int(), 3);
-      ASSERT_EQ(j["log2_buckets"].items.size(), 3u);
-      EXPECT_EQ(j["log2_buckets"].items[2].Int(), 1);
+    Cells j = Parse(ChTable::kSyscallHistograms, line);
+    if (j.Int("final") == 1) ++finals[j.Int("pid")];
+    if (j.Int("final") == 1 && j.Int("pid") == 10) {
+      EXPECT_EQ(j.Int("count"), 3);
+      EXPECT_EQ(j.Str("log2_buckets"), "[0,0,1]");
     }
   }
   EXPECT_EQ(finals, (std::map<int64_t, int>{{10, 1}, {11, 1}}));
   EXPECT_EQ(out.of(ChTable::kSchedHistograms).size(), 3u);
   for (const std::string& line : out.of(ChTable::kSchedHistograms))
-    EXPECT_EQ(Parse(line)["kind"].Str(), "run_queue");
+    EXPECT_EQ(Parse(ChTable::kSchedHistograms, line).Str("kind"), "run_queue");
 }
 
 TEST(ClickHouseRows, IdentityAndRunsRow) {
@@ -215,17 +239,14 @@ TEST(ClickHouseRows, IdentityAndRunsRow) {
   end.records = 12;
   std::string line;
   AppendRunsRow(h, IdentityOf(h, ""), end, &line);
-  Json j = Parse(line);
-  std::set<std::string> columns;
-  for (const ChColumn& c : ChColumns(ChTable::kRuns)) columns.insert(c.name);
-  for (const auto& [k, v] : j.members) EXPECT_TRUE(columns.count(k)) << k;
-  EXPECT_EQ(j.members.size(), columns.size()) << "every column of runs is written";
-  EXPECT_EQ(j["run_id"].Str(), "r'1");
-  EXPECT_EQ(j["cut"].Int(), 1);
-  EXPECT_EQ(j["records"].Int(), 12);
-  ASSERT_EQ(j["tag_values"].items.size(), 1u);
-  EXPECT_EQ(j["tag_values"].items[0].Str(), "v\\xfe");
-  EXPECT_EQ(j["command_line"].Str(), "probe-agent --tag");
+  Cells j = Parse(ChTable::kRuns, line);
+  EXPECT_EQ(j.Str("run_id"), "r'1");
+  EXPECT_EQ(j.Int("cut"), 1);
+  EXPECT_EQ(j.Int("records"), 12);
+  EXPECT_EQ(j.Str("tag_keys"), "['release']");
+  // An array's strings are quoted, their backslashes and quotes escaped once more.
+  EXPECT_NE(line.find("['v\\\\xfe']"), std::string::npos) << line;
+  EXPECT_EQ(j.Str("command_line"), "probe-agent --tag");
 }
 
 TEST(ClickHouseSchema, TablesAndNames) {
