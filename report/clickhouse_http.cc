@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "text_escape.h"
+
 namespace probe {
 namespace {
 
@@ -24,7 +26,7 @@ std::string OneLine(std::string text) {
       text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   while (!text.empty() && text.back() == ' ') text.pop_back();
   if (text.size() > 400) text = text.substr(0, 400) + "...";
-  return text;
+  return TerminalText(text);  // it may quote bytes of the rows
 }
 
 // Ends a one-line message with a part of a request made of untrusted text.

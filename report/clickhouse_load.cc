@@ -14,6 +14,7 @@
 #include "format.h"
 #include "record_extent.h"
 #include "record_reader.h"
+#include "text_escape.h"
 
 namespace probe {
 namespace {
@@ -132,7 +133,8 @@ enum class FileResult { kLoaded, kAlreadyLoaded, kBadFile, kServerError };
 FileResult LoadFile(ClickHouseHttp& http, const ClickHouseLoadOptions& o, const std::string& path,
                     FILE* out, FILE* err) {
   const bool from_stdin = path == "-";
-  const std::string name = from_stdin ? "stdin" : path;
+  // Paths and hosts are shown as the terminal may see them.
+  const std::string name = from_stdin ? "stdin" : TerminalText(path);
   std::string error;
   auto reader = from_stdin ? std::make_unique<RecordReader>(dup(STDIN_FILENO))
                            : RecordReader::Open(path, &error);
@@ -157,8 +159,9 @@ FileResult LoadFile(ClickHouseHttp& http, const ClickHouseLoadOptions& o, const 
             "format %u): what this version does not know is not loaded\n",
             name.c_str(), header.format_version(), format::kFormatVersion);
   const ChFileIdentity id = IdentityOf(header, o.host_name);
-  const std::string what = name + " (host " + id.host + ", run " + id.run_id + ", sequence " +
-                           std::to_string(id.sequence) + ")";
+  const std::string what = name + " (host " + TerminalText(id.host) + ", run " +
+                           TerminalText(id.run_id) + ", sequence " + std::to_string(id.sequence) +
+                           ")";
   uint64_t loaded = 0, removed = 0;
   if (!QueryCount(http, "SELECT count() FROM " + o.database + ".runs" + FileWhere(id), &loaded,
                   &error) ||
@@ -213,7 +216,7 @@ FileResult LoadFile(ClickHouseHttp& http, const ClickHouseLoadOptions& o, const 
                                                        : "corrupt";
   end.cut = status != ReadStatus::kEnd || !has_trailer;
   end.file_bytes = reader->offset();
-  end.file = name;
+  end.file = from_stdin ? "-" : path;
   end.loaded_at_s = NowSeconds();
   std::string runs_row;
   AppendRunsRow(header, id, end, &runs_row);
