@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -170,8 +171,18 @@ TEST_F(ClickHouseTest, RowsPerTableEqualTheRecordsOfEachFile) {
     EXPECT_EQ(RowsInServer(f), want) << f.path;
     EXPECT_GT(want["syscalls"], 100u) << f.path;
     EXPECT_GT(want["wakeups"], 100u) << f.path;
-    EXPECT_EQ(Tsv(server_->Must("SELECT host, cut, read_status FROM probe.runs" + Where(f))),
-              (std::vector<std::vector<std::string>>{{f.host, "0", "end"}}));
+    EXPECT_EQ(Tsv(server_->Must(
+                  "SELECT host, cut, read_status, records, file_bytes FROM probe.runs" + Where(f))),
+              (std::vector<std::vector<std::string>>{
+                  {f.host, "0", "end", std::to_string(testing::ReadRecords(f.path).size()),
+                   std::to_string(testing::Slurp(f.path).size())}}));
+  }
+  // Wall-clock times: the agent's files were recorded moments ago.
+  const int64_t now = time(nullptr);
+  for (int i = 0; i < 2; ++i) {
+    const int64_t t = std::stoll(
+        server_->Must("SELECT toUInt32(min(time)) FROM probe.syscalls" + Where(files_->at(i))));
+    EXPECT_LE(std::llabs(now - t), 300) << files_->at(i).path;
   }
   // What it printed: a line per file with its rows per table.
   EXPECT_NE(loads_->at(2).out.find("sequence 3) into probe: runs 1, processes 2, syscalls 300,"),

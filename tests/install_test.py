@@ -168,9 +168,16 @@ def case_package():
         deb = os.path.join(tmp, debs[0])
         depends = run(["dpkg-deb", "-f", deb, "Depends"]).stdout
         dep_names = {d.strip().split()[0] for d in depends.split(",") if d.strip()}
-        # Every shared library the binaries load belongs to a package in Depends.
+        # Every shared library the binaries link (their NEEDED entries, as
+        # dpkg-shlibdeps counts them; what those load in turn is their own
+        # packages' Depends, e.g. libcurl4's TLS libraries) belongs to a
+        # package in Depends.
         for binary in (AGENT, REPORT):
-            for lib in re.findall(r"=> (/\S+)", run(["ldd", binary]).stdout):
+            needed = set(re.findall(r"\(NEEDED\)\s+Shared library: \[(\S+)\]",
+                                    run(["readelf", "-d", binary]).stdout))
+            for name, lib in re.findall(r"^\s*(\S+) => (/\S+)", run(["ldd", binary]).stdout, re.M):
+                if name not in needed:
+                    continue
                 owner = run(["dpkg", "-S", os.path.realpath(lib)])
                 if owner.returncode != 0:
                     owner = run(["dpkg", "-S", lib])
