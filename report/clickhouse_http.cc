@@ -51,8 +51,10 @@ std::unique_ptr<ClickHouseHttp> ClickHouseHttp::Open(const std::string& url, std
   }
   std::unique_ptr<ClickHouseHttp> c(new ClickHouseHttp());
   c->url_ = url;
+  // Credentials go as user:password@ or ?user=..&password=..: neither is shown.
   curl_url_set(u.get(), CURLUPART_USER, nullptr, 0);
   curl_url_set(u.get(), CURLUPART_PASSWORD, nullptr, 0);
+  curl_url_set(u.get(), CURLUPART_QUERY, nullptr, 0);
   char* shown = nullptr;
   if (curl_url_get(u.get(), CURLUPART_URL, &shown, 0) == CURLUE_OK) {
     c->shown_ = shown;
