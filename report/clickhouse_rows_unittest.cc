@@ -116,6 +116,28 @@ TEST(ClickHouseRows, HostileBytesAreOneValidLineHoldingTheCsvText) {
   EXPECT_EQ(Parse(ChTable::kMarkers, out.of(ChTable::kMarkers)[0]).Str("name"), Utf8Text(kHostile));
 }
 
+// Any bytes at all: always one line, a field per column, the CSV's text back.
+TEST(ClickHouseRows, RandomBytesAlwaysMakeOneWellFormedRow) {
+  NameTable names;
+  Lines out;
+  ClickHouseRows rows(Id(), names, out);
+  uint32_t x = 12345;
+  std::vector<std::string> sent;
+  for (int i = 0; i < 2000; ++i) {
+    std::string raw;
+    const int n = int((x = x * 1664525u + 1013904223u) % 40);
+    for (int k = 0; k < n; ++k) raw += char((x = x * 1664525u + 1013904223u) >> 24);
+    v1::Marker m;
+    m.set_name(raw);
+    rows.OnMarker(m);
+    sent.push_back(raw);
+  }
+  ASSERT_EQ(out.of(ChTable::kMarkers).size(), sent.size());
+  for (size_t i = 0; i < sent.size(); ++i)
+    ASSERT_EQ(Parse(ChTable::kMarkers, out.of(ChTable::kMarkers)[i]).Str("name"), Utf8Text(sent[i]))
+        << i;
+}
+
 TEST(ClickHouseRows, EveryKindHasItsTableAndAbsentValuesAreLeftOut) {
   NameTable names;
   Lines out;
