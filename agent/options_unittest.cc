@@ -55,30 +55,6 @@ TEST(OptionsTest, SizesAndDuration) {
   EXPECT_FALSE(r.options->follow_children);
 }
 
-}  // namespace
-}  // namespace probe
-
-namespace probe {
-namespace {
-
-TEST(OptionsTest, DurationsWithUnits) {
-  uint64_t ns = 1;
-  EXPECT_TRUE(ParseDuration("0", &ns));
-  EXPECT_EQ(ns, 0u);
-  EXPECT_TRUE(ParseDuration("250ns", &ns));
-  EXPECT_EQ(ns, 250u);
-  EXPECT_TRUE(ParseDuration("40us", &ns));
-  EXPECT_EQ(ns, 40000u);
-  EXPECT_TRUE(ParseDuration("1.5ms", &ns));
-  EXPECT_EQ(ns, 1500000u);
-  EXPECT_TRUE(ParseDuration("2s", &ns));
-  EXPECT_EQ(ns, 2000000000u);
-  EXPECT_TRUE(ParseDuration("5", &ns));  // one rule for every duration: bare is seconds
-  EXPECT_EQ(ns, 5000000000u);
-  for (const char* bad : {"", "ms", "-1ms", "5 ms", "1h", "1e30s"})
-    EXPECT_FALSE(ParseDuration(bad, &ns)) << bad;
-}
-
 TEST(OptionsTest, EventsAndMinLatency) {
   auto r = ParseOptions({"--pid", "1"});
   ASSERT_TRUE(r.options);

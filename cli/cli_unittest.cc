@@ -66,6 +66,8 @@ TEST(CliArgsTest, OneDurationRule) {
   EXPECT_EQ(ns, 40000u);
   EXPECT_TRUE(ParseDuration("1.5ms", &ns));
   EXPECT_EQ(ns, 1500000u);
+  EXPECT_TRUE(ParseDuration("2s", &ns));
+  EXPECT_EQ(ns, 2000000000u);
   for (const char* bad :
        {"", "ms", "-1ms", "5 ms", "1h", "1e30s", "nan", "inf", "+3s", " 3s", "3mm"})
     EXPECT_FALSE(ParseDuration(bad, &ns)) << bad;
