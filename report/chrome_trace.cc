@@ -485,7 +485,7 @@ class ChromeTraceExporter : public Exporter {
     static const Series kSeries[] = {
         {"records written", [](const v1::KindCounters& c) { return c.written(); }},
         {"sampled out", [](const v1::KindCounters& c) { return c.sampled_out(); }},
-        {"lost", [](const v1::KindCounters& c) { return Lost(c); }},
+        {"lost", [](const v1::KindCounters& c) { return counters::Lost(c); }},
     };
     for (const Series& series : kSeries) {
       Event e(Next(), 'C', series.name, "", pid, pid);

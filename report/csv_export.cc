@@ -175,11 +175,7 @@ constexpr FileSpec kFiles[kFileKinds] = {
     {"shim_calls.csv", "pid,tid,function,entry_ns,duration_ns,result,fd,error"},
     {"markers.csv", "pid,tid,type,name,time_ns,arg0,arg1"},
     {"thread_names.csv", "pid,tid,comm"},
-    {"counters.csv",
-     "time_ns,final,kind,produced,written,sampled_out,lost_ring_full,lost_decode,lost_write,"
-     "lost_table_full,lost_histogram_full,lost_buffer_full,lost_no_buffer,rejected,"
-     "sampled_one_in_n,sampled_first_k,sampled_rate,sampled_min_latency,cpu_losses,"
-     "bytes_written"},
+    {"counters.csv", nullptr},  // CsvCountersHeader(): the columns of the counter table
     {"syscall_percentiles.csv", "pid,syscall,count,p50_ns,p90_ns,p99_ns,max_ns,exact"},
 };
 
@@ -222,8 +218,9 @@ class CsvExporter : public Exporter {
   // The file of a kind, opened on first use; its errors surface in Finish.
   CsvFile& File(FileKind k) {
     if (!files_[k])
-      files_[k] = std::make_unique<CsvFile>(dirfd_.get(), kFiles[k].name,
-                                            dir_ + "/" + kFiles[k].name, kFiles[k].header);
+      files_[k] = std::make_unique<CsvFile>(
+          dirfd_.get(), kFiles[k].name, dir_ + "/" + kFiles[k].name,
+          kFiles[k].header ? std::string(kFiles[k].header) : CsvCountersHeader());
     return *files_[k];
   }
 

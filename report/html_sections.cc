@@ -108,10 +108,14 @@ std::string HeaderSection(const TraceSummary& s) {
   return o + "</table></section>";
 }
 
+// The counters table's columns after "lost": each reason of it, then the
+// counts shown apart from it.
+constexpr counters::Class kCounterColumns[] = {counters::Class::kLost, counters::Class::kApart};
+
 std::string CountersSection(const TraceSummary& s) {
   std::string o = "<section id=\"counters\"><h2>Counters</h2>";
-  const auto* counters = s.counters();
-  if (!counters) return o + "<p class=\"note\">No stats or trailer record.</p></section>";
+  const auto* kinds = s.counters();
+  if (!kinds) return o + "<p class=\"note\">No stats or trailer record.</p></section>";
   const uint64_t bytes_written = s.bytes_written();
   o += std::string("<p class=\"note\">From the ") +
        (s.has_trailer ? "trailer" : "last stats record (no trailer)") +
@@ -119,29 +123,26 @@ std::string CountersSection(const TraceSummary& s) {
        (bytes_written ? "; " + Num(bytes_written) + " bytes written" : "") + ".</p>";
   o += "<table class=\"data\" id=\"counters-table\"><thead><tr><th>kind</th><th>produced</th>"
        "<th>written</th><th>sampled out</th><th>lost</th>";
-  const v1::KindCounters none;
-  bool first = true;
-  for (const auto& v : LostReasons(none)) {
-    o += std::string("<th>") + (first ? "lost: " : "") + v.label + "</th>";
-    first = false;
-  }
-  for (const auto& v : ApartFromLost(none)) o += std::string("<th>") + v.label + "</th>";
+  for (counters::Class cls : kCounterColumns)
+    for (const auto& v : CountsOf(v1::KindCounters(), cls))
+      o += std::string("<th>") + v.counter->column + "</th>";
   o += "</tr></thead><tbody>";
   uint64_t lost = 0;
-  for (const auto& c : *counters) {
+  for (const auto& c : *kinds) {
     std::string kind = CounterKindName(c.kind());
     if (kind.empty()) kind = "kind " + Num(c.kind());
-    lost += Lost(c);
+    lost += counters::Lost(c);
     std::string sampled = Num(c.sampled_out());
     std::string why;
-    for (const auto& v : SampledReasons(c))
-      if (v.value) why += (why.empty() ? "" : ", ") + std::string(v.label) + " " + Num(v.value);
+    for (const auto& v : CountsOf(c, counters::Class::kSampled))
+      if (v.value)
+        why += (why.empty() ? "" : ", ") + std::string(v.counter->label) + " " + Num(v.value);
     if (!why.empty()) sampled = "<span title=\"" + Esc(why) + "\">" + sampled + "</span>";
     o += "<tr><td>" + Esc(kind) + "</td><td>" + Num(c.produced()) + "</td><td>" + Num(c.written()) +
-         "</td><td>" + sampled + "</td><td" + (Lost(c) ? " class=\"bad\"" : "") + ">" +
-         Num(Lost(c)) + "</td>";
-    for (const auto& v : LostReasons(c)) o += "<td>" + Num(v.value) + "</td>";
-    for (const auto& v : ApartFromLost(c)) o += "<td>" + Num(v.value) + "</td>";
+         "</td><td>" + sampled + "</td><td" + (counters::Lost(c) ? " class=\"bad\"" : "") + ">" +
+         Num(counters::Lost(c)) + "</td>";
+    for (counters::Class cls : kCounterColumns)
+      for (const auto& v : CountsOf(c, cls)) o += "<td>" + Num(v.value) + "</td>";
     o += "</tr>";
   }
   o += "</tbody></table>";

@@ -93,10 +93,10 @@ uint32_t KeepOneIn(const v1::Header& h, v1::EventKind kind) {
 // Why events were sampled out, when any were.
 std::string SampledBreakdown(const v1::KindCounters& c) {
   std::string out;
-  for (const CounterValue& v : SampledReasons(c)) {
+  for (const CounterValue& v : CountsOf(c, counters::Class::kSampled)) {
     if (!v.value) continue;
     out += out.empty() ? " (" : ", ";
-    out += std::string(v.label) + " " + std::to_string(v.value);
+    out += std::string(v.counter->label) + " " + std::to_string(v.value);
   }
   return out.empty() ? out : out + ")";
 }
@@ -106,21 +106,22 @@ std::string CounterLine(const v1::KindCounters& c, const v1::Header& h) {
   snprintf(line, sizeof(line),
            "  %-8s produced %" PRIu64 "  written %" PRIu64 "  sampled out %" PRIu64,
            CounterKindName(c.kind()).c_str(), c.produced(), c.written(), c.sampled_out());
-  std::string out = line + SampledBreakdown(c) + "  lost " + std::to_string(Lost(c));
+  std::string out = line + SampledBreakdown(c) + "  lost " + std::to_string(counters::Lost(c));
   // A record kept 1 in N stands for N: the estimate from the records next to
   // the exact count the kernel kept.
   if (uint32_t n = KeepOneIn(h, c.kind()); n > 1) {
     out += "  [records x " + std::to_string(n) + " = ~" + std::to_string(c.written() * n) +
            " events at or above the min latency]";
   }
-  if (c.lost_table_full())
-    out += " (no in-flight slot " + std::to_string(c.lost_table_full()) + ")";
-  if (c.lost_histogram_full())
-    out += "  missing from histograms " + std::to_string(c.lost_histogram_full());
+  // The reasons worth a word, each in the table's words.
+  auto count = [&c](counters::Reason r) {
+    return std::string(counters::kCounters[r].label) + " " + std::to_string(counters::Get(c, r));
+  };
+  if (c.lost_table_full()) out += " (" + count(counters::kLostTableFull) + ")";
+  if (c.lost_histogram_full()) out += "  " + count(counters::kLostHistogramFull);
   if (c.lost_buffer_full() || c.lost_no_buffer())
-    out += " (buffer full " + std::to_string(c.lost_buffer_full()) + ", no buffer " +
-           std::to_string(c.lost_no_buffer()) + ")";
-  if (c.rejected()) out += "  rejected " + std::to_string(c.rejected());
+    out += " (" + count(counters::kLostBufferFull) + ", " + count(counters::kLostNoBuffer) + ")";
+  if (c.rejected()) out += "  " + count(counters::kRejected);
   for (const auto& l : c.cpu_losses())
     out += "  [cpu " + std::to_string(l.cpu()) + " ring full " +
            std::to_string(l.lost_ring_full()) + "]";
@@ -128,13 +129,13 @@ std::string CounterLine(const v1::KindCounters& c, const v1::Header& h) {
 }
 
 void AppendCounters(const TraceSummary& s, std::ostringstream& o) {
-  const auto* counters = s.counters();
+  const auto* kinds = s.counters();
   uint64_t lost = 0;
   uint64_t unhistogrammed = 0;
-  if (counters) {
+  if (kinds) {
     o << "\ncounters" << (s.has_trailer ? "" : " (last stats record)") << ":\n";
-    for (const auto& c : *counters) {
-      lost += Lost(c);
+    for (const auto& c : *kinds) {
+      lost += counters::Lost(c);
       unhistogrammed += c.lost_histogram_full();
       o << CounterLine(c, s.header);
     }
