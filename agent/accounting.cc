@@ -77,13 +77,6 @@ v1::EventKind KindOfEventType(const void* data, size_t size) {
   return v1::EVENT_KIND_PROCESS;
 }
 
-v1::EventKind KindOfRecord(const v1::Record& r) {
-  if (r.has_syscall()) return v1::EVENT_KIND_SYSCALL;
-  if (r.has_shim_call() || r.has_marker()) return v1::EVENT_KIND_SHIM;
-  if (r.has_wakeup()) return v1::EVENT_KIND_WAKEUP;
-  return v1::EVENT_KIND_PROCESS;
-}
-
 void FillCounters(const std::vector<v1::EventKind>& kinds, const KernelCounters& kernel,
                   const AgentCounters& agent,
                   google::protobuf::RepeatedPtrField<v1::KindCounters>* out) {

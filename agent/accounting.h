@@ -12,6 +12,7 @@
 
 #include "counter_table.h"
 #include "probe.pb.h"
+#include "record_kind.h"  // KindOfRecord
 extern "C" {
 #include <linux/types.h>
 
@@ -125,9 +126,8 @@ struct AgentCounters {
 };
 
 // The record kind an event of the kernel becomes (for counting one that
-// cannot be decoded), and that of a decoded record.
+// cannot be decoded); that of a decoded record is KindOfRecord (record_kind.h).
 v1::EventKind KindOfEventType(const void* data, size_t size);
-v1::EventKind KindOfRecord(const v1::Record& record);
 
 // One KindCounters entry per traced kind (in the order given), with what the
 // kernel counted and what the agent did.

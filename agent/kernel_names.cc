@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "record_kind.h"
+
 namespace probe {
 
 namespace {
@@ -70,9 +72,7 @@ void KernelNames::Fill(v1::Waker* w) {
 }
 
 void KernelNames::Annotate(v1::Record* r) {
-  if (r->has_wakeup() && r->wakeup().has_waker()) Fill(r->mutable_wakeup()->mutable_waker());
-  if (r->has_syscall() && r->syscall().has_breakdown() && r->syscall().breakdown().has_waker())
-    Fill(r->mutable_syscall()->mutable_breakdown()->mutable_waker());
+  if (v1::Waker* w = MutableWakerOf(r)) Fill(w);
 }
 
 }  // namespace probe

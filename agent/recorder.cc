@@ -27,6 +27,7 @@
 #include "proc_scan.h"
 #include "rate_bucket.h"
 #include "record_file.h"
+#include "record_kind.h"
 #include "record_writer.h"
 #include "recording_setup.h"
 #include "run_summary.h"
@@ -240,10 +241,10 @@ void Recorder::OnEvent(const void* data, size_t size) {
   if (thread_names_.Intern(&event_record_, &name_record_)) writer_->Append(name_record_);
   agent_.Appended(KindOfRecord(event_record_), writer_->Append(event_record_));
   Settle();
-  if (!event_record_.has_process()) return;
-  if (event_record_.process().finished())
-    histograms_.NoteExit(uint32_t(event_record_.process().pid()));
-  if (shim_) shim_->NoteExited(event_record_.process().pid());
+  const v1::ProcessLifetime* process = ProcessOf(event_record_);
+  if (!process) return;
+  if (process->finished()) histograms_.NoteExit(uint32_t(process->pid()));
+  if (shim_) shim_->NoteExited(process->pid());
 }
 
 // The shim's collector and, with --preload, the launched command's

@@ -1,5 +1,7 @@
 #include "thread_names.h"
 
+#include "record_kind.h"
+
 namespace probe {
 
 bool ThreadNames::Take(v1::Waker* w, v1::Record* name) {
@@ -21,11 +23,8 @@ bool ThreadNames::Take(v1::Waker* w, v1::Record* name) {
 
 bool ThreadNames::Intern(v1::Record* r, v1::Record* name) {
   name->Clear();
-  if (r->has_wakeup() && r->wakeup().has_waker())
-    return Take(r->mutable_wakeup()->mutable_waker(), name);
-  if (r->has_syscall() && r->syscall().has_breakdown() && r->syscall().breakdown().has_waker())
-    return Take(r->mutable_syscall()->mutable_breakdown()->mutable_waker(), name);
-  return false;
+  v1::Waker* w = MutableWakerOf(r);
+  return w != nullptr && Take(w, name);
 }
 
 }  // namespace probe

@@ -8,6 +8,7 @@
 
 #include "format.h"
 #include "frame.h"
+#include "record_kind.h"
 
 namespace probe {
 
@@ -91,7 +92,7 @@ ReadStatus RecordReader::Next(v1::Record* record) {
   if (!record->ParseFromArray(buf_.data() + pos_ + f.header_bytes, static_cast<int>(f.body_bytes)))
     return bad(ReadStatus::kCorrupt,
                "record at offset " + std::to_string(offset_) + " does not parse");
-  if (first && !record->has_header())
+  if (first && !IsHeader(*record))
     return bad(ReadStatus::kCorrupt, "the first record is not a header");
   pos_ += total;
   offset_ += total;

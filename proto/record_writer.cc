@@ -7,6 +7,7 @@
 
 #include "format.h"
 #include "frame.h"
+#include "record_kind.h"
 
 namespace probe {
 
@@ -16,7 +17,7 @@ namespace {
 // are in these rare kinds: checked by parsing them back, so even a bad one is
 // refused rather than written unreadable. Every other kind holds no string.
 bool ParsesBack(const v1::Record& record, const std::string& bytes) {
-  if (!record.has_header() && !record.has_trailer() && !record.has_stats()) return true;
+  if (!HoldsProtoStrings(record)) return true;
   v1::Record check;
   return check.ParseFromString(bytes);
 }

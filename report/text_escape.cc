@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "probe_utf8.h"
+#include "record_kind.h"
 
 namespace probe {
 namespace {
@@ -73,14 +74,6 @@ std::string GetText(const Message& m, const FieldDescriptor* fd, int i) {
   return i < 0 ? refl->GetString(m, fd) : refl->GetRepeatedString(m, fd, i);
 }
 
-// The per-event records hold at most a waker's name: checked without
-// reflection, as they are most of a file.
-const v1::Waker* WakerOf(const v1::Record& r) {
-  if (r.has_wakeup()) return &r.wakeup().waker();
-  if (r.has_syscall()) return &r.syscall().breakdown().waker();
-  return nullptr;
-}
-
 }  // namespace
 
 std::string TerminalText(std::string_view s) {
@@ -141,14 +134,14 @@ std::string Utf8Text(std::string_view s) {
 }
 
 bool NeedsTerminalEscaping(const v1::Record& r) {
-  if (const v1::Waker* w = WakerOf(r)) return NeedsEscaping(w->comm());
-  switch (r.kind_case()) {
-    case v1::Record::kSyscallHistogram:
-    case v1::Record::kSchedHistogram:
-    case v1::Record::kShimCall:
-    case v1::Record::KIND_NOT_SET:
+  switch (TextOf(r)) {
+    case RecordText::kNone:
       return false;
-    default:
+    case RecordText::kWakerName: {  // checked without reflection: most of a file
+      const v1::Waker* w = WakerOf(r);
+      return w != nullptr && NeedsEscaping(w->comm());
+    }
+    case RecordText::kAny:
       break;
   }
   bool needs = false;
