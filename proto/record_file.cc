@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "sudo_user.h"
+#include "file_rules.h"
 
 namespace probe {
 
@@ -17,19 +17,6 @@ std::string Describe(mode_t mode) {
   if (S_ISLNK(mode)) return "is a symbolic link (never followed, not even with --force)";
   if (S_ISDIR(mode)) return "is a directory";
   return "exists (use --force to overwrite)";
-}
-
-// The directory part of path and its last component ("" for "dir/").
-std::pair<std::string, std::string> SplitPath(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return {".", path};
-  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
-}
-
-// Clears O_NONBLOCK: the writer's writes block (a pipe's reader sets the pace).
-bool MakeBlocking(int fd) {
-  int flags = fcntl(fd, F_GETFL);
-  return flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
 }
 
 }  // namespace
@@ -58,9 +45,8 @@ std::unique_ptr<RecordFile> RecordFile::Create(const std::string& path, bool for
   // is ever written through a link or truncated. With --force an existing
   // regular file is unlinked first and the create retried; a symlink swapped
   // in between makes the retry fail rather than be followed.
-  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    out->fd_.reset(openat(dirfd, name.c_str(), flags, 0600));
+    out->fd_ = CreateNewFile(dirfd, name, &out->id_);
     if (out->fd_ || errno != EEXIST) break;
     struct stat st;
     if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -72,13 +58,11 @@ std::unique_ptr<RecordFile> RecordFile::Create(const std::string& path, bool for
       return nullptr;
     }
     if (!S_ISREG(st.st_mode)) {
-      // A device or FIFO (e.g. /dev/null): write to it as it is; never
-      // unlink it, truncate it or change its owner or mode. Opened without
-      // blocking: a FIFO with no reader would otherwise hold the agent in
-      // open() with its signals blocked.
-      const int dev_flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
+      // A device or FIFO (e.g. /dev/null): written into as it is. A FIFO
+      // with no reader would otherwise hold the agent in open() with its
+      // signals blocked: it waits here, asking keep_waiting.
       for (;;) {
-        out->fd_.reset(openat(dirfd, name.c_str(), dev_flags));
+        out->fd_ = OpenDeviceOrFifo(dirfd, name);
         if (out->fd_ || errno != ENXIO || !S_ISFIFO(st.st_mode)) break;
         if (!keep_waiting) {
           *error = "cannot open " + path + ": a FIFO with no reader";
@@ -90,7 +74,6 @@ std::unique_ptr<RecordFile> RecordFile::Create(const std::string& path, bool for
         }
       }
       if (!out->fd_) break;
-      if (!MakeBlocking(out->fd_.get())) break;
       return out;
     }
     if (unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) break;
@@ -98,36 +81,26 @@ std::unique_ptr<RecordFile> RecordFile::Create(const std::string& path, bool for
   if (!out->fd_) {
     int e = errno;
     *error = "cannot create " + path + ": " +
-             (e == ELOOP ? "is a symbolic link (not followed)" : strerror(e));
-    return nullptr;
-  }
-  struct stat st;
-  if (fstat(out->fd_.get(), &st) != 0) {
-    *error = "cannot create " + path + ": " + strerror(errno);
+             (e == ELOOP    ? "is a symbolic link (not followed)"
+              : e == ESTALE ? "changed while being opened"
+                            : strerror(e));
     return nullptr;
   }
   out->created_ = true;
-  out->dev_ = st.st_dev;
-  out->ino_ = st.st_ino;
-  // 0600 whatever the umask (it can only have narrowed the mode further).
-  (void)fchmod(out->fd_.get(), 0600);
   // Started through sudo: give the file to the invoking user, not to root.
-  if (auto sudo = InvokingSudoUser(); sudo && fchown(out->fd_.get(), sudo->uid, sudo->gid) != 0) {
-    int e = errno;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (int e = GiveToInvokingUser(out->fd_.get(), &uid, &gid)) {
     out->RemoveIfCreated();
-    *error = "cannot give " + path + " to SUDO_UID " + std::to_string(sudo->uid) + "/SUDO_GID " +
-             std::to_string(sudo->gid) + ": " + strerror(e);
+    *error = "cannot give " + path + " to SUDO_UID " + std::to_string(uid) + "/SUDO_GID " +
+             std::to_string(gid) + ": " + strerror(e);
     return nullptr;
   }
   return out;
 }
 
 bool RecordFile::RemoveIfCreated() {
-  if (!created_) return false;
-  struct stat st;
-  if (fstatat(dir_.get(), name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-  if (!S_ISREG(st.st_mode) || st.st_dev != dev_ || st.st_ino != ino_) return false;
-  if (unlinkat(dir_.get(), name_.c_str(), 0) != 0) return false;
+  if (!created_ || !RemoveIfFile(dir_.get(), name_, id_)) return false;
   created_ = false;
   return true;
 }

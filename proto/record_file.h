@@ -1,5 +1,6 @@
-// Where a recording goes, and the rules for it: the file is created, never
-// opened (O_EXCL, no symlink followed, mode 0600, given to the sudo user);
+// Where a recording goes, and the rules for it (file_rules.h, shared with
+// probe-report's files): the file is created, never opened (O_EXCL, no
+// symlink followed, mode 0600, given to the sudo user);
 // --force replaces a regular file and writes into a device or FIFO as it
 // is; and only a file created here, at the same device and inode, is ever
 // removed. RecordWriter only frames and writes to the fd it is given.
@@ -10,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "file_rules.h"
 #include "record_writer.h"
 #include "unique_fd.h"
 
@@ -52,8 +54,7 @@ class RecordFile {
   std::string name_;  // the last component of path_
   UniqueFd fd_;
   bool created_ = false;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
+  FileId id_;  // of the file created
 };
 
 // The file rules and the writer together, for callers that never remove

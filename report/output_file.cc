@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "sudo_user.h"
+#include "file_rules.h"  // proto/
 
 namespace probe {
 namespace {
@@ -31,35 +31,21 @@ std::string TempName(const std::string& name) {
   return "." + name.substr(0, 200) + suffix;
 }
 
-bool SameFile(int dirfd, const std::string& name, dev_t dev, ino_t ino) {
-  struct stat st;
-  return fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev &&
-         st.st_ino == ino;
-}
-
 }  // namespace
 
 std::unique_ptr<OutputFile> OutputFile::Create(const std::string& path, std::string* error) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "."
-                          : slash == 0               ? "/"
-                                                     : path.substr(0, slash);
-  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  const auto [dir, name] = SplitPath(path);
   if (name.empty() || name == "." || name == "..") {
     *error = "cannot write " + path + ": not a file name";
     return nullptr;
   }
-  const int dirfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0) {
+  UniqueFd dirfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd) {
     *error = "cannot write " + path + ": " + dir + ": " + strerror(errno);
     return nullptr;
   }
-  auto out = CreateAt(dirfd, name, path, error);
-  if (!out) {
-    close(dirfd);
-    return nullptr;
-  }
-  out->own_dirfd_ = dirfd;
+  auto out = CreateAt(dirfd.get(), name, path, error);
+  if (out) out->own_dirfd_ = std::move(dirfd);
   return out;
 }
 
@@ -77,15 +63,13 @@ std::unique_ptr<OutputFile> OutputFile::CreateAt(int dirfd, const std::string& n
   struct stat st;
   if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
-      // Written as it is, never truncated or replaced. O_NONBLOCK: a FIFO
-      // without a reader fails (ENXIO) instead of hanging the report.
-      out->fd_ =
-          openat(dirfd, name.c_str(), O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-      if (out->fd_ < 0) return fail(errno == ENXIO ? "is a FIFO with no reader" : strerror(errno));
-      struct stat now;
-      if (fstat(out->fd_, &now) != 0 || !(S_ISCHR(now.st_mode) || S_ISFIFO(now.st_mode)))
-        return fail("changed while being opened");
-      (void)fcntl(out->fd_, F_SETFL, fcntl(out->fd_, F_GETFL) & ~O_NONBLOCK);
+      // Written as it is, never truncated or replaced; a FIFO without a
+      // reader is an error, not a hang of the report.
+      out->fd_ = OpenDeviceOrFifo(dirfd, name);
+      if (!out->fd_)
+        return fail(errno == ENXIO    ? "is a FIFO with no reader"
+                    : errno == ESTALE ? "changed while being opened"
+                                      : strerror(errno));
       return out;
     }
     if (!S_ISREG(st.st_mode)) return fail(Describe(st.st_mode));
@@ -93,38 +77,29 @@ std::unique_ptr<OutputFile> OutputFile::CreateAt(int dirfd, const std::string& n
   } else if (errno != ENOENT) {
     return fail(strerror(errno));
   }
-  for (int attempt = 0; attempt < 100 && out->fd_ < 0; ++attempt) {
+  for (int attempt = 0; attempt < 100 && !out->fd_; ++attempt) {
     out->temp_name_ = TempName(name);
-    out->fd_ = openat(dirfd, out->temp_name_.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (out->fd_ < 0 && errno != EEXIST) break;
+    out->fd_ = CreateNewFile(dirfd, out->temp_name_, &out->temp_id_);
+    if (!out->fd_ && errno != EEXIST) break;
   }
-  if (out->fd_ < 0) {
+  if (!out->fd_) {
     const int e = errno;
     out->temp_name_.clear();
     return fail(std::string("cannot create a new file beside it: ") + strerror(e));
   }
-  struct stat mine;
-  if (fstat(out->fd_, &mine) != 0) return fail(strerror(errno));
-  out->temp_dev_ = mine.st_dev;
-  out->temp_ino_ = mine.st_ino;
-  (void)fchmod(out->fd_, 0600);  // whatever the umask (it can only have narrowed it)
-  if (auto sudo = InvokingSudoUser(); sudo && fchown(out->fd_, sudo->uid, sudo->gid) != 0)
-    return fail("cannot give it to SUDO_UID " + std::to_string(sudo->uid) + ": " + strerror(errno));
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (int e = GiveToInvokingUser(out->fd_.get(), &uid, &gid))
+    return fail("cannot give it to SUDO_UID " + std::to_string(uid) + ": " + strerror(e));
   return out;
 }
 
-OutputFile::~OutputFile() {
-  Discard();
-  if (own_dirfd_ >= 0) close(own_dirfd_);
-}
+OutputFile::~OutputFile() { Discard(); }
 
 void OutputFile::Discard() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
+  fd_.reset();
   // Only the file this made, checked by device and inode.
-  if (!temp_name_.empty() && SameFile(dirfd_, temp_name_, temp_dev_, temp_ino_))
-    unlinkat(dirfd_, temp_name_.c_str(), 0);
+  if (!temp_name_.empty()) RemoveIfFile(dirfd_, temp_name_, temp_id_);
   temp_name_.clear();
 }
 
@@ -134,13 +109,9 @@ bool OutputFile::Commit(std::string* error) {
     Discard();
     return false;
   };
-  if (fd_ >= 0) {
-    const int rc = close(fd_);
-    fd_ = -1;
-    if (rc != 0) return fail(strerror(errno));
-  }
+  if (fd_ && close(fd_.release()) != 0) return fail(strerror(errno));
   if (temp_name_.empty()) return true;  // a device or FIFO, written in place
-  if (!SameFile(dirfd_, temp_name_, temp_dev_, temp_ino_))
+  if (!IsFile(dirfd_, temp_name_, temp_id_))
     return fail("its new file " + temp_name_ + " was moved or replaced");
   struct stat st;
   if (fstatat(dirfd_, name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {

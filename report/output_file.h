@@ -1,5 +1,5 @@
 // A file probe-report writes (--html, --chrome, --csv DIR/...), made with the
-// agent's rules (proto/record_writer.h) whatever is already at its path, in a
+// agent's rules (proto/file_rules.h) whatever is already at its path, in a
 // shared directory run as root included:
 // - the last component of the path is never followed: a symlink there is an
 //   error (dangling or not);
@@ -18,7 +18,8 @@
 #include <memory>
 #include <string>
 
-#include "unique_fd.h"  // proto/: the one UniqueFd
+#include "file_rules.h"  // proto/: the rules shared with the recording
+#include "unique_fd.h"   // proto/: the one UniqueFd
 
 namespace probe {
 
@@ -34,7 +35,7 @@ class OutputFile {
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const std::string& path() const { return shown_path_; }
   // Closes the file and puts it in place. False with a one-line *error (the
   // new file is then removed and the path left as it was).
@@ -44,15 +45,14 @@ class OutputFile {
   OutputFile() = default;
   void Discard();
 
-  int own_dirfd_ = -1;  // Create's directory, owned
-  int dirfd_ = -1;
-  int fd_ = -1;
+  UniqueFd own_dirfd_;  // Create's directory
+  int dirfd_ = -1;      // own_dirfd_'s, or CreateAt's caller's
+  UniqueFd fd_;
   std::string name_;       // the path's last component
   std::string temp_name_;  // the new file beside it; empty: writing in place (device, FIFO)
   std::string shown_path_;
   bool replace_ = false;  // a regular file was at the path: rename over it
-  dev_t temp_dev_ = 0;
-  ino_t temp_ino_ = 0;
+  FileId temp_id_;        // the new file, removed or renamed only while its name is it
 };
 
 }  // namespace probe
