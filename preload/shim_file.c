@@ -1,5 +1,5 @@
 /* PROBE_OUTPUT: with no agent, the shim writes the record file itself, in
- * the same framing and schema (proto/FORMAT.md), encoded here by hand because
+ * the same framing and schema (proto/FORMAT.md), encoded by shim_pb.c because
  * the shim may not use protobuf. The first process writes the Header and, at
  * its exit, the Trailer; its descendants append their records (exec'd ones
  * reopen the path, told by PROBE_OUTPUT_APPEND) and a Stats record at exit.
@@ -16,82 +16,7 @@
 #include <unistd.h>
 
 #include "shim_internal.h"
-
-/* Field numbers of proto/probe.proto used here. */
-enum {
-  REC_HEADER = 1,
-  REC_TRAILER = 2,
-  REC_STATS = 3,
-  REC_SHIM_CALL = 10,
-  REC_MARKER = 11,
-};
-
-struct pb {
-  uint8_t* p;
-  uint8_t* end;
-  int overflow;
-};
-
-static void pb_raw(struct pb* b, const void* data, size_t n) {
-  if (b->overflow || (size_t)(b->end - b->p) < n) {
-    b->overflow = 1;
-    return;
-  }
-  memcpy(b->p, data, n);
-  b->p += n;
-}
-
-static void pb_varint(struct pb* b, uint64_t v) {
-  uint8_t buf[10];
-  size_t n = 0;
-  do {
-    buf[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-    v >>= 7;
-  } while (v);
-  pb_raw(b, buf, n);
-}
-
-static void pb_uint(struct pb* b, uint32_t field, uint64_t v) {
-  if (!v) return; /* proto3 leaves defaults out */
-  pb_varint(b, (uint64_t)field << 3);
-  pb_varint(b, v);
-}
-
-static void pb_sint(struct pb* b, uint32_t field, int64_t v) {
-  pb_uint(b, field, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
-static void pb_bytes(struct pb* b, uint32_t field, const void* data, size_t n) {
-  pb_varint(b, ((uint64_t)field << 3) | 2);
-  pb_varint(b, n);
-  pb_raw(b, data, n);
-}
-
-static void pb_string(struct pb* b, uint32_t field, const char* s) {
-  if (*s) pb_bytes(b, field, s, strlen(s));
-}
-
-/* Bytes of the system (argv, hostname) into a bytes field: kept exact. */
-static void pb_text(struct pb* b, uint32_t field, const char* s, size_t n) {
-  pb_bytes(b, field, s, n);
-}
-
-/* Appends Trace.record { <field>: body } to out. */
-static void pb_frame(struct pb* out, uint32_t field, const struct pb* body, uint8_t* body_start) {
-  uint8_t rec[16];
-  struct pb r = {rec, rec + sizeof(rec), 0};
-  pb_varint(&r, ((uint64_t)field << 3) | 2);
-  pb_varint(&r, (uint64_t)(body->p - body_start));
-  size_t record_len = (size_t)(r.p - rec) + (size_t)(body->p - body_start);
-  if (body->overflow) {
-    out->overflow = 1;
-    return;
-  }
-  pb_varint(out, (0x1u << 3) | 2);
-  pb_varint(out, record_len);
-  pb_raw(out, rec, (size_t)(r.p - rec));
-  pb_raw(out, body_start, (size_t)(body->p - body_start));
-}
+#include "shim_pb.h"
 
 static int write_all(const uint8_t* data, size_t n) {
   int transient;
@@ -122,43 +47,35 @@ static void write_records(struct probe_shm_slot* s, const uint8_t* data, size_t 
     __atomic_fetch_add(&s->lost_write, records, __ATOMIC_RELAXED);
 }
 
-static void read_cmdline(struct pb* b, uint32_t field) {
-  char buf[2048];
+/* /proc/self/cmdline into buf: its length (0 when unreadable). */
+static size_t read_cmdline(char* buf, size_t cap) {
   long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  long n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+  if (fd < 0) return 0;
+  long n = syscall(SYS_read, fd, buf, cap - 1);
   syscall(SYS_close, fd);
-  for (long i = 0; i < n;) {
-    size_t len = strnlen(buf + i, (size_t)(n - i));
-    pb_text(b, field, buf + i, len);
-    i += (long)len + 1;
-  }
+  return n > 0 ? (size_t)n : 0;
 }
 
 static void write_header(void) {
-  uint8_t body[4096], out[4200];
-  struct pb h = {body, body + sizeof(body), 0}, o = {out, out + sizeof(out), 0};
+  uint8_t out[4200];
+  struct pb o = {out, out + sizeof(out), 0};
+  char cmdline[2048];
   struct utsname u;
   uint64_t mono = probe_monotonic_ns();
   struct timespec rt;
   clock_gettime(CLOCK_REALTIME, &rt);
-  int64_t wall_offset = ((int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec) - (int64_t)mono;
-  pb_uint(&h, 1, 1); /* format_version */
-  if (syscall(SYS_uname, &u) == 0) {
-    pb_text(&h, 2, u.nodename, strlen(u.nodename));
-    pb_text(&h, 3, u.release, strlen(u.release));
-  }
-  pb_uint(&h, 4, CLOCK_MONOTONIC);
-  pb_uint(&h, 5, (uint64_t)wall_offset);
-  read_cmdline(&h, 6);
-  pb_uint(&h, 7, (uint64_t)probe_shim.pid);
-  pb_uint(&h, 8, 1); /* follow_children */
-  pb_bytes(&h, 10, "shim", 4);
-  pb_uint(&h, 11, probe_shim.start_ns);
-  pb_uint(&h, 12, mono);
-  pb_string(&h, 14, "probe-preload");
-  pb_uint(&h, 19, 1); /* shim_only */
-  pb_frame(&o, REC_HEADER, &h, body);
+  const int named = syscall(SYS_uname, &u) == 0;
+  struct shim_pb_header h = {
+      .hostname = named ? u.nodename : NULL,
+      .release = named ? u.release : NULL,
+      .wall_clock_offset_ns = ((int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec) - (int64_t)mono,
+      .cmdline = cmdline,
+      .cmdline_len = read_cmdline(cmdline, sizeof(cmdline)),
+      .pid = probe_shim.pid,
+      .start_ns = probe_shim.start_ns,
+      .ready_ns = mono,
+  };
+  shim_pb_header(&o, &h);
   if (!o.overflow) write_all(out, (size_t)(o.p - out));
 }
 
@@ -187,28 +104,9 @@ static const char* name_of(const struct probe_shm_header* h, uint32_t id, uint32
 
 static void encode_event(struct pb* out, const struct probe_shm_event* e, int32_t pid,
                          int32_t tid) {
-  uint8_t body[128];
-  struct pb b = {body, body + sizeof(body), 0};
-  pb_uint(&b, 1, (uint32_t)pid);
-  pb_uint(&b, 2, (uint32_t)tid);
-  if (e->kind >= PROBE_EV_MARKER) {
-    uint32_t len;
-    const char* name = name_of(probe_shim.region, e->aux, &len);
-    pb_uint(&b, 3, e->kind - PROBE_EV_MARKER);
-    pb_bytes(&b, 4, name, len);
-    pb_uint(&b, 5, e->start);
-    pb_sint(&b, 6, e->value);
-    pb_sint(&b, 7, (int64_t)e->end);
-    pb_frame(out, REC_MARKER, &b, body);
-  } else {
-    pb_uint(&b, 3, e->kind);
-    pb_uint(&b, 4, e->start);
-    pb_uint(&b, 5, e->end - e->start);
-    pb_sint(&b, 6, e->value);
-    pb_sint(&b, 7, e->fd);
-    pb_uint(&b, 8, e->aux);
-    pb_frame(out, REC_SHIM_CALL, &b, body);
-  }
+  uint32_t len = 0;
+  const char* name = e->kind >= PROBE_EV_MARKER ? name_of(probe_shim.region, e->aux, &len) : "";
+  shim_pb_event(out, e, pid, tid, name, len);
 }
 
 void shim_file_drain_slot(struct probe_shm_slot* s) {
@@ -264,7 +162,8 @@ static struct counts count_pid(const struct probe_shm_header* h, int32_t pid) {
   return c;
 }
 
-static void encode_process_counters(struct pb* b, uint32_t field, int32_t pid) {
+/* pid's ShimProcess counters, in fns (its functions' names). */
+static struct shim_pb_process process_counters(int32_t pid, char* fns, size_t fns_cap) {
   const struct probe_shm_header* h = probe_shim.region;
   struct counts c = count_pid(h, pid);
   uint64_t no_buffer = 0, no_name = 0;
@@ -274,33 +173,31 @@ static void encode_process_counters(struct pb* b, uint32_t field, int32_t pid) {
     no_buffer += __atomic_load_n(&h->lost_no_buffer, __ATOMIC_RELAXED);
     no_name = __atomic_load_n(&h->lost_no_name, __ATOMIC_RELAXED);
   }
-  uint8_t body[256];
-  struct pb p = {body, body + sizeof(body), 0};
-  pb_uint(&p, 1, (uint32_t)pid);
-  /* seen counts what was drained, sampled or lost in the ring; what the
-   * file refused is of seen too. */
-  pb_uint(&p, 2, c.seen + no_buffer + no_name);
-  pb_uint(&p, 3, c.written);
-  pb_uint(&p, 4, c.sampled);
-  pb_uint(&p, 5, c.full);
-  pb_uint(&p, 6, no_buffer + no_name);
-  pb_uint(&p, 8, probe_shim.sample_every);
-  pb_uint(&p, 9, probe_shim.min_duration_ns);
-  char fns[256];
-  probe_fn_list(probe_shim.functions, fns, sizeof(fns));
-  pb_string(&p, 10, fns);
-  pb_uint(&p, 12, c.lost_write);
-  pb_uint(&p, 13, 1); /* finished */
-  if (!p.overflow) pb_bytes(b, field, body, (size_t)(p.p - body));
+  probe_fn_list(probe_shim.functions, fns, fns_cap);
+  struct shim_pb_process p = {
+      .pid = pid,
+      /* seen counts what was drained, sampled or lost in the ring; what the
+       * file refused is of seen too. */
+      .produced = c.seen + no_buffer + no_name,
+      .written = c.written,
+      .sampled_out = c.sampled,
+      .lost_buffer_full = c.full,
+      .lost_no_buffer = no_buffer + no_name,
+      .lost_write = c.lost_write,
+      .sample_every = probe_shim.sample_every,
+      .min_duration_ns = probe_shim.min_duration_ns,
+      .functions = fns,
+  };
+  return p;
 }
 
 /* A Stats record with one process's counters. */
 static void write_stats(int32_t pid) {
-  uint8_t body[512], out[600];
-  struct pb b = {body, body + sizeof(body), 0}, o = {out, out + sizeof(out), 0};
-  pb_uint(&b, 1, probe_monotonic_ns());
-  encode_process_counters(&b, 4, pid);
-  pb_frame(&o, REC_STATS, &b, body);
+  uint8_t out[600];
+  struct pb o = {out, out + sizeof(out), 0};
+  char fns[256];
+  struct shim_pb_process p = process_counters(pid, fns, sizeof(fns));
+  shim_pb_stats(&o, probe_monotonic_ns(), &p);
   if (!o.overflow) write_all(out, (size_t)(o.p - out));
 }
 
@@ -335,11 +232,10 @@ void shim_file_finish(void) {
     write_stats(self);
     return;
   }
-  uint8_t body[512], out[600];
-  struct pb b = {body, body + sizeof(body), 0}, o = {out, out + sizeof(out), 0};
-  pb_uint(&b, 1, probe_monotonic_ns());
-  pb_bytes(&b, 4, "process exit", 12);
-  encode_process_counters(&b, 5, self);
-  pb_frame(&o, REC_TRAILER, &b, body);
+  uint8_t out[600];
+  struct pb o = {out, out + sizeof(out), 0};
+  char fns[256];
+  struct shim_pb_process p = process_counters(self, fns, sizeof(fns));
+  shim_pb_trailer(&o, probe_monotonic_ns(), &p);
   if (!o.overflow) write_all(out, (size_t)(o.p - out));
 }
