@@ -127,7 +127,7 @@ bool OutputFile::Commit(std::string* error) {
     if (linkat(dirfd_, temp_name_.c_str(), dirfd_, name_.c_str(), 0) != 0)
       return fail(errno == EEXIST ? "something was created there meanwhile (not replaced)"
                                   : strerror(errno));
-    unlinkat(dirfd_, temp_name_.c_str(), 0);
+    RemoveIfFile(dirfd_, temp_name_, temp_id_);  // the new file's other name
   }
   temp_name_.clear();
   return true;
