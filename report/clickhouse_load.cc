@@ -13,11 +13,39 @@
 #include "clickhouse_tsv.h"
 #include "format.h"
 #include "record_extent.h"
+#include "record_kind.h"
 #include "record_reader.h"
 #include "text_escape.h"
 
 namespace probe {
 namespace {
+
+// Where the file's run ends: the trailer's time and stop reason; without a
+// trailer (a cut file), the latest time of any record, stats included.
+class RunEnd : public RecordVisitor {
+ public:
+  explicit RunEnd(ChFileEnd* end) : end_(end) {}
+  void See(const v1::Record& r) {
+    if (!has_trailer_) {
+      const RecordExtent e = ExtentOf(r);
+      if (e.timed) end_->end_time_ns = std::max(end_->end_time_ns, e.end);
+    }
+    Visit(r, *this);
+  }
+  void OnTrailer(const v1::Trailer& t) override {
+    has_trailer_ = true;
+    end_->end_time_ns = t.time_ns();
+    end_->stop_reason = t.stop_reason();
+  }
+  void OnStats(const v1::Stats& s) override {
+    if (!has_trailer_) end_->end_time_ns = std::max(end_->end_time_ns, s.time_ns());
+  }
+  bool has_trailer() const { return has_trailer_; }
+
+ private:
+  ChFileEnd* end_;
+  bool has_trailer_ = false;
+};
 
 // A table's rows are sent once they reach kBatchBytes, and the largest
 // table's once all together reach kHeldBytes: that bounds the memory,
@@ -144,7 +172,7 @@ FileResult LoadFile(ClickHouseHttp& http, const ClickHouseLoadOptions& o, const 
   }
   v1::Record record;
   ReadStatus status = reader->Next(&record);
-  if (status != ReadStatus::kRecord || !record.has_header()) {
+  if (status != ReadStatus::kRecord || !IsHeader(record)) {
     if (status == ReadStatus::kEnd)
       fprintf(err, "probe-report: %s is empty\n", name.c_str());
     else
@@ -184,22 +212,15 @@ FileResult LoadFile(ClickHouseHttp& http, const ClickHouseLoadOptions& o, const 
   ClickHouseRows rows(id, names, sink);
   ChFileEnd end;
   end.records = 1;
-  bool has_trailer = false;
+  RunEnd run_end(&end);
   while ((status = reader->Next(&record)) == ReadStatus::kRecord) {
     ++end.records;
     Visit(record, names);
     Visit(record, rows);
-    if (record.has_trailer()) {
-      has_trailer = true;
-      end.end_time_ns = record.trailer().time_ns();
-      end.stop_reason = record.trailer().stop_reason();
-    } else if (!has_trailer) {
-      const RecordExtent e = ExtentOf(record);
-      if (e.timed) end.end_time_ns = std::max(end.end_time_ns, e.end);
-      if (record.has_stats()) end.end_time_ns = std::max(end.end_time_ns, record.stats().time_ns());
-    }
+    run_end.See(record);
     if (!sink.error().empty()) break;
   }
+  const bool has_trailer = run_end.has_trailer();
   rows.Finish();
   if (!sink.Flush()) {
     fprintf(err, "probe-report: %s: %s\n", name.c_str(), sink.error().c_str());

@@ -190,7 +190,7 @@ void ClickHouseRows::CounterRows(
   for (const v1::KindCounters& k : counters) {
     Row row(*this, ChTable::kCounters, time_ns);
     row.U("time_ns", time_ns).B("final", final).T("kind", EventKindColumn(k.kind()));
-    for (const CounterValue& v : CsvCounterColumns(k)) row.U(v.column, v.value);
+    for (const CounterValue& v : CsvCounterColumns(k)) row.U(v.counter->name, v.value);
     std::string losses;  // cpu:lost;cpu:lost
     for (const v1::CpuLoss& l : k.cpu_losses()) {
       if (!losses.empty()) losses += ';';

@@ -34,7 +34,7 @@ std::vector<ChColumn> Concat(std::vector<ChColumn> a, const std::vector<ChColumn
 std::vector<ChColumn> CounterColumns() {
   std::vector<ChColumn> c = {{"time_ns", "UInt64"}, {"final", "UInt8"}, {"kind", "String"}};
   for (const CounterValue& v : CsvCounterColumns(v1::KindCounters()))
-    c.push_back({v.column, "UInt64"});
+    c.push_back({v.counter->name, "UInt64"});
   c.push_back({"cpu_losses", "String"});
   c.push_back({"bytes_written", "UInt64"});
   return WithCommon(c);
