@@ -92,7 +92,8 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   for (bpf_program* p :
        {s->skel_->progs.resolve_ksyms, s->skel_->progs.on_sys_enter, s->skel_->progs.on_sys_exit})
     bpf_program__set_autoload(p, config.trace_syscalls);
-  for (bpf_program* p : {s->skel_->progs.on_waking, s->skel_->progs.on_switch})
+  for (bpf_program* p :
+       {s->skel_->progs.on_waking, s->skel_->progs.on_wakeup, s->skel_->progs.on_switch})
     bpf_program__set_autoload(p, wakeups);
   const bool context = wakeups && config.waker_context;
   for (bpf_program* p : {s->skel_->progs.resolve_wakeup_ksyms, s->skel_->progs.on_irq_entry,

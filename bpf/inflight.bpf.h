@@ -32,17 +32,11 @@ struct inflight {
   __u32 s_state;   /* PROBE_OFF_* */
   __u32 s_out;     /* 1 from switch-out to switch-in */
   struct probe_waker s_waker;
-  /* A wakeup seen between the thread leaving the run queue and its context
-   * switch (sched_waking can come first): the switch-out applies it. */
-  __u64 pending_wake_ns;
-  struct probe_waker pending_waker;
-  /* A wakeup seen while the thread was still queued and not switched out:
-   * it may have slept all the same (see on_waking). Used only when the
-   * switch-in finds no wakeup after the switch-out, and only if it came
-   * after the last switch-in (s_on_ns). */
-  __u64 maybe_wake_ns;
-  struct probe_waker maybe_waker;
-  __u64 s_on_ns; /* last switched in */
+  /* The last sched_waking of the thread, not yet settled by its
+   * sched_wakeup: only the sched_wakeup knows whether that wake ended a
+   * sleep (the thread was switched out) or found it still running. */
+  __u64 waking_ns;
+  struct probe_waker waking_waker;
 };
 
 struct {

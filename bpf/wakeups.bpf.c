@@ -7,7 +7,8 @@
  *
  * Per-thread state is the task-local in-flight slot, created at a target
  * thread's first switch-out. Other threads cost a task-storage probe per
- * switch and wakeup, plus one targets lookup at each switch-out. */
+ * switch, sched_waking and sched_wakeup, plus one targets lookup at each
+ * switch-out. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -88,29 +89,41 @@ static __always_inline void woken(struct inflight *f, __u64 now, const struct pr
   }
 }
 
+/* sched_waking runs in the waker's context, so it is where the waker is
+ * seen; but whether that wake ends a sleep is only settled later. It can come
+ * while the thread is still on its way to sleep, racing the switch-out on
+ * another CPU, or find the thread running (the wake then only resets its
+ * state, and a later sleep has its own wake). So it only notes the waker;
+ * sched_wakeup of the same wake decides. Between the two no other
+ * sched_waking of the thread can come (the waker holds its pi_lock, then the
+ * thread is TASK_WAKING until the wakeup). */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(on_waking, struct task_struct *p) {
   struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
   if (!f) return 0;
-  if (f->s_out) {
-    if (f->s_wake_ns) return 0;
-    fill_waker(&f->pending_waker, p);
-    woken(f, bpf_ktime_get_ns(), &f->pending_waker);
-    return 0;
+  fill_waker(&f->waking_waker, p);
+  f->waking_ns = bpf_ktime_get_ns();
+  return 0;
+}
+
+/* The wake noted at sched_waking took effect. It ended a sleep exactly when
+ * the thread was switched out and not yet woken: a wake that finds the thread
+ * still dequeuing waits (on its rq lock or its on_cpu) until the switch-out is
+ * done, so the switch-out is always seen first. A thread not switched out was
+ * running, and one switched out preempted is already runnable: nothing ended. */
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_wakeup, struct task_struct *p) {
+  struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
+  if (!f) return 0;
+  __u64 t = f->waking_ns;
+  f->waking_ns = 0;
+  if (!t || !f->s_out || f->s_wake_ns) return 0;
+  /* Woken while it was still switching out: runnable from the switch-out. */
+  if (t < f->s_off_ns) {
+    count(PROBE_CTR_WAKE_RACED);
+    t = f->s_off_ns;
   }
-  /* Not switched out yet. Dequeued: it is between going to sleep and the
-   * context switch, which will find this wakeup pending. Still queued:
-   * either it never sleeps (the wakeup only resets its state), or its CPU is
-   * dequeuing it right now, or it stays queued while asleep (the fair
-   * class's delayed dequeue): then the switch-out comes next and the
-   * switch-in finds no later wakeup. Kept apart, and used only then. */
-  if (p->on_rq) {
-    f->maybe_wake_ns = bpf_ktime_get_ns();
-    fill_waker(&f->maybe_waker, p);
-    return 0;
-  }
-  f->pending_wake_ns = bpf_ktime_get_ns();
-  fill_waker(&f->pending_waker, p);
+  woken(f, t, &f->waking_waker);
   return 0;
 }
 
@@ -177,8 +190,6 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
   }
   f->s_off_ns = now;
   f->s_out = 1;
-  __u64 pending = f->pending_wake_ns;
-  f->pending_wake_ns = 0;
   if (prev_state == 0) { /* TASK_RUNNING: preempted, runnable at once */
     f->s_state = PROBE_OFF_PREEMPTED;
     f->s_wake_ns = now;
@@ -201,23 +212,12 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
     f->wake_ns = 0;
     f->on_ns = 0;
   }
-  /* Woken while it was still switching out: runnable from now. */
-  if (pending) {
-    count(PROBE_CTR_WAKE_RACED);
-    woken(f, now, &f->pending_waker);
-  }
 }
 
-/* Back on a CPU after a sleep whose sched_waking came before the switch-out
- * while the thread still looked queued (see on_waking), or never came. */
+/* Back on a CPU after a sleep whose wakeup was not seen (e.g. a program
+ * skipped by the kernel's recursion protection): the record says the wake
+ * time and the waker are unknown, never someone else's. */
 static __always_inline void wake_not_seen_after_switch_out(struct inflight *f) {
-  if (f->maybe_wake_ns > f->s_on_ns) {
-    count(PROBE_CTR_WAKE_RACED);
-    woken(f, f->s_off_ns, &f->maybe_waker);
-    return;
-  }
-  /* Nothing seen (e.g. a program skipped by the kernel's recursion
-   * protection): the record says the wake time is unknown. */
   count(PROBE_CTR_WAKE_UNSEEN);
   set_unknown(&f->s_waker, PROBE_UNKNOWN_WAKING_NOT_SEEN);
   if (f->syscall && f->off_ns && !f->wake_ns) f->waker = f->s_waker;
@@ -232,15 +232,12 @@ static __always_inline void switched_in(struct task_struct *next, __u64 *clock) 
    * program at the switch-out. Still a record: its off time is unknown. */
   if (!f->s_out) {
     count(PROBE_CTR_WAKE_NO_SWITCH_OUT);
-    f->s_on_ns = now;
     set_unknown(&f->s_waker, PROBE_UNKNOWN_SWITCH_OUT_NOT_SEEN);
     emit_wakeup(next, now, now, 0, 0, PROBE_OFF_OTHER, &f->s_waker);
     return;
   }
   f->s_out = 0;
   if (!f->s_wake_ns) wake_not_seen_after_switch_out(f);
-  f->s_on_ns = now;
-  f->maybe_wake_ns = 0;
   /* With the wake unknown, the call's breakdown still gets its on-CPU time:
    * the time from off to on is then unknown, never "blocked". */
   if (f->syscall && f->off_ns && !f->on_ns) f->on_ns = now;
