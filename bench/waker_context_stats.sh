@@ -12,6 +12,8 @@ sysctl -qw kernel.bpf_stats_enabled=1
   "$build/bench/pingpong --pipe >/dev/null; $build/bench/pingpong --pipe >/dev/null" 2>/dev/null &
 agent=$!
 sleep 1.5
+# Only this agent's programs (other agents may run on the machine).
+for f in /proc/$agent/fdinfo/*; do grep -h '^prog_id' "$f" 2>/dev/null || true; done | awk '{print $2}' > "$tmp/ids"
 bpftool -j prog show > "$tmp/a.json"; t1=$(date +%s%N)
 sleep 2
 bpftool -j prog show > "$tmp/b.json"; t2=$(date +%s%N)
@@ -22,8 +24,9 @@ tmp, t1, t2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 dt = (t2 - t1) / 1e9
 a = {p["id"]: p for p in json.load(open(tmp + "/a.json"))}
 b = {p["id"]: p for p in json.load(open(tmp + "/b.json"))}
+ours = {int(l) for l in open(tmp + "/ids") if l.strip()}
 for i, p in b.items():
-    if i not in a or not p.get("name", "").startswith("on_"):
+    if i not in a or i not in ours:
         continue
     n = p.get("run_cnt", 0) - a[i].get("run_cnt", 0)
     t = p.get("run_time_ns", 0) - a[i].get("run_time_ns", 0)

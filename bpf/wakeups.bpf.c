@@ -42,6 +42,10 @@ struct {
   __type(value, struct probe_hist);
 } sched_hist_zero SEC(".maps");
 
+/* A task no BPF program gave local storage (most untargeted ones): a plain
+ * load instead of a helper call per scheduler event (issue 19). */
+static __always_inline bool has_storage(struct task_struct *t) { return t->bpf_storage != NULL; }
+
 /* Plain loads from the trusted task and its saved registers: cheaper than a
  * helper call per field, and this runs on every wakeup of a target. */
 static __always_inline void fill_waker(struct probe_waker *w, struct task_struct *wakee) {
@@ -99,6 +103,7 @@ static __always_inline void woken(struct inflight *f, __u64 now, const struct pr
  * thread is TASK_WAKING until the wakeup). */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(on_waking, struct task_struct *p) {
+  if (!has_storage(p)) return 0;
   struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
   if (!f) return 0;
   fill_waker(&f->waking_waker, p);
@@ -113,6 +118,7 @@ int BPF_PROG(on_waking, struct task_struct *p) {
  * running, and one switched out preempted is already runnable: nothing ended. */
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(on_wakeup, struct task_struct *p) {
+  if (!has_storage(p)) return 0;
   struct inflight *f = bpf_task_storage_get(&inflight, p, NULL, 0);
   if (!f) return 0;
   __u64 t = f->waking_ns;
@@ -171,9 +177,9 @@ static __always_inline void set_unknown(struct probe_waker *w, __u32 reason) {
 
 static __always_inline void switched_out(struct task_struct *prev, unsigned int prev_state,
                                          __u64 *clock) {
-  struct inflight *f = bpf_task_storage_get(&inflight, prev, NULL, 0);
+  struct inflight *f = has_storage(prev) ? bpf_task_storage_get(&inflight, prev, NULL, 0) : NULL;
   if (!f) {
-    if (!is_target(prev->tgid)) return;
+    if (!is_target_cached(prev->tgid)) return;
     f = bpf_task_storage_get(&inflight, prev, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!f) {
       count(PROBE_CTR_WAKE_TABLE_FULL);
@@ -224,6 +230,7 @@ static __always_inline void wake_not_seen_after_switch_out(struct inflight *f) {
 }
 
 static __always_inline void switched_in(struct task_struct *next, __u64 *clock) {
+  if (!has_storage(next)) return;
   struct inflight *f = bpf_task_storage_get(&inflight, next, NULL, 0);
   if (!f) return;
   __u64 now = clock_once(clock);
