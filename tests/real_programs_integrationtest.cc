@@ -258,7 +258,7 @@ TEST_F(RealProgramTest, TimerEndedWaitsOnABusyCpuAreAttributedToTheirOwnTimeout)
   const int spinner = std::stoi(kv["spinner_pid"]), sleeper = std::stoi(kv["sleeper_tid"]);
   ASSERT_GE(std::stoi(kv["timeouts"]), 90) << "select() returned 0: its timeout ended it";
   auto records = ReadRecords(file_);
-  int timed_out = 0, own = 0, on_spinner = 0, wakeups_own = 0, wakeups_unknown = 0;
+  int timed_out = 0, own = 0, unknown = 0, on_spinner = 0, wakeups_own = 0, wakeups_unknown = 0;
   for (const auto& rec : records) {
     if (rec.has_wakeup() && rec.wakeup().tid() == sleeper &&
         rec.wakeup().waker().context() == v1::WAKER_CONTEXT_OWN_TIMEOUT)
@@ -271,16 +271,25 @@ TEST_F(RealProgramTest, TimerEndedWaitsOnABusyCpuAreAttributedToTheirOwnTimeout)
     if (c.syscall() != v1::SYSCALL_PSELECT6 || !c.timed_out() || !c.has_breakdown()) continue;
     timed_out++;
     const auto& w = c.breakdown().waker();
-    if (w.context() == v1::WAKER_CONTEXT_OWN_TIMEOUT) own++;
     if (w.context() == v1::WAKER_CONTEXT_TASK && w.pid() == spinner) on_spinner++;
-    if (w.context() == v1::WAKER_CONTEXT_OWN_TIMEOUT)
+    if (w.context() == v1::WAKER_CONTEXT_OWN_TIMEOUT) {
+      own++;
       EXPECT_EQ(w.timer_function_name(), "hrtimer_wakeup");
+    } else {
+      unknown += w.context() == v1::WAKER_CONTEXT_UNKNOWN;
+      std::cout << "timed out, not on its own timeout: " << c.ShortDebugString() << "\n";
+    }
   }
   std::cout << timed_out << " timed-out selects: " << own << " woken by their own timeout, "
-            << on_spinner << " blamed on the spinner\n";
+            << unknown << " unknown, " << on_spinner << " blamed on the spinner\n";
   ASSERT_GE(timed_out, 90);
   EXPECT_EQ(on_spinner, 0);
-  EXPECT_EQ(own, timed_out);
+  // Or unknown, named (seen 0-1 in 100 here, reason SWITCH_IN_NOT_SEEN):
+  // the thread ran again with no sched_switch to it seen (on node,
+  // bpftrace's tracepoint:sched:sched_switch missed the same switch-ins as
+  // our program did). Never another waker.
+  EXPECT_EQ(own + unknown, timed_out);
+  EXPECT_LE(unknown, 3);
   // A wakeup record whose switch-in the kernel did not run our program for
   // names its unknown part instead.
   EXPECT_GE(wakeups_own + wakeups_unknown, own) << "the wakeup records say the same";
