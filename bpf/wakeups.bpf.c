@@ -6,9 +6,10 @@
  * A blocked traced syscall also gets its breakdown (see inflight.bpf.h).
  *
  * Per-thread state is the task-local in-flight slot, created at a target
- * thread's first switch-out. Other threads cost a task-storage probe per
- * switch, sched_waking and sched_wakeup, plus one targets lookup at each
- * switch-out. */
+ * thread's first switch-out. Other threads cost a load of task->bpf_storage
+ * per switch, sched_waking and sched_wakeup (a task-storage probe if another
+ * BPF program gave them storage), plus the per-CPU not-target cache, or on a
+ * miss one targets lookup, at each switch-out. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
