@@ -354,6 +354,7 @@ void BpfSession::AddExecInfo(int tgid, v1::ProcessLifetime* out) const {
   if (info.exec_ns == 0) return;
   out->set_exec_time_ns(info.exec_ns);
   out->set_exec_count(info.exec_count);
+  out->set_first_exec_time_ns(info.first_exec_ns);
   if (info.exec_ns >= out->fork_time_ns())
     out->set_fork_to_exec_ns(info.exec_ns - out->fork_time_ns());
 }

@@ -10,7 +10,7 @@ extern "C" {
 }
 
 static_assert(sizeof(probe_event_header) == 16);
-static_assert(sizeof(probe_proc_info) == 16 + 8 + PROBE_FILENAME_LEN + PROBE_ARGS_LEN);
+static_assert(sizeof(probe_proc_info) == 16 + 8 + PROBE_FILENAME_LEN + PROBE_ARGS_LEN + 8);
 static_assert(sizeof(probe_proc_exit_event) ==
               16 + 16 + 32 + PROBE_COMM_LEN + sizeof(probe_proc_info));
 static_assert(sizeof(probe_syscall_event) == 56);
@@ -38,6 +38,7 @@ void DecodeProcExit(const probe_proc_exit_event& e, v1::ProcessLifetime* p, uint
   p->set_exec_time_ns(e.info.exec_ns);
   p->set_exit_time_ns(e.hdr.time_ns);
   p->set_exec_count(e.info.exec_count);
+  p->set_first_exec_time_ns(e.info.first_exec_ns);
   if (e.info.exec_ns != 0 && e.hdr.time_ns >= e.info.exec_ns)
     p->set_exec_to_exit_ns(e.hdr.time_ns - e.info.exec_ns);
   if (e.info.exec_ns != 0 && e.info.exec_ns >= e.fork_ns)

@@ -25,6 +25,14 @@ Targets:
   -- CMD ARGS...       launch CMD traced from its first exec; exit with its
                        status if it ends by itself, 0 if the agent stops it
                        (SIGINT, SIGTERM, --duration)
+  --repeat N           run CMD N times, one after another, each traced from its
+                       first exec, into one file (probe-report shows the
+                       command's time per run: mean, standard deviation,
+                       median, min, max);
+                       a run ends when its last process exits; exit 0 if
+                       every run succeeded, else the status of the first
+                       failed run, with one line naming the failed runs
+  --repeat-delay DUR   pause DUR between two runs (default: 0)
   -a, --all            trace every process on the system
   --no-children        do not follow descendants of the targets
 
@@ -213,7 +221,7 @@ const ArgSpec& AgentArgSpec() {
       "pode",
       {"--pid", "--output", "--duration", "--ring-buffer", "--ring-buffers", "--events",
        "--min-latency", "--sample", "--first", "--max-rate", "--drain-delay", "--sample-seed",
-       "--preload-library", "--histogram-interval", "--tag"},
+       "--preload-library", "--histogram-interval", "--tag", "--repeat", "--repeat-delay"},
       {"--all", "--no-children", "--force", "--keep-privileges", "--preload", "--help",
        "--version"}};
   return spec;
@@ -370,6 +378,15 @@ ParseResult ParseOptions(const std::vector<std::string>& raw_args) {
       if (!value(&v) || v.empty()) return fail(a + " needs the path of libprobe_preload.so");
       o.preload = true;
       o.preload_library = v;
+    } else if (a == "--repeat") {
+      long n = 0;
+      if (!value(&v) || !ParseInt(v, &n) || n < 1 || n > 1000000)
+        return fail("invalid --repeat '" + v + "': expected a number of runs from 1 to 1000000");
+      o.repeat = uint32_t(n);
+    } else if (a == "--repeat-delay") {
+      if (!value(&v) || !ParseDuration(v, &o.repeat_delay_ns) ||
+          o.repeat_delay_ns > 3600000000000ull)
+        return fail("invalid --repeat-delay '" + v + "': expected a duration up to 1h, e.g. 100ms");
     } else if (a == "--histogram-interval") {
       if (!value(&v) || !ParseDuration(v, &o.histogram_interval_ns) ||
           o.histogram_interval_ns < 100000000ull)
@@ -385,6 +402,8 @@ ParseResult ParseOptions(const std::vector<std::string>& raw_args) {
     return fail(
         "--preload needs a command to launch (-- CMD); a running process must be "
         "started with LD_PRELOAD=libprobe_preload.so itself");
+  if (o.repeat > 0 && o.command.empty()) return fail("--repeat needs a command to launch (-- CMD)");
+  if (o.repeat_delay_ns > 0 && o.repeat == 0) return fail("--repeat-delay needs --repeat N");
   return {o, ""};
 }
 

@@ -37,6 +37,8 @@ struct Options {
   std::string preload_library;       // --preload-library; empty: beside the agent
   std::vector<std::string> command;  // after "--"
   std::vector<std::pair<std::string, std::string>> tags;  // --tag KEY=VALUE, in order
+  uint32_t repeat = 0;           // --repeat N: run CMD N times into one file; 0 = once, as before
+  uint64_t repeat_delay_ns = 0;  // --repeat-delay: pause between two runs
   bool help = false;
   bool version = false;  // --version
 };

@@ -127,3 +127,40 @@ TEST(RingLayoutTest, AutoIsOneRingPerFourCpusAndCountsStayWithinTheCpus) {
 
 }  // namespace
 }  // namespace probe
+
+namespace probe {
+namespace {
+
+// Issue 20: --repeat N [--repeat-delay DUR] -- CMD.
+TEST(OptionsTest, Repeat) {
+  auto r = ParseOptions({"--repeat", "5", "--repeat-delay=250ms", "--", "true"});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->repeat, 5u);
+  EXPECT_EQ(r.options->repeat_delay_ns, 250000000u);
+  auto once = ParseOptions({"--", "true"});
+  ASSERT_TRUE(once.options);
+  EXPECT_EQ(once.options->repeat, 0u);  // not repeated: the file says so (repeat_count 0)
+  struct Case {
+    std::vector<std::string> args;
+    const char* needle;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--repeat", "0", "--", "true"}, "invalid --repeat '0'"},
+           {{"--repeat", "-2", "--", "true"}, "invalid --repeat '-2'"},
+           {{"--repeat", "3x", "--", "true"}, "invalid --repeat '3x'"},
+           {{"--repeat", "1000001", "--", "true"}, "from 1 to 1000000"},
+           {{"--repeat"}, "invalid --repeat ''"},
+           {{"--repeat", "3", "--pid", "1"}, "--repeat needs a command"},
+           {{"--repeat", "3", "--all"}, "--repeat needs a command"},
+           {{"--repeat-delay", "1s", "--", "true"}, "--repeat-delay needs --repeat"},
+           {{"--repeat", "2", "--repeat-delay", "soon", "--", "true"}, "invalid --repeat-delay"},
+       }) {
+    auto p = ParseOptions(c.args);
+    EXPECT_FALSE(p.options) << c.needle;
+    EXPECT_NE(p.error.find(c.needle), std::string::npos) << p.error;
+    EXPECT_EQ(p.error.find('\n'), std::string::npos) << "one line";
+  }
+}
+
+}  // namespace
+}  // namespace probe

@@ -113,6 +113,7 @@ struct probe_proc_info {
   __u32 args_total; /* argv bytes before the cut */
   char filename[PROBE_FILENAME_LEN];
   char args[PROBE_ARGS_LEN]; /* NUL-separated argv, possibly cut */
+  __u64 first_exec_ns;       /* the first exec's time (exec_ns is the last's) */
 };
 
 struct probe_proc_exit_event {

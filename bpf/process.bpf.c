@@ -70,6 +70,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   struct probe_proc_info *info = proc_info(tgid);
   if (!info) return 0;
   info->exec_ns = now;
+  if (info->exec_count == 0) info->first_exec_ns = now;
   info->exec_count += 1;
   const char *filename = BPF_CORE_READ(bprm, filename);
   long n = bpf_probe_read_kernel_str(info->filename, sizeof(info->filename), filename);

@@ -11,6 +11,10 @@
 //   thread_names.csv        ThreadName
 //   counters.csv            one row per KindCounters of each Stats / Trailer (final = true)
 //   syscall_percentiles.csv p50/p90/p99 per (pid, syscall), as the text report gives them
+//   runs.csv                RepeatRun (--repeat N): one row per run
+//   repeat_summary.csv      --repeat N: the command's time per run, and per
+//                           process name the count per run and exec->exit:
+//                           n, mean, sd, median, min, max (ns; means as decimals)
 //
 // Fields are quoted per RFC 4180 (those holding a comma, a quote, CR or LF;
 // quotes doubled); rows end with LF. Enum values are their names without the
@@ -149,6 +153,8 @@ enum FileKind {
   kThreadNames,
   kCounters,
   kPercentiles,
+  kRuns,
+  kRepeatSummary,
   kFileKinds,
 };
 
@@ -161,7 +167,7 @@ constexpr FileSpec kFiles[kFileKinds] = {
     {"processes.csv",
      "snapshot,pid,ppid,comm,exe,argv,argv_truncated,start_time_ns,threads,fork_time_ns,"
      "exec_time_ns,exit_time_ns,exec_to_exit_ns,fork_to_exec_ns,exit_code,exit_signal,"
-     "core_dumped,user_time_ns,system_time_ns,peak_rss_bytes,finished,exec_count"},
+     "core_dumped,user_time_ns,system_time_ns,peak_rss_bytes,finished,exec_count,run_index"},
     {"syscalls.csv",
      "pid,tid,syscall,start_time_ns,duration_ns,ret,interrupted,fd,nfds,timeout_ns,timed_out,"
      "value,eventfd_flags,to_block_ns,blocked_ns,run_queue_ns,return_ns,total_blocked_ns,woken,"
@@ -177,6 +183,10 @@ constexpr FileSpec kFiles[kFileKinds] = {
     {"thread_names.csv", "pid,tid,comm"},
     {"counters.csv", nullptr},  // CsvCountersHeader(): the columns of the counter table
     {"syscall_percentiles.csv", "pid,syscall,count,p50_ns,p90_ns,p99_ns,max_ns,exact"},
+    {"runs.csv",
+     "index,pid,start_time_ns,exec_time_ns,end_time_ns,duration_ns,exit_code,exit_signal,"
+     "succeeded,processes"},
+    {"repeat_summary.csv", "figure,comm,n,mean,sd,median,min,max"},
 };
 
 class CsvExporter : public Exporter {
@@ -199,9 +209,11 @@ class CsvExporter : public Exporter {
   void OnTrailer(const v1::Trailer& t) override {
     Counters(t.time_ns(), true, t.counters(), t.bytes_written());
   }
+  void OnRepeatRun(const v1::RepeatRun& r) override { Run(r); }
 
   bool Finish(std::string* error) override {
     Percentiles();
+    RepeatSummary();
     bool ok = true;
     for (auto& f : files_) {
       if (!f) continue;
@@ -248,6 +260,7 @@ class CsvExporter : public Exporter {
     f.Num(p.peak_rss_bytes());
     f.Bool(p.finished());
     f.Num(p.exec_count());
+    f.Num(p.run_index());
     f.EndRow();
   }
 
@@ -267,7 +280,7 @@ class CsvExporter : public Exporter {
       threads += std::to_string(t.tid()) + ":" + t.comm();
     }
     f.Text(threads);
-    for (int i = 0; i < 13; ++i) f.Empty();  // lifetime columns
+    for (int i = 0; i < 14; ++i) f.Empty();  // lifetime columns
     f.EndRow();
   }
 
@@ -427,6 +440,40 @@ class CsvExporter : public Exporter {
       f.Num(r.histogram.max_ns());
       f.Bool(r.quantiles.exact);
       f.EndRow();
+    }
+  }
+
+  void Run(const v1::RepeatRun& r) {
+    CsvFile& f = File(kRuns);
+    f.Num(r.index());
+    f.Num(r.pid());
+    f.Num(r.start_time_ns());
+    f.Num(r.exec_time_ns());
+    f.Num(r.end_time_ns());
+    f.Num(r.duration_ns());
+    f.Num(r.exit_code());
+    f.Num(r.exit_signal());
+    f.Bool(r.succeeded());
+    f.Num(r.processes());
+    f.EndRow();
+  }
+
+  // figure "command_time_ns" (comm empty), then per comm "per_run" and
+  // "exec_to_exit_ns": what the text report's repeated-runs section prints.
+  void RepeatSummary() {
+    if (!summary_.repeats.repeated()) return;
+    CsvFile& f = File(kRepeatSummary);
+    auto row = [&f](const char* figure, const std::string& comm, const Spread& s) {
+      f.Text(figure);
+      f.Text(comm);
+      f.Num(s.n);
+      for (double v : {s.mean, s.sd, s.median, s.min, s.max}) f.Num(v);
+      f.EndRow();
+    };
+    row("command_time_ns", "", summary_.repeats.CommandTime());
+    for (const ProcessAcrossRuns& p : summary_.repeats.Processes()) {
+      row("per_run", p.name, p.per_run);
+      row("exec_to_exit_ns", p.name, p.exec_to_exit_ns);
     }
   }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "counters.h"
+#include "repeat_runs_text.h"
 #include "run_identity_format.h"
 #include "text_escape.h"
 
@@ -155,6 +156,7 @@ std::string FormatSummary(const TraceSummary& s) {
   std::ostringstream o;
   AppendHeader(s, o);
   AppendProcesses(s, o);
+  o << FormatRepeatSection(s.repeats);
   const SyscallReportContext ctx = s.Context();
   o << FormatSyscallSection(s.syscalls, ctx);
   o << s.waits.Format(ctx);

@@ -24,6 +24,7 @@ class SummaryBuilder : public RecordVisitor {
   void OnHeader(const v1::Header& h) override {
     s_->has_header = true;
     s_->header = h;
+    s_->repeats.OnHeader(h);
     SeeTime(h.start_time_ns());
   }
   void OnTrailer(const v1::Trailer& t) override {
@@ -41,6 +42,7 @@ class SummaryBuilder : public RecordVisitor {
   void OnSnapshot(const v1::ProcessSnapshot& p) override { s_->snapshots.push_back(p); }
   void OnProcess(const v1::ProcessLifetime& p) override {
     s_->processes.push_back(p);
+    s_->repeats.OnProcess(p);
     SeeTime(p.exit_time_ns());
     SeeTime(p.exec_time_ns());
   }
@@ -79,6 +81,10 @@ class SummaryBuilder : public RecordVisitor {
   void OnMarker(const v1::Marker& m) override {
     s_->threads.OnMarker(m);
     s_->shim.AddMarker(m);
+  }
+  void OnRepeatRun(const v1::RepeatRun& r) override {
+    s_->repeats.OnRepeatRun(r);
+    SeeTime(r.end_time_ns());
   }
   void OnUnknown(const v1::Record&) override { s_->unknown_records++; }
 

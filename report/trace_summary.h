@@ -11,6 +11,7 @@
 #include "interval_table.h"
 #include "names.h"
 #include "probe.pb.h"
+#include "repeat_runs.h"
 #include "sched_table.h"
 #include "shim_table.h"
 #include "syscall_table.h"
@@ -30,6 +31,7 @@ struct TraceSummary {
   ShimTable shim;       // shim calls and markers, paired with the kernel's syscalls
   WaitTable waits;      // where blocking waits' time went
   ThreadTable threads;  // per-thread totals
+  RepeatRuns repeats;   // --repeat N: the runs and their statistics
   bool has_trailer = false;
   v1::Trailer trailer;
   bool has_stats = false;

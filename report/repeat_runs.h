@@ -1,0 +1,77 @@
+// Repeated runs (probe-agent --repeat N): the command's time per run and, per
+// process name, how many ran per run and how long each lived, with the
+// statistics hyperfine gives (mean, standard deviation, median, min, max).
+// Built from the records by a visitor; pure, no I/O. The per-run command
+// times (RunTiming) are what a comparison of two recordings starts from.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "probe.pb.h"
+#include "record_visitor.h"
+
+namespace probe {
+
+// One run of the launched command, as its RepeatRun record says.
+struct RunTiming {
+  uint32_t index = 0;  // 1-based
+  int32_t pid = 0;
+  uint64_t exec_time_ns = 0;  // the command's first exec (monotonic)
+  uint64_t end_time_ns = 0;   // its last descendant's exit
+  uint64_t duration_ns = 0;   // first exec -> last exit: the command's time
+  bool succeeded = false;
+  int32_t exit_code = 0, exit_signal = 0;
+  uint32_t processes = 0;
+};
+
+// Statistics of a set of values. sd is the sample standard deviation (the
+// n-1 one, as hyperfine's σ), 0 for a single value; median is the mean of
+// the two middle values for an even n.
+struct Spread {
+  size_t n = 0;
+  double mean = 0, sd = 0, median = 0, min = 0, max = 0;
+};
+Spread SpreadOf(std::vector<double> values);
+
+// One process name across the runs.
+struct ProcessAcrossRuns {
+  std::string name;        // comm, as the records give it
+  Spread per_run;          // processes of this name per run (0 in a run without one)
+  Spread exec_to_exit_ns;  // each finished process's exec -> exit
+};
+
+// Collects what the statistics need: feed it every record (Visit), then ask.
+class RepeatRuns : public RecordVisitor {
+ public:
+  void OnHeader(const v1::Header& h) override { repeat_count_ = h.repeat_count(); }
+  void OnRepeatRun(const v1::RepeatRun& r) override;
+  void OnProcess(const v1::ProcessLifetime& p) override;
+
+  // The runs asked for (--repeat N; 0 when the file is not a repeated run).
+  uint32_t repeat_count() const { return repeat_count_; }
+  bool repeated() const { return repeat_count_ > 0 || !runs_.empty(); }
+  // The runs that ended, by index.
+  std::vector<RunTiming> Runs() const;
+  // The command's time over the runs that ended, failed ones included.
+  Spread CommandTime() const;
+  size_t failed() const;
+  // Per process name, by name: only processes of a run that ended count.
+  std::vector<ProcessAcrossRuns> Processes() const;
+
+ private:
+  struct NameStats {
+    std::map<uint32_t, uint32_t> per_run;  // run index -> processes
+    std::vector<double> exec_to_exit_ns;   // with the run index of each
+    std::vector<uint32_t> exec_to_exit_run;
+  };
+  uint32_t repeat_count_ = 0;
+  std::map<uint32_t, RunTiming> runs_;
+  std::map<std::string, NameStats> names_;
+};
+
+// The runs of a whole recording, from its records.
+std::vector<RunTiming> RunsOf(const std::vector<v1::Record>& records);
+
+}  // namespace probe
