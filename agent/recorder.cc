@@ -30,6 +30,8 @@
 #include "record_kind.h"
 #include "record_writer.h"
 #include "recording_setup.h"
+#include "repeat_tracker.h"
+#include "run_spawner.h"
 #include "run_summary.h"
 #include "shim_collector.h"
 #include "target_attach.h"
@@ -165,6 +167,16 @@ class Recorder {
   void Settle() { agent_.Settle(writer_->failed(), writer_->bytes_buffered()); }
   v1::Record MakeStats(const KernelCounters& kernel) const;
   void Tick(uint64_t now);
+  // --repeat: the command's pid (the single launch's, or the current run's),
+  // and its release from the hold before exec.
+  int CommandPid() const { return spawner_ ? run_pid_ : launcher_.pid(); }
+  bool ReleaseCommand(std::string* error) {
+    return spawner_ ? spawner_->Release(error) : launcher_.Release(error);
+  }
+  bool BeginRun(std::string* error);
+  void StepRepeat(uint64_t now);
+  void EndRun();
+  int RepeatStatus();
   // Says why the run cannot go on, removes the output if this run created
   // it, and returns the exit status.
   int Abandon(const std::string& error, int status = 1);
@@ -188,6 +200,11 @@ class Recorder {
   std::unique_ptr<ShimCollector> shim_;
   std::unique_ptr<BpfSession> bpf_;
   Launcher launcher_;  // after bpf_: a held child is killed before the programs go
+  // --repeat N: the helper that forks each run, and the runs' bookkeeping.
+  std::unique_ptr<RunSpawner> spawner_;
+  std::unique_ptr<RepeatTracker> repeat_;
+  int run_pid_ = -1;
+  bool run_failed_to_start_ = false;
   std::string preload_library_;
   std::vector<int> roots_;
   // The drain loop's state.
@@ -239,6 +256,7 @@ void Recorder::OnEvent(const void* data, size_t size) {
   }
   kernel_names_.Annotate(&event_record_);
   if (thread_names_.Intern(&event_record_, &name_record_)) writer_->Append(name_record_);
+  if (repeat_ && event_record_.has_process()) repeat_->Tag(event_record_.mutable_process());
   agent_.Appended(KindOfRecord(event_record_), writer_->Append(event_record_));
   Settle();
   const v1::ProcessLifetime* process = ProcessOf(event_record_);
@@ -281,11 +299,11 @@ bool Recorder::StartShim(std::string* error) {
 std::optional<int> Recorder::AttachTargets(std::string* error) {
   std::vector<int> gone;
   roots_ = pins_.AddLive(*bpf_, &gone);
-  if (!ReportGoneTargets(gone, roots_.empty() && launcher_.pid() <= 0)) return Abandon("");
+  if (!ReportGoneTargets(gone, roots_.empty() && CommandPid() <= 0)) return Abandon("");
   const std::vector<int> pinned = roots_;
-  if (launcher_.pid() > 0) {
-    roots_.push_back(launcher_.pid());
-    bpf_->AddTarget(launcher_.pid());
+  if (CommandPid() > 0) {
+    roots_.push_back(CommandPid());
+    bpf_->AddTarget(CommandPid());
   }
   std::set<int> initial;
   if (options_.all) {
@@ -295,7 +313,7 @@ std::optional<int> Recorder::AttachTargets(std::string* error) {
     AddFoundTargets(*bpf_, initial, pinned);
   }
   PrivilegePlan privileges = PlanPrivilegeDrop({.read_target_memory = shim_ && !options_.all,
-                                                .signal_child = launcher_.pid() > 0,
+                                                .signal_child = CommandPid() > 0,
                                                 .kernel_release = KernelRelease()},
                                                InvokingSudoUser());
   v1::Record header = MakeHeader(options_, argv_, roots_, start_ns_, preload_library_);
@@ -303,7 +321,7 @@ std::optional<int> Recorder::AttachTargets(std::string* error) {
   if (!options_.keep_privileges) header.mutable_header()->set_privileges(DescribePlan(privileges));
   writer_->Append(header);
   for (int pid : initial) {
-    if (pid == launcher_.pid()) continue;  // not yet exec'd: its lifetime record says all
+    if (pid == CommandPid()) continue;  // not yet exec'd: its lifetime record says all
     v1::Record snapshot;
     if (SnapshotProcess(pid, snapshot.mutable_snapshot())) writer_->Append(snapshot);
   }
@@ -314,7 +332,7 @@ std::optional<int> Recorder::AttachTargets(std::string* error) {
   if (!options_.keep_privileges && !DropPrivileges(privileges, error))
     return Abandon(*error + " (--keep-privileges runs without dropping)");
   // A command that cannot be run leaves no recording: it never ran.
-  if (launcher_.pid() > 0 && !launcher_.Release(error)) return Abandon(*error, 127);
+  if (CommandPid() > 0 && !ReleaseCommand(error)) return Abandon(*error, 127);
   return std::nullopt;
 }
 
@@ -337,8 +355,15 @@ std::optional<int> Recorder::SetUp() {
   }
   // The child is forked after attach and held before exec, so its
   // fork-to-exec time is its own and not the agent's start-up.
-  if (!options_.command.empty() && !launcher_.Start(options_.command, child_env, &error))
+  // --repeat: every run, the first included, is forked by a helper forked
+  // now, before the privileges are dropped (run_spawner.h).
+  if (options_.repeat > 0) {
+    spawner_ = RunSpawner::Create(options_.command, child_env, &error);
+    repeat_ = std::make_unique<RepeatTracker>(options_.repeat);
+    if (!spawner_ || !BeginRun(&error)) return Abandon(error);
+  } else if (!options_.command.empty() && !launcher_.Start(options_.command, child_env, &error)) {
     return Abandon(error);
+  }
   return AttachTargets(&error);
 }
 
@@ -384,7 +409,7 @@ void Recorder::DrainLoop() {
     // Shim rings are per thread and bounded: drain them every 10 ms.
     // Waits for a ring's wakeup, or the timeout (records below the wakeup
     // threshold wake nobody), then drains a bounded amount of each ring.
-    bpf_->Poll(options_.preload || (shim_ && shim_->active()) ? 10 : 100);
+    bpf_->Poll(options_.preload || repeat_ || (shim_ && shim_->active()) ? 10 : 100);
     if (options_.drain_delay_ns) {  // --drain-delay: a slow consumer on purpose (tests)
       timespec d{time_t(options_.drain_delay_ns / kSecondNs),
                  long(options_.drain_delay_ns % kSecondNs)};
@@ -405,7 +430,8 @@ void Recorder::DrainLoop() {
     // Walking the target map costs two bpf() calls per bucket chain: under
     // load the ring wakes this loop hundreds of times a second, so look
     // every 100 ms, not every pass.
-    if (!options_.all && stop_reason_.empty() && (child <= 0 || child_status_ >= 0) &&
+    if (repeat_ && stop_reason_.empty()) StepRepeat(now);
+    if (!repeat_ && !options_.all && stop_reason_.empty() && (child <= 0 || child_status_ >= 0) &&
         now >= next_target_check_) {
       next_target_check_ = now + 100000000ull;
       if (bpf_->Targets().empty()) stop_reason_ = "targets exited";
@@ -433,6 +459,7 @@ void Recorder::Finish() {
     v1::Record r;
     if (UnfinishedLifetime(pid, r.mutable_process())) {
       bpf_->AddExecInfo(pid, r.mutable_process());
+      if (repeat_) repeat_->Tag(r.mutable_process());
       agent_.kind[v1::EVENT_KIND_PROCESS].agent_produced++;
       agent_.Appended(v1::EVENT_KIND_PROCESS, writer_->Append(r));
     }
@@ -474,6 +501,7 @@ int Recorder::Summary() {
           stderr);
     return 1;
   }
+  if (repeat_) return RepeatStatus();
   // A command that ended by itself passes its status on (a failing workload
   // fails the script that wraps it). One stopped by the agent (SIGINT,
   // SIGTERM, --duration) does not: the run did what was asked, and the
@@ -485,6 +513,73 @@ int Recorder::Summary() {
     waitpid(child, &child_status_, 0);
   }
   return 0;
+}
+
+// Forks the next run's command, held before exec (targeted by the caller).
+bool Recorder::BeginRun(std::string* error) {
+  run_pid_ = spawner_->Start(error);
+  if (run_pid_ <= 0) return false;
+  repeat_->Begin(run_pid_, MonotonicNs());
+  return true;
+}
+
+// A run is over when its command has exited and no target is left (its
+// last descendant exited). Then the next run starts, after --repeat-delay.
+void Recorder::StepRepeat(uint64_t now) {
+  if (!repeat_->active()) return;
+  int status;
+  if (!repeat_->command_exited() && spawner_->PollExit(false, &status))
+    repeat_->CommandExited(status);
+  if (!repeat_->command_exited() || now < next_target_check_) return;
+  next_target_check_ = now + 10000000ull;  // the next run waits for this look: 10 ms
+  if (!bpf_->Targets().empty()) return;
+  EndRun();
+  if (repeat_->done()) {
+    stop_reason_ = "targets exited";
+    return;
+  }
+  const uint64_t delay_ms = (options_.repeat_delay_ns + 999999) / 1000000;
+  if (delay_ms && StopSignal(signal_fd_.get(), int(delay_ms))) {
+    stop_reason_ = "signal";
+    return;
+  }
+  std::string error;
+  if (!BeginRun(&error) || !bpf_->AddTarget(run_pid_) || !spawner_->Release(&error)) {
+    fprintf(stderr, "probe-agent: run %u: %s\n", repeat_->started(),
+            error.empty() ? "cannot target it" : error.c_str());
+    run_failed_to_start_ = true;
+    stop_reason_ = "cannot run";
+  }
+}
+
+// Every record of the run goes out before the next run starts: its exits
+// drained from the rings, its processes' final histograms written (and
+// dropped from the maps, so a pid reused by a later run starts afresh), the
+// shim's regions read, then its RepeatRun record.
+void Recorder::EndRun() {
+  bpf_->ConsumeAll();  // a process's exit is submitted before its target is removed
+  histograms_.Emit(*bpf_, *writer_, agent_);
+  if (shim_)
+    shim_->Tick([this](int pid) { return IsTarget(pid); }, std::vector<int>(), true,
+                [this](const v1::Record& r) { return OnShimRecord(r); });
+  writer_->Append(repeat_->End(MonotonicNs()));
+  writer_->Flush();
+}
+
+// 0 when every run that ended succeeded, else the first failed run's status
+// with one line naming the failed runs; 127 when a run could not be
+// started. A run the agent stopped (SIGINT, SIGTERM, --duration) has no
+// RepeatRun record and does not count as failed, as for a single launch.
+int Recorder::RepeatStatus() {
+  if (repeat_->active() && !repeat_->command_exited() && !run_failed_to_start_) {
+    kill(run_pid_, SIGTERM);
+    int status;
+    spawner_->PollExit(true, &status);
+  }
+  const std::string failed = repeat_->FailureLine();
+  if (!failed.empty()) fprintf(stderr, "probe-agent: %s\n", failed.c_str());
+  if (run_failed_to_start_) return 127;
+  return repeat_->ExitStatus();
 }
 
 }  // namespace

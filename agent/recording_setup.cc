@@ -63,6 +63,7 @@ v1::Record MakeHeader(const Options& o, const std::vector<std::string>& argv,
   h->set_ring_buffer_bytes(o.ring_buffer_bytes);
   h->set_agent_version(PROBE_VERSION);
   h->set_preload_library(preload_library);
+  h->set_repeat_count(o.repeat);
   *h->mutable_sampling() = MakeSampling(o);
   AddRunIdentity(o, h);
   return r;

@@ -38,6 +38,8 @@ void RepeatTracker::Tag(v1::ProcessLifetime* p) {
     // The launched command's first exec: a command that execs again (sh -c
     // 'exec prog') keeps the time of its first one.
     exec_ns_ = p->first_exec_time_ns() ? p->first_exec_time_ns() : p->exec_time_ns();
+    // The kernel's fork time, rather than when the agent heard of the pid.
+    if (p->fork_time_ns()) start_ns_ = p->fork_time_ns();
   }
 }
 

@@ -155,7 +155,9 @@ TEST_F(RepeatTest, WrapperChainRunsHoldWhatStraceSees) {
     size_t execs = 0;
     for (const auto& p : rec.processes.at(run.index())) {
       execs += p.exec_count();
-      if (p.pid() != run.pid()) EXPECT_EQ(p.ppid(), run.pid()) << "sh's child";
+      if (p.pid() != run.pid()) {
+        EXPECT_EQ(p.ppid(), run.pid()) << "sh's child";
+      }
     }
     EXPECT_EQ(execs, truth.execs);
   }
