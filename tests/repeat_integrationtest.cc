@@ -106,6 +106,29 @@ class RepeatTest : public testing::AgentTest {
       EXPECT_LE(run.start_time_ns(), run.exec_time_ns());
       previous_end = run.end_time_ns();
     }
+    // Nothing of run k comes after its RepeatRun record: its processes, their
+    // final histograms, their shim calls (the agent flushes each run).
+    std::map<int32_t, uint32_t> run_of_pid;
+    for (const auto& [index, procs] : rec.processes)
+      for (const auto& p : procs) run_of_pid[p.pid()] = index;
+    std::map<uint32_t, size_t> run_position;
+    size_t checked = 0;
+    for (size_t i = 0; i < rec.all.size(); ++i)
+      if (rec.all[i].has_run()) run_position[rec.all[i].run().index()] = i;
+    for (size_t i = 0; i < rec.all.size(); ++i) {
+      const v1::Record& x = rec.all[i];
+      const int32_t pid = x.has_process()             ? x.process().pid()
+                          : x.has_syscall_histogram() ? x.syscall_histogram().pid()
+                          : x.has_sched_histogram()   ? x.sched_histogram().pid()
+                          : x.has_shim_call()         ? x.shim_call().pid()
+                                                      : 0;
+      auto run = run_of_pid.find(pid);
+      if (pid == 0 || run == run_of_pid.end()) continue;
+      ++checked;
+      EXPECT_LT(i, run_position[run->second])
+          << "record " << i << " of pid " << pid << " after run " << run->second << "'s end";
+    }
+    EXPECT_GT(checked, size_t(n));
     ASSERT_TRUE(rec.all.back().has_trailer());
     const auto* c =
         testing::CountersOf(rec.all.back().trailer().counters(), v1::EVENT_KIND_PROCESS);
@@ -136,6 +159,24 @@ TEST_F(RepeatTest, FiveRunsOfPythonIntoOneFile) {
     EXPECT_GT(run.duration_ns(), 1000000u) << "python3 -c pass takes milliseconds";
   }
   EXPECT_EQ(pids.size(), 5u) << "a fresh process each run";
+}
+
+TEST_F(RepeatTest, RunStartsAtTheFirstExecOfACommandThatExecsAgain) {
+  // sh execs python3 in the same process: the run is from sh's exec, which
+  // the process record's exec_time_ns (the last exec's) no longer holds.
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--repeat", "3", "--", "sh", "-c",
+                       std::string("exec ") + kPython + " -c pass"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  Recording rec = Read(file_);
+  ASSERT_NO_FATAL_FAILURE(CheckRuns(rec, 3));
+  for (const auto& run : rec.runs) {
+    const auto& p = rec.processes.at(run.index()).front();
+    ASSERT_EQ(p.exec_count(), 2u);
+    EXPECT_LT(p.first_exec_time_ns(), p.exec_time_ns());
+    EXPECT_EQ(run.exec_time_ns(), p.first_exec_time_ns());
+    EXPECT_EQ(run.duration_ns(), p.exit_time_ns() - p.first_exec_time_ns());
+    EXPECT_GT(run.duration_ns(), p.exec_to_exit_ns());
+  }
 }
 
 TEST_F(RepeatTest, WrapperChainRunsHoldWhatStraceSees) {
