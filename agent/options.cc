@@ -25,13 +25,12 @@ Targets:
   -- CMD ARGS...       launch CMD traced from its first exec; exit with its
                        status if it ends by itself, 0 if the agent stops it
                        (SIGINT, SIGTERM, --duration)
-  --repeat N           run CMD N times, one after another, each traced from its
-                       first exec, into one file (probe-report shows the
-                       command's time per run: mean, standard deviation,
-                       median, min, max);
-                       a run ends when its last process exits; exit 0 if
-                       every run succeeded, else the status of the first
-                       failed run, with one line naming the failed runs
+  --repeat N           run CMD N times (1 to 1000000), one after another, each
+                       traced from its first exec, into one file; a run ends
+                       when its last process exits (probe-report: the time
+                       per run, mean, standard deviation, median, min, max);
+                       exit 0 if every run succeeded, else the status of the
+                       first failed run, with one line naming the failed runs
   --repeat-delay DUR   pause DUR between two runs (default: 0)
   -a, --all            trace every process on the system
   --no-children        do not follow descendants of the targets

@@ -128,12 +128,12 @@ class RepeatTest : public testing::AgentTest {
       EXPECT_LT(i, run_position[run->second])
           << "record " << i << " of pid " << pid << " after run " << run->second << "'s end";
     }
-    EXPECT_GT(checked, size_t(n));
+    EXPECT_GE(checked, size_t(n)) << "at least the processes";
     ASSERT_TRUE(rec.all.back().has_trailer());
     const auto* c =
         testing::CountersOf(rec.all.back().trailer().counters(), v1::EVENT_KIND_PROCESS);
     ASSERT_NE(c, nullptr);
-    testing::ExpectBalanced(*c);
+    for (const auto& kind : rec.all.back().trailer().counters()) testing::ExpectBalanced(kind);
     size_t process_records = 0;
     for (const auto& [index, procs] : rec.processes) process_records += procs.size();
     EXPECT_EQ(c->written(), process_records);
