@@ -92,7 +92,10 @@ std::unique_ptr<RunSpawner> RunSpawner::Create(const std::vector<std::string>& c
 
 RunSpawner::~RunSpawner() {
   socket_.reset();
-  waitpid(helper_, nullptr, 0);
+  // A helper still waiting for a running command (the agent leaves after a
+  // write error, as a single launch leaves its command) is not waited for
+  // beyond 100 ms: the agent's exit must not hang on the command's.
+  for (int i = 0; i < 100 && waitpid(helper_, nullptr, WNOHANG) == 0; ++i) usleep(1000);
 }
 
 int RunSpawner::Start(std::string* error) {

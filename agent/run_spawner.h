@@ -22,8 +22,9 @@ class RunSpawner {
   static std::unique_ptr<RunSpawner> Create(const std::vector<std::string>& command,
                                             const std::vector<std::string>& env,
                                             std::string* error);
-  // Closes the socket (the helper kills a command still held, and exits
-  // once a released one has ended) and reaps the helper.
+  // Closes the socket (a command still held then exits 127 without exec,
+  // and the helper exits once a released one has ended) and reaps the
+  // helper if it has exited within 100 ms.
   ~RunSpawner();
   RunSpawner(const RunSpawner&) = delete;
   RunSpawner& operator=(const RunSpawner&) = delete;
