@@ -56,6 +56,18 @@ TEST(EventDecoderTest, ProcessExit) {
   EXPECT_TRUE(p.finished());
 }
 
+// Issue 20: a process that exec'd twice keeps its first exec's time too.
+TEST(EventDecoderTest, ProcessExitKeepsTheFirstExec) {
+  auto e = MakeExit();
+  e.info.exec_count = 2;
+  e.info.first_exec_ns = 4'100'000'000;
+  v1::Record r;
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.process().first_exec_time_ns(), 4'100'000'000u);
+  EXPECT_EQ(r.process().exec_time_ns(), 4'800'000'000u);
+  EXPECT_EQ(r.process().exec_count(), 2u);
+}
+
 TEST(EventDecoderTest, KilledBySignalWithCore) {
   auto e = MakeExit();
   e.exit_code = 11 | 0x80;
