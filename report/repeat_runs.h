@@ -24,6 +24,9 @@ struct RunTiming {
   bool succeeded = false;
   int32_t exit_code = 0, exit_signal = 0;
   uint32_t processes = 0;
+  // Not from a RepeatRun record: the one run of a file that launched its
+  // command once (no --repeat), made from its process records.
+  bool single_launch = false;
 };
 
 // Statistics of a set of values. sd is the sample standard deviation (the
@@ -42,17 +45,20 @@ struct ProcessAcrossRuns {
   Spread exec_to_exit_ns;  // each finished process's exec -> exit
 };
 
-// Collects what the statistics need: feed it every record (Visit), then ask.
+// Collects what the statistics need: feed it every record (Visit) of one
+// file, then ask. A file that launched its command once (-- CMD without
+// --repeat) gives one run too, so two recordings compare whichever way each
+// was made; a --pid or --all file gives none.
 class RepeatRuns : public RecordVisitor {
  public:
-  void OnHeader(const v1::Header& h) override { repeat_count_ = h.repeat_count(); }
+  void OnHeader(const v1::Header& h) override;
   void OnRepeatRun(const v1::RepeatRun& r) override;
   void OnProcess(const v1::ProcessLifetime& p) override;
 
   // The runs asked for (--repeat N; 0 when the file is not a repeated run).
   uint32_t repeat_count() const { return repeat_count_; }
   bool repeated() const { return repeat_count_ > 0 || !runs_.empty(); }
-  // The runs that ended, by index.
+  // The runs that ended, by index (or the single launch's one run).
   std::vector<RunTiming> Runs() const;
   // The command's time over the runs that ended, failed ones included.
   Spread CommandTime() const;
@@ -68,6 +74,10 @@ class RepeatRuns : public RecordVisitor {
   };
   uint32_t repeat_count_ = 0;
   std::map<uint32_t, RunTiming> runs_;
+  // A single launch: its command's pid and the run made of its processes.
+  int32_t launched_pid_ = 0;
+  bool launched_seen_ = false;
+  RunTiming single_;
   std::map<std::string, NameStats> names_;
 };
 

@@ -127,3 +127,64 @@ TEST(RepeatRunsTest, TextSection) {
 
 }  // namespace
 }  // namespace probe
+
+namespace probe {
+namespace {
+
+v1::Record Launched(int pid, int ppid, uint64_t exec, uint64_t exit, bool finished, int code) {
+  v1::Record r;
+  auto* p = r.mutable_process();
+  p->set_pid(pid);
+  p->set_ppid(ppid);
+  p->set_comm("sh");
+  p->set_exec_time_ns(exec);
+  p->set_first_exec_time_ns(exec);
+  p->set_exit_time_ns(exit);
+  p->set_exec_to_exit_ns(exit - exec);
+  p->set_finished(finished);
+  p->set_exit_code(code);
+  return r;
+}
+
+v1::Record HeaderOf(std::vector<std::string> argv, int target) {
+  v1::Record r;
+  for (auto& a : argv) r.mutable_header()->add_command_line(a);
+  r.mutable_header()->add_target_pids(target);
+  return r;
+}
+
+// A file of one launch (no --repeat) is one run, so recordings compare
+// whichever way each was made.
+TEST(RepeatRunsTest, SingleLaunchIsOneRun) {
+  RepeatRuns runs;
+  for (const auto& r :
+       {HeaderOf({"probe-agent", "-o", "f", "--", "sh", "-c", "x"}, 100),
+        Launched(101, 100, 1500, 9000, true, 0), Launched(100, 1, 1000, 8000, true, 3)})
+    Visit(r, runs);
+  EXPECT_FALSE(runs.repeated()) << "no repeated-runs section for it";
+  auto all = runs.Runs();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_TRUE(all[0].single_launch);
+  EXPECT_EQ(all[0].pid, 100);
+  EXPECT_EQ(all[0].duration_ns, 8000u) << "first exec 1000 -> the child's exit 9000";
+  EXPECT_EQ(all[0].processes, 2u);
+  EXPECT_FALSE(all[0].succeeded);
+  EXPECT_EQ(all[0].exit_code, 3);
+  ASSERT_EQ(runs.Processes().size(), 1u);
+  EXPECT_DOUBLE_EQ(runs.Processes()[0].per_run.mean, 2);
+
+  RepeatRuns attached;  // --pid 100: no launched command, no run
+  for (const auto& r :
+       {HeaderOf({"probe-agent", "--pid", "100"}, 100), Launched(100, 1, 1000, 8000, true, 0)})
+    Visit(r, attached);
+  EXPECT_TRUE(attached.Runs().empty());
+
+  RepeatRuns stopped;  // the agent stopped the command: it did not end by itself
+  for (const auto& r :
+       {HeaderOf({"probe-agent", "--", "sleep", "9"}, 100), Launched(100, 1, 1000, 0, false, 0)})
+    Visit(r, stopped);
+  EXPECT_TRUE(stopped.Runs().empty());
+}
+
+}  // namespace
+}  // namespace probe
