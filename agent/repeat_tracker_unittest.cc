@@ -15,8 +15,8 @@ v1::ProcessLifetime Process(int pid, uint64_t first_exec, uint64_t exec, uint64_
   return p;
 }
 
-constexpr int kExit0 = 0;        // W_EXITCODE(0, 0)
-constexpr int kExit1 = 1 << 8;   // W_EXITCODE(1, 0)
+constexpr int kExit0 = 0;       // W_EXITCODE(0, 0)
+constexpr int kExit1 = 1 << 8;  // W_EXITCODE(1, 0)
 constexpr int kKilled9 = SIGKILL;
 
 TEST(RepeatTrackerTest, RunFromFirstExecToLastExit) {
