@@ -194,7 +194,11 @@ class CsvExporter : public Exporter {
   CsvExporter(std::string dir, UniqueFd dirfd, const TraceSummary& summary)
       : dir_(std::move(dir)), dirfd_(std::move(dirfd)), summary_(summary), names_(summary.names) {}
 
-  void OnProcess(const v1::ProcessLifetime& p) override { Process(p); }
+  void OnProcess(const v1::ProcessLifetime& p) override {
+    Process(p);
+    repeats_.OnProcess(p);
+  }
+  void OnHeader(const v1::Header& h) override { repeats_.OnHeader(h); }
   void OnSnapshot(const v1::ProcessSnapshot& s) override { Snapshot(s); }
   void OnSyscall(const v1::SyscallCall& c) override { Syscall(c); }
   void OnSyscallHistogram(const v1::SyscallHistogram& h) override { SyscallHistogram(h); }
@@ -209,7 +213,10 @@ class CsvExporter : public Exporter {
   void OnTrailer(const v1::Trailer& t) override {
     Counters(t.time_ns(), true, t.counters(), t.bytes_written());
   }
-  void OnRepeatRun(const v1::RepeatRun& r) override { Run(r); }
+  void OnRepeatRun(const v1::RepeatRun& r) override {
+    Run(r);
+    repeats_.OnRepeatRun(r);
+  }
 
   bool Finish(std::string* error) override {
     Percentiles();
@@ -461,7 +468,7 @@ class CsvExporter : public Exporter {
   // figure "command_time_ns" (comm empty), then per comm "per_run" and
   // "exec_to_exit_ns": what the text report's repeated-runs section prints.
   void RepeatSummary() {
-    if (!summary_.repeats.repeated()) return;
+    if (!repeats_.repeated()) return;
     CsvFile& f = File(kRepeatSummary);
     auto row = [&f](const char* figure, const std::string& comm, const Spread& s) {
       f.Text(figure);
@@ -470,8 +477,8 @@ class CsvExporter : public Exporter {
       for (double v : {s.mean, s.sd, s.median, s.min, s.max}) f.Num(v);
       f.EndRow();
     };
-    row("command_time_ns", "", summary_.repeats.CommandTime());
-    for (const ProcessAcrossRuns& p : summary_.repeats.Processes()) {
+    row("command_time_ns", "", repeats_.CommandTime());
+    for (const ProcessAcrossRuns& p : repeats_.Processes()) {
       row("per_run", p.name, p.per_run);
       row("exec_to_exit_ns", p.name, p.exec_to_exit_ns);
     }
@@ -503,6 +510,9 @@ class CsvExporter : public Exporter {
   std::unique_ptr<CsvFile> files_[kFileKinds];
   const TraceSummary& summary_;  // fed by the caller, record by record, as this is
   const NameTable& names_;
+  // Fed the raw records (the summary's hold names escaped for a terminal),
+  // so names go out as every CSV's do.
+  RepeatRuns repeats_;
 };
 
 }  // namespace

@@ -348,3 +348,30 @@ TEST_F(RepeatTest, ReportGivesTheRunsStatistics) {
 
 }  // namespace
 }  // namespace probe
+
+namespace probe {
+namespace {
+
+// The repeat summary's names are written as processes.csv writes them (raw
+// bytes, \xHH for what is not UTF-8), not as the terminal report escapes
+// them: a process that renames itself with an ESC and a 0xff byte.
+TEST_F(RepeatTest, SummaryNamesAreTheCsvsNames) {
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--repeat", "2", "--", kPython, "-c",
+                       "import ctypes; ctypes.CDLL(None).prctl(15, b'a\\x1bb\\xff', 0, 0, 0)"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const std::string csv = dir_ + "/csv";
+  auto rep = RunCommand({PROBE_REPORT, "--no-progress", "--csv", csv, file_});
+  ASSERT_EQ(rep.exit_status, 0) << rep.err;
+  const std::string name =
+      "a\x1b"
+      "b\\xff";
+  EXPECT_NE(Slurp(csv + "/processes.csv").find("," + name + ","), std::string::npos)
+      << Slurp(csv + "/processes.csv");
+  auto row = CsvRow(Slurp(csv + "/repeat_summary.csv"), "per_run," + name);
+  ASSERT_EQ(row.size(), 8u) << Slurp(csv + "/repeat_summary.csv");
+  EXPECT_EQ(row[2], "2");
+  EXPECT_EQ(row[3], "1");
+}
+
+}  // namespace
+}  // namespace probe
