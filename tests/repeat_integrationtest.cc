@@ -375,3 +375,24 @@ TEST_F(RepeatTest, SummaryNamesAreTheCsvsNames) {
 
 }  // namespace
 }  // namespace probe
+
+namespace probe {
+namespace {
+
+// With the shim: each run's user-space calls are read before its RepeatRun
+// record (CheckRuns) and each run has all of its own, as the workload counts.
+TEST_F(RepeatTest, ShimCallsOfEachRunAreAllInTheFile) {
+  auto r = RunCommand(
+      {PROBE_AGENT, "--preload", "-o", file_, "--repeat", "3", "--", PROBE_SHIM_SELECT, "2", "10"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  Recording rec = Read(file_);
+  ASSERT_NO_FATAL_FAILURE(CheckRuns(rec, 3));
+  std::map<int32_t, int> selects;  // by pid
+  for (const auto& x : rec.all)
+    if (x.has_shim_call() && x.shim_call().function() == v1::SHIM_SELECT)
+      selects[x.shim_call().pid()]++;
+  for (const auto& run : rec.runs) EXPECT_EQ(selects[run.pid()], 10) << "run " << run.index();
+}
+
+}  // namespace
+}  // namespace probe
