@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -167,8 +168,7 @@ class Recorder {
   void Settle() { agent_.Settle(writer_->failed(), writer_->bytes_buffered()); }
   v1::Record MakeStats(const KernelCounters& kernel) const;
   void Tick(uint64_t now);
-  // --repeat: the command's pid (the single launch's, or the current run's),
-  // and its release from the hold before exec.
+  // The launched command (--repeat: the current run's): its pid, its release.
   int CommandPid() const { return spawner_ ? run_pid_ : launcher_.pid(); }
   bool ReleaseCommand(std::string* error) {
     return spawner_ ? spawner_->Release(error) : launcher_.Release(error);
@@ -538,11 +538,15 @@ void Recorder::StepRepeat(uint64_t now) {
     stop_reason_ = "targets exited";
     return;
   }
-  const uint64_t delay_ms = (options_.repeat_delay_ns + 999999) / 1000000;
-  if (delay_ms && StopSignal(signal_fd_.get(), int(delay_ms))) {
+  // --repeat-delay, cut short by --duration (no run starts past it) or a signal.
+  const uint64_t deadline =
+      options_.duration_s > 0 ? start_ns_ + uint64_t(options_.duration_s * 1e9) : UINT64_MAX;
+  const uint64_t delay_ns = std::min(options_.repeat_delay_ns, now < deadline ? deadline - now : 0);
+  if (delay_ns && StopSignal(signal_fd_.get(), int((delay_ns + 999999) / 1000000)))
     stop_reason_ = "signal";
-    return;
-  }
+  else if (MonotonicNs() >= deadline)
+    stop_reason_ = "duration";
+  if (!stop_reason_.empty()) return;
   std::string error;
   if (!BeginRun(&error) || !bpf_->AddTarget(run_pid_) || !spawner_->Release(&error)) {
     fprintf(stderr, "probe-agent: run %u: %s\n", repeat_->started(),

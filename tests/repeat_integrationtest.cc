@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -254,6 +255,17 @@ TEST_F(RepeatTest, RepeatDelayIsTheGapBetweenRuns) {
     EXPECT_GE(gap, 300.0);
     EXPECT_LT(gap, 1300.0);
   }
+  // --duration ends a long delay: no run starts past it.
+  const auto t0 = std::chrono::steady_clock::now();
+  auto cut = RunCommand({PROBE_AGENT, "-f", "-o", file_, "--repeat", "100", "--repeat-delay", "20s",
+                         "--duration", "1s", "--", "/bin/true"});
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(cut.exit_status, 0) << cut.err;
+  EXPECT_LT(took, 5.0) << "the 20 s delay outlived --duration 1s";
+  Recording one = Read(file_);
+  EXPECT_EQ(one.runs.size(), 1u);
+  ASSERT_TRUE(!one.all.empty() && one.all.back().has_trailer());
+  EXPECT_EQ(one.all.back().trailer().stop_reason(), "duration");
   // Without the delay the next run follows within the agent's polling.
   for (double gap : gaps({})) EXPECT_LT(gap, 250.0);
 }
