@@ -119,7 +119,7 @@ std::vector<ProcessAcrossRuns> RepeatRuns::Processes() const {
     if (per_run.empty() ||
         std::all_of(per_run.begin(), per_run.end(), [](double c) { return c == 0; }))
       continue;
-    out.push_back({name, SpreadOf(std::move(per_run)), SpreadOf(std::move(e2e))});
+    out.push_back({name, SpreadOf(per_run), SpreadOf(e2e), std::move(per_run), std::move(e2e)});
   }
   return out;
 }

@@ -43,6 +43,9 @@ struct ProcessAcrossRuns {
   std::string name;        // comm, as the records give it
   Spread per_run;          // processes of this name per run (0 in a run without one)
   Spread exec_to_exit_ns;  // each finished process's exec -> exit
+  // The values themselves, for tests on them (Mann-Whitney U): one count
+  // per run, in run order; one exec -> exit per finished process.
+  std::vector<double> counts, exec_to_exit_values_ns;
 };
 
 // Collects what the statistics need: feed it every record (Visit) of one

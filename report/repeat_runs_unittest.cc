@@ -102,6 +102,8 @@ TEST(RepeatRunsTest, RunsAndProcessesAcrossRuns) {
   EXPECT_DOUBLE_EQ(procs[0].per_run.max, 2);
   EXPECT_EQ(procs[0].exec_to_exit_ns.n, 3u);
   EXPECT_DOUBLE_EQ(procs[0].exec_to_exit_ns.median, 2000);
+  EXPECT_EQ(procs[0].counts, (std::vector<double>{1, 2, 0})) << "in run order";
+  EXPECT_EQ(procs[0].exec_to_exit_values_ns.size(), 3u);
   EXPECT_EQ(procs[1].name, "sh");
   EXPECT_EQ(procs[1].exec_to_exit_ns.n, 3u) << "run 4's sh did not end with its run";
   EXPECT_DOUBLE_EQ(procs[1].exec_to_exit_ns.max, 5000);
