@@ -41,6 +41,7 @@ void RepeatRuns::OnRepeatRun(const v1::RepeatRun& r) {
   RunTiming& t = runs_[r.index()];
   t.index = r.index();
   t.pid = r.pid();
+  t.start_time_ns = r.start_time_ns();
   t.exec_time_ns = r.exec_time_ns();
   t.end_time_ns = r.end_time_ns();
   t.duration_ns = r.duration_ns();
