@@ -60,6 +60,7 @@ void RepeatRuns::OnProcess(const v1::ProcessLifetime& p) {
     if (p.pid() == launched_pid_) {
       launched_seen_ = p.finished();
       single_.pid = p.pid();
+      single_.start_time_ns = p.fork_time_ns();
       single_.exec_time_ns = p.first_exec_time_ns() ? p.first_exec_time_ns() : p.exec_time_ns();
       single_.exit_code = p.exit_code();
       single_.exit_signal = p.exit_signal();

@@ -18,7 +18,7 @@ namespace probe {
 struct RunTiming {
   uint32_t index = 0;  // 1-based
   int32_t pid = 0;
-  uint64_t start_time_ns = 0;  // its fork (0 for a single launch)
+  uint64_t start_time_ns = 0;  // the command's fork
   uint64_t exec_time_ns = 0;   // the command's first exec (monotonic)
   uint64_t end_time_ns = 0;    // its last descendant's exit
   uint64_t duration_ns = 0;    // first exec -> last exit: the command's time
