@@ -139,11 +139,8 @@ void AddQuantiles(FigureGroup g, const std::string& what, const Side& base, cons
       for (double v : Values(neu, per_run))
         if (!std::isnan(v)) rb.push_back(v);
       const MwuResult r = MannWhitneyU(ra, rb);
-      if (r.p > f.p) {
-        f.p = r.p;
-        f.test = "MWU per run of the " + f.measure;
-      }
-      f.test += " (both)";
+      f.p = std::max(f.p, r.p);
+      f.test += " and MWU per run of the " + f.measure + " (the larger p)";
     }
     f.impact_ns = std::fabs(f.neu - f.base);
     f.base_hist = a.h;

@@ -14,7 +14,7 @@ namespace {
 
 constexpr size_t kTableRows = 40;  // the rest is in --json
 constexpr size_t kWhereLines = 4;  // figures named under the verdict
-constexpr size_t kWhatWidth = 44;
+constexpr size_t kWhatWidth = 52;
 
 std::string Clip(const std::string& s, size_t n) {
   return s.size() <= n ? s : s.substr(0, n - 3) + "...";
