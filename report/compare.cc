@@ -206,7 +206,9 @@ std::string Describe(const std::set<std::string>& keys) {
          (keys.size() > 1 ? " (+" + std::to_string(keys.size() - 1) + " more)" : "");
 }
 
-void AddProcessFigures(const Side& base, const Side& neu, Comparison* c) {
+// counts: per process name, how many more (or fewer) per run.
+void AddProcessFigures(const Side& base, const Side& neu, Comparison* c,
+                       std::map<std::string, double>* counts) {
   for (const ProcessMatch& m : MatchProcesses(base, neu)) {
     const std::string b = Describe(m.base_keys), n = Describe(m.new_keys);
     std::string what = n.empty() ? b + " (BASE only)" : b.empty() ? n + " (NEW only)" : n;
@@ -238,8 +240,7 @@ void AddProcessFigures(const Side& base, const Side& neu, Comparison* c) {
       for (const RunFigures& r : (delta > 0 ? neu : base).runs)
         for (const auto& k : keys)
           if (const ProcessFigures* p = Find(r.processes, k)) name = p->name;
-      const long times = std::lround(std::fabs(delta));
-      c->process_names.push_back(times > 1 ? name + " x" + std::to_string(times) : name);
+      (*counts)[name] += delta;
       c->process_delta += delta;
       c->process_time_ns += own.neu - own.base;
     }
@@ -303,8 +304,17 @@ Comparison Compare(const Side& base, const Side& neu) {
   auto command = [](const RunFigures& r) { return double(r.command_ns); };
   figs.push_back(PerRunFigure(FigureGroup::kCommand, "command", "time per run", true, base, neu,
                               command, command));
-  AddProcessFigures(base, neu, &c);
-  std::sort(c.process_names.begin(), c.process_names.end());
+  std::map<std::string, double> counts;
+  AddProcessFigures(base, neu, &c, &counts);
+  // "bash x4, pyenv, head": the most first.
+  std::vector<std::pair<double, std::string>> by_count;
+  for (const auto& [name, n] : counts)
+    if (std::lround(std::fabs(n)) > 0) by_count.emplace_back(-std::fabs(n), name);
+  std::sort(by_count.begin(), by_count.end());
+  for (const auto& [n, name] : by_count) {
+    const long times = std::lround(-n);
+    c.process_names.push_back(times > 1 ? name + " x" + std::to_string(times) : name);
+  }
 
   for (const NamePair& k : KeysOf(base, neu, &RunFigures::syscalls)) {
     auto calls = [k](const RunFigures& r) { return Find(r.syscalls, k); };

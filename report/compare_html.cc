@@ -31,7 +31,7 @@ const char kStyle[] = R"css(
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0 24px 40px; color: #222; }
 h2 { font-size: 18px; margin: 28px 0 6px; border-bottom: 1px solid #ddd; }
 table.data { border-collapse: collapse; font-size: 13px; }
-table.data th, table.data td { border: 1px solid #ddd; padding: 2px 8px; text-align: right; }
+table.data th, table.data td { border: 1px solid #ddd; padding: 2px 8px; text-align: right; white-space: nowrap; }
 table.data td:nth-child(-n+3) { text-align: left; }
 tr.slower td { background: #fde0dd; } tr.faster td { background: #e5f5e0; }
 svg text { font: 11px ui-monospace, monospace; fill: #333; }

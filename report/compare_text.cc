@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "compare_output.h"
 #include "histogram.h"
@@ -37,7 +38,10 @@ std::string Verdict(const Figure& f) {
 }
 
 // Figures worth naming under the verdict: significant times that are not
-// the command itself nor the processes already summed up, by impact.
+// the command itself, percentiles, nor the processes already summed up.
+// What a wait lost explains a syscall's time, which explains more than a
+// process or a scheduler total (a parent's off-CPU time is its child's run):
+// in that order, by impact inside each.
 std::vector<const Figure*> Where(const Comparison& c) {
   std::vector<const Figure*> out;
   for (const Figure& f : c.figures) {
@@ -46,15 +50,51 @@ std::vector<const Figure*> Where(const Comparison& c) {
     if (f.measure.rfind("p", 0) == 0 && f.measure.size() == 3) continue;  // percentiles
     out.push_back(&f);
   }
-  // What a wait or a syscall lost explains more than a scheduler total (a
-  // parent's off-CPU time is its child's run): those come last.
-  auto late = [](const Figure* f) { return f->group == FigureGroup::kSched; };
+  // A wait part of a syscall listed is said on the syscall's line.
+  std::set<std::string> syscalls;
+  for (const Figure* f : out)
+    if (f->group == FigureGroup::kSyscall && f->measure == "time per run") syscalls.insert(f->what);
+  std::erase_if(out, [&](const Figure* f) {
+    return f->group == FigureGroup::kWait && syscalls.count(f->what);
+  });
+  auto order = [](const Figure* f) {
+    switch (f->group) {
+      case FigureGroup::kWait:
+      case FigureGroup::kSyscall:
+        return 1;
+      case FigureGroup::kShim:
+      case FigureGroup::kSpan:
+        return 2;
+      case FigureGroup::kProcess:
+        return 3;
+      default:
+        return 4;
+    }
+  };
   std::stable_sort(out.begin(), out.end(), [&](const Figure* a, const Figure* b) {
-    if (late(a) != late(b)) return late(b);
+    if (order(a) != order(b)) return order(a) < order(b);
     return a->impact_ns > b->impact_ns;
   });
   if (out.size() > kWhereLines) out.resize(kWhereLines);
   return out;
+}
+
+// "  pselect6 in x: blocked per run +20.00 ms (80.00 ms -> 100.00 ms, p < 0.001)";
+// a syscall's time gets the wait parts that moved with it.
+std::string WhereLine(const Comparison& c, const Figure& f) {
+  std::string line =
+      fmt::format("  {}: {} {} ({} -> {}, {})", Clip(f.what, 60), f.measure, FormatDelta(f),
+                  FormatValue(f, f.base), FormatValue(f, f.neu), FormatP(f.p));
+  if (f.group != FigureGroup::kSyscall) return line + "\n";
+  std::string parts;
+  const double total = std::fabs(f.neu - f.base);
+  for (const Figure& w : c.figures) {
+    if (w.group != FigureGroup::kWait || w.what != f.what) continue;
+    if (std::fabs(w.neu - w.base) < 0.1 * total) continue;
+    std::string part = w.measure.substr(0, w.measure.find(" per run"));
+    parts += (parts.empty() ? ", of which " : ", ") + part + " " + FormatDelta(w);
+  }
+  return line + parts + "\n";
 }
 
 }  // namespace
@@ -93,7 +133,9 @@ std::string FormatCompareText(const Comparison& c, std::optional<double> pct) {
     out += fmt::format("warning: the command failed in {} BASE and {} NEW runs\n", c.base_failed,
                        c.new_failed);
   if (c.base_runs < 5 || c.new_runs < 5)
-    out += "note: fewer than 5 runs on a side: per-run figures cannot reach p < 0.01\n";
+    out +=
+        "note: fewer than 5 runs on a side: per-run figures cannot reach p < 0.01 (10 or more "
+        "runs a side are advised)\n";
   if (const Figure* cmd = CommandFigure(c)) {
     out += fmt::format("{} per run ({}, {})", SignedDuration(cmd->neu - cmd->base), Speed(*cmd),
                        Verdict(*cmd));
@@ -112,10 +154,7 @@ std::string FormatCompareText(const Comparison& c, std::optional<double> pct) {
                        FormatValue(*cmd, cmd->base), FormatValue(*cmd, cmd->base_sd),
                        FormatValue(*cmd, cmd->neu), FormatValue(*cmd, cmd->new_sd));
   }
-  for (const Figure* f : Where(c))
-    out +=
-        fmt::format("  {} {}: {} ({} -> {}, {})\n", Clip(f->what, 60), f->measure, FormatDelta(*f),
-                    FormatValue(*f, f->base), FormatValue(*f, f->neu), FormatP(f->p));
+  for (const Figure* f : Where(c)) out += WhereLine(c, *f);
 
   out += fmt::format("\n{:<10} {:<{}} {:<24} {:>11}    {:<11} {:>7} {:>10}  {}\n", "group",
                      "figure", kWhatWidth, "measure", "BASE", "NEW", "ratio", "p", "");

@@ -47,11 +47,13 @@ Comparison (is NEW slower than BASE, and why):
                        processes, syscalls, waits, scheduler, shim, spans, each
                        with a Mann-Whitney U test; where the time went first.
                        BASE and NEW are each a file of probe-agent --repeat N or
-                       several files joined with commas (one run each); at least
-                       5 runs a side are needed for p < 0.01 on per-run figures
-  --fail-if-slower PCT exit 3 when any compared time is slower by more than PCT
-                       percent (e.g. 10 or 10%) with p < 0.01, else 0; errors
-                       exit 1 with --compare
+                       several files joined with commas (one run each); use 10
+                       or more runs a side: p is adjusted over every figure
+  --fail-if-slower PCT
+                       exit 3 when any compared time is slower by more than PCT
+                       percent (e.g. 10 or 10%) with p < 0.01 (Holm-adjusted
+                       over the figures compared), else 0; errors exit 1 with
+                       --compare
                        (with --compare, --json prints one JSON line per compared
                        figure and --html FILE writes the differential page)
 
