@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <regex>
 #include <string>
 #include <vector>
@@ -140,9 +141,11 @@ TEST_F(CompareTest, LongerWaitIsFlaggedAsBlockedInPselect6) {
             std::string::npos);
 }
 
-// A real-time process on cpu, spinning 3 ms then sleeping 1 ms, until
-// killed: whatever wakes on that CPU while it spins waits on the run queue,
-// however busy the machine is with other (fair-class) work.
+// A real-time process on cpu until killed, spinning 2 to 6 ms (at random:
+// a fixed period would lock into the workload's own and let its wakeups
+// fall in the pauses) then sleeping 0.5 ms: whatever wakes on that CPU
+// while it spins waits on the run queue, however busy the machine is with
+// other (fair-class) work.
 pid_t StartHog(int cpu) {
   pid_t pid = fork();
   if (pid == 0) {
@@ -154,14 +157,15 @@ pid_t StartHog(int cpu) {
     if (sched_setaffinity(0, sizeof(set), &set) != 0 ||
         sched_setscheduler(0, SCHED_FIFO, &param) != 0)
       _exit(1);
+    unsigned seed = unsigned(getpid());
     for (;;) {
+      const long spin_ns = 2000000L + long(rand_r(&seed) % 4000000);
       timespec start{}, now{};
       clock_gettime(CLOCK_MONOTONIC, &start);
       do {
         clock_gettime(CLOCK_MONOTONIC, &now);
-      } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) <
-               3000000L);
-      const timespec pause{0, 1000000L};
+      } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < spin_ns);
+      const timespec pause{0, 500000L};
       nanosleep(&pause, nullptr);
     }
   }
