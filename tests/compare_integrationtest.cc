@@ -141,11 +141,10 @@ TEST_F(CompareTest, LongerWaitIsFlaggedAsBlockedInPselect6) {
             std::string::npos);
 }
 
-// A real-time process on cpu until killed, spinning 2 to 6 ms (at random:
+// A real-time process (SCHED_FIFO 2) on cpu until killed, spinning 2 to 6 ms (at random:
 // a fixed period would lock into the workload's own and let its wakeups
 // fall in the pauses) then sleeping 0.5 ms: whatever wakes on that CPU
-// while it spins waits on the run queue, however busy the machine is with
-// other (fair-class) work.
+// while it spins at a lower priority waits on the run queue.
 pid_t StartHog(int cpu) {
   pid_t pid = fork();
   if (pid == 0) {
@@ -153,7 +152,7 @@ pid_t StartHog(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     sched_param param{};
-    param.sched_priority = 1;
+    param.sched_priority = 2;
     if (sched_setaffinity(0, sizeof(set), &set) != 0 ||
         sched_setscheduler(0, SCHED_FIFO, &param) != 0)
       _exit(1);
@@ -174,12 +173,12 @@ pid_t StartHog(int cpu) {
 
 TEST_F(CompareTest, CpuHogBesideTheWaiterIsFlaggedAsRunQueueNotBlocked) {
   if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs 2 CPUs";
-  // The waiting thread on CPU 0, the writer on CPU 1, both sides at nice
-  // -15 so that the other work of a busy machine delays them little; NEW
-  // has the hog beside the waiter.
+  // The waiting thread on CPU 0, the writer on CPU 1, both sides real-time
+  // (SCHED_FIFO 1) so that the other work of a busy machine does not delay
+  // them; NEW has the hog (SCHED_FIFO 2) beside the waiter.
   const std::vector<std::string> cmd = {
-      "nice", "-n",           "-15", PROBE_EVENTFD_PINGPONG, "select", "4",
-      "20",   "--reader-cpu", "0",   "--writer-cpu",         "1"};
+      "chrt", "-f",           "1", PROBE_EVENTFD_PINGPONG, "select", "4",
+      "20",   "--reader-cpu", "0", "--writer-cpu",         "1"};
   std::string base, neu;
   for (int i = 0; i < kWaitRuns; ++i) {
     base += (i ? "," : "") + Record("a" + std::to_string(i), cmd, {});
