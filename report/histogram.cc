@@ -79,6 +79,20 @@ void AddToHistogram(uint64_t d, v1::SyscallHistogram* h) {
   h->set_log2_buckets(b, h->log2_buckets(b) + 1);
 }
 
+void MergeHistogram(const v1::SyscallHistogram& from, v1::SyscallHistogram* into) {
+  if (from.count() == 0 && from.log2_buckets_size() == 0) return;
+  if (into->count() == 0 || from.min_ns() < into->min_ns()) into->set_min_ns(from.min_ns());
+  into->set_max_ns(std::max(into->max_ns(), from.max_ns()));
+  into->set_count(into->count() + from.count());
+  into->set_sum_ns(into->sum_ns() + from.sum_ns());
+  into->set_timeouts(into->timeouts() + from.timeouts());
+  into->set_errors(into->errors() + from.errors());
+  into->set_time_ns(std::max(into->time_ns(), from.time_ns()));
+  while (into->log2_buckets_size() < from.log2_buckets_size()) into->add_log2_buckets(0);
+  for (int i = 0; i < from.log2_buckets_size(); ++i)
+    into->set_log2_buckets(i, into->log2_buckets(i) + from.log2_buckets(i));
+}
+
 // Exact to the bucket: a log2 histogram only says how many calls fell in
 // each [2^i, 2^(i+1)), so the rank q * total is located in its bucket and
 // placed linearly inside it, by how far into the bucket's count it falls.
@@ -126,6 +140,7 @@ std::string FormatQuantile(uint64_t ns, bool exact) {
 
 void DurationSample::Add(uint64_t ns) {
   ++count_;
+  sum_ += ns;
   max_ = std::max(max_, ns);
   if (!estimated_ && exact_.size() < kMaxExact) {
     exact_.push_back(ns);

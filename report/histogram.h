@@ -27,6 +27,10 @@ uint64_t BucketLow(int i);
 void AddCallToHistogram(const v1::SyscallCall& c, v1::SyscallHistogram* h);
 // Counts one duration into h.
 void AddToHistogram(uint64_t ns, v1::SyscallHistogram* h);
+// Adds every bucket, count, sum, timeout and error of from into *into and
+// widens its min and max: distributions are merged here, never their
+// percentiles.
+void MergeHistogram(const v1::SyscallHistogram& from, v1::SyscallHistogram* into);
 
 // Duration at quantile q (0..1), exact to the bucket; see the .cc.
 uint64_t HistogramPercentile(const v1::SyscallHistogram& h, double q);
@@ -63,6 +67,7 @@ class DurationSample {
 
   void Add(uint64_t ns);
   uint64_t count() const { return count_; }
+  uint64_t sum() const { return sum_; }  // of every value added
   bool estimated() const { return estimated_; }
   DurationStats Stats() const;
 
@@ -70,6 +75,7 @@ class DurationSample {
   void FoldIntoHistogram();
 
   uint64_t count_ = 0;
+  uint64_t sum_ = 0;
   uint64_t max_ = 0;
   bool estimated_ = false;          // past kMaxExact: exact_ released for good
   std::vector<uint64_t> exact_;     // unsorted

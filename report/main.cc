@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "clickhouse_load.h"
+#include "compare_output.h"
 #include "exporter.h"
 #include "format.h"
 #include "interval_table.h"
@@ -68,10 +69,12 @@ bool LearnNames(const std::string& path, probe::RecordFilter* filter, std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto parsed = probe::ParseReportOptions(std::vector<std::string>(argv + 1, argv + argc));
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = probe::ParseReportOptions(args);
   if (!parsed.options) {
     fprintf(stderr, "probe-report: %s\n", parsed.error.c_str());
-    return 2;
+    // --compare gates CI: 0 and 3 are verdicts, every error is 1.
+    return probe::IsCompareCommand(args) ? 1 : 2;
   }
   const probe::ReportOptions& o = *parsed.options;
   if (o.help) {
@@ -91,6 +94,7 @@ int main(int argc, char** argv) {
     load.files.insert(load.files.end(), o.more_files.begin(), o.more_files.end());
     return probe::LoadIntoClickHouse(load, stdout, stderr);
   }
+  if (!o.compare_base.empty()) return probe::RunCompare(o);
   const bool from_stdin = o.file == "-";
   const char* path = from_stdin ? "stdin" : o.file.c_str();
   std::string error;

@@ -13,6 +13,7 @@ const char* ReportUsage() {
   return R"(usage: probe-report [options] FILE
        probe-report FILE... --clickhouse URL [--database NAME] [--host-name NAME]
        probe-agent -o - ... | probe-report [options] -
+       probe-report --compare BASE NEW [--fail-if-slower PCT] [--json] [--html FILE]
 
 Reads a record file of probe-agent (or of the shim's PROBE_OUTPUT) and prints
 the summary: processes, syscall latency with exact histograms, scheduler
@@ -41,6 +42,20 @@ Loading into ClickHouse (instead of the summary): probe-report FILE... --clickho
                        nothing; prints rows per table
   --database NAME      the database (default probe; letters, digits, _)
   --host-name NAME     the host column, instead of each file's hostname
+Comparison (is NEW slower than BASE, and why):
+  --compare BASE NEW   set two recordings side by side: command time per run,
+                       processes, syscalls, waits, scheduler, shim, spans, each
+                       with a Mann-Whitney U test; where the time went first.
+                       BASE and NEW are each a file of probe-agent --repeat N or
+                       several files joined with commas (one run each); use 10
+                       or more runs a side: p is adjusted over every figure
+  --fail-if-slower PCT
+                       exit 3 when any compared time is slower by more than PCT
+                       percent (e.g. 10 or 10%) with p < 0.01 (Holm-adjusted
+                       over the figures compared), else 0; errors exit 1 with
+                       --compare
+                       (with --compare, --json prints one JSON line per compared
+                       figure and --html FILE writes the differential page)
 
 Filters (apply to every output; header, stats and trailer always pass):
   --from DUR, --to DUR
@@ -80,7 +95,7 @@ ReportParseResult ParseReportOptions(const std::vector<std::string>& raw_args) {
       "h",
       "",
       {"--chrome", "--csv", "--html", "--interval", "--from", "--to", "--pid", "--tid", "--comm",
-       "--kind", "--clickhouse", "--database", "--host-name"},
+       "--kind", "--clickhouse", "--database", "--host-name", "--compare", "--fail-if-slower"},
       {"--json", "--progress", "--no-progress", "--help", "--version"}};
   std::vector<std::string> args;
   if (std::string error; !ExpandArgs(raw_args, spec, &args, &error)) return fail(error);
@@ -153,6 +168,17 @@ ReportParseResult ParseReportOptions(const std::vector<std::string>& raw_args) {
     } else if (a == "--host-name") {
       if (!value() || v.empty()) return fail("--host-name needs a name");
       o.host_name = v;
+    } else if (a == "--compare") {
+      if (!value() || v.empty()) return fail("--compare needs two record files: BASE NEW");
+      o.compare_base = v;
+    } else if (a == "--fail-if-slower") {
+      std::string pct = value() ? v : "";
+      if (!pct.empty() && pct.back() == '%') pct.pop_back();
+      char* end = nullptr;
+      double d = pct.empty() ? -1 : strtod(pct.c_str(), &end);
+      if (pct.empty() || *end != '\0' || !(d >= 0 && d <= 1e6))
+        return fail("invalid --fail-if-slower '" + v + "': expected a percentage, e.g. 10%");
+      o.fail_if_slower_pct = d;
     } else if (a == "--progress") {
       o.progress = 1;
     } else if (a == "--no-progress") {
@@ -165,6 +191,8 @@ ReportParseResult ParseReportOptions(const std::vector<std::string>& raw_args) {
       o.file = a;
     }
   }
+  if (o.file.empty() && !o.compare_base.empty())
+    return fail("--compare needs two record files: BASE NEW");
   if (o.file.empty()) return fail("no file given (see --help)");
   if (o.clickhouse_url.empty()) {
     if (!o.more_files.empty())
@@ -177,8 +205,25 @@ ReportParseResult ParseReportOptions(const std::vector<std::string>& raw_args) {
              !o.comms.empty() || !o.kinds.empty()) {
     return fail("--clickhouse loads whole files: it does not go with other outputs or filters");
   }
+  if (o.fail_if_slower_pct && o.compare_base.empty())
+    return fail("--fail-if-slower needs --compare BASE NEW");
+  if (!o.compare_base.empty()) {
+    if (o.file == "-" || o.compare_base == "-") return fail("--compare reads files, not stdin");
+    if (!o.clickhouse_url.empty() || !o.chrome_path.empty() || !o.csv_dir.empty() ||
+        !o.intervals.empty() || o.from_ns || o.to_ns || !o.pids.empty() || !o.tids.empty() ||
+        !o.comms.empty() || !o.kinds.empty())
+      return fail("--compare takes only --fail-if-slower, --json and --html");
+  }
   if (o.from_ns && o.to_ns && *o.from_ns > *o.to_ns) return fail("--from is after --to");
   return {o, ""};
+}
+
+bool IsCompareCommand(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--") break;
+    if (a == "--compare" || a.rfind("--compare=", 0) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace probe

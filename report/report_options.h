@@ -30,6 +30,10 @@ struct ReportOptions {
   std::string clickhouse_database = "probe";
   std::string host_name;
   std::vector<std::string> more_files;  // after the first; only with --clickhouse
+  // --compare BASE NEW (file is NEW); BASE and NEW may each be several
+  // files joined with commas. --fail-if-slower PCT: exit 3 past it.
+  std::string compare_base;
+  std::optional<double> fail_if_slower_pct;
 };
 
 struct ReportParseResult {
@@ -38,6 +42,8 @@ struct ReportParseResult {
 };
 
 ReportParseResult ParseReportOptions(const std::vector<std::string>& args);
+// Whether the words ask for --compare (whose errors exit 1, not 2).
+bool IsCompareCommand(const std::vector<std::string>& args);
 const char* ReportUsage();
 
 }  // namespace probe

@@ -4,14 +4,19 @@
  * file with the workload's own counts.
  *
  * usage: eventfd_pingpong MODE DELAY_MS ITERATIONS [--fork K] [--start-file PATH]
+ *                         [--reader-cpu N] [--writer-cpu N]
  *   MODE         select | poll | epoll
  *   --fork K     afterwards a forked child writes the inherited eventfd K times
  *   --start-file create the eventfd, print "ready", and begin only once PATH
- *                exists (so a tracer can attach with --pid in between) */
+ *                exists (so a tracer can attach with --pid in between)
+ *   --reader-cpu, --writer-cpu
+ *                pin the waiting (main) thread or the writer thread to CPU N,
+ *                so a CPU hog beside one of them delays only that one */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +42,7 @@ struct shared {
   pthread_cond_t cv;
   uint64_t written_sum;
   int writes;
+  int writer_cpu; /* -1: anywhere */
 };
 
 static void die(const char *what) {
@@ -50,8 +56,17 @@ static void sleep_ms(int ms) {
   }
 }
 
+static void pin_to(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) die("sched_setaffinity");
+}
+
 static void *writer_thread(void *arg) {
   struct shared *s = arg;
+  pin_to(s->writer_cpu);
   for (int i = 0; i < s->iterations; ++i) {
     sleep_ms(s->delay_ms);
     uint64_t v = VALUE_BASE + (uint64_t)i;
@@ -123,12 +138,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "eventfd_pingpong: unknown mode '%s'\n", mode);
     return 2;
   }
-  struct shared s = {.delay_ms = atoi(argv[2]), .iterations = atoi(argv[3])};
-  int fork_writes = 0;
+  struct shared s = {.delay_ms = atoi(argv[2]), .iterations = atoi(argv[3]), .writer_cpu = -1};
+  int fork_writes = 0, reader_cpu = -1;
   const char *start_file = NULL;
   for (int i = 4; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--fork") == 0) fork_writes = atoi(argv[i + 1]);
     if (strcmp(argv[i], "--start-file") == 0) start_file = argv[i + 1];
+    if (strcmp(argv[i], "--reader-cpu") == 0) reader_cpu = atoi(argv[i + 1]);
+    if (strcmp(argv[i], "--writer-cpu") == 0) s.writer_cpu = atoi(argv[i + 1]);
   }
   pthread_mutex_init(&s.mu, NULL);
   pthread_cond_init(&s.cv, NULL);
@@ -158,6 +175,7 @@ int main(int argc, char **argv) {
 
   pthread_t writer;
   if (pthread_create(&writer, NULL, writer_thread, &s) != 0) die("pthread_create");
+  pin_to(reader_cpu);
   int waits = 0, reads = 0;
   uint64_t read_sum = 0;
   for (int i = 0; i < s.iterations; ++i) {
