@@ -302,8 +302,14 @@ Comparison Compare(const Side& base, const Side& neu) {
   for (const RunFigures& r : neu.runs) c.new_failed += !r.succeeded;
   auto& figs = c.figures;
   auto command = [](const RunFigures& r) { return double(r.command_ns); };
-  figs.push_back(PerRunFigure(FigureGroup::kCommand, "command", "time per run", true, base, neu,
-                              command, command));
+  // A --pid or --all recording has no command time: compared only when every
+  // run on both sides has one.
+  auto timed = [](const Side& s) {
+    return std::all_of(s.runs.begin(), s.runs.end(), [](const RunFigures& r) { return r.timed; });
+  };
+  if (timed(base) && timed(neu))
+    figs.push_back(PerRunFigure(FigureGroup::kCommand, "command", "time per run", true, base, neu,
+                                command, command));
   std::map<std::string, double> counts;
   AddProcessFigures(base, neu, &c, &counts);
   // "bash x4, pyenv, head": the most first.

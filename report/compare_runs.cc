@@ -48,8 +48,9 @@ struct RunMap {
   std::map<int32_t, uint32_t> run_of;  // pid -> run index (0 when not repeated)
   std::set<uint32_t> indexes;
 
-  explicit RunMap(const TraceSummary& s, const std::vector<v1::RepeatRun>& runs) {
-    for (const auto& r : runs) indexes.insert(r.index());
+  explicit RunMap(const TraceSummary& s) {
+    for (const RunTiming& t : s.repeats.Runs())
+      if (!t.single_launch) indexes.insert(t.index);
     for (const auto& p : s.processes) {
       by_pid[p.pid()] = &p;
       if (p.run_index() > 0) indexes.insert(p.run_index());
@@ -77,48 +78,6 @@ struct RunMap {
     return n && !n->empty() ? *n : "?";
   }
 };
-
-// The launched command of a run: the target pid when it is in the run, else
-// the earliest process whose parent is not in the run.
-const v1::ProcessLifetime* RootOf(const std::vector<const v1::ProcessLifetime*>& procs,
-                                  const v1::Header& h) {
-  std::set<int32_t> pids;
-  for (auto* p : procs) pids.insert(p->pid());
-  const v1::ProcessLifetime* root = nullptr;
-  for (auto* p : procs) {
-    if (h.target_pids_size() > 0 && p->pid() == h.target_pids(0)) return p;
-    if (pids.count(p->ppid())) continue;
-    if (!root || p->fork_time_ns() < root->fork_time_ns()) root = p;
-  }
-  return root;
-}
-
-// First exec of the launched command to the exit of its last descendant.
-// The record keeps only a process's last exec: when the command exec'd more
-// than once (sh -c 'exec ...'), its first exec is taken as the moment the
-// agent let it go (Header.ready_time_ns), which is within microseconds.
-uint64_t CommandTime(const std::vector<const v1::ProcessLifetime*>& procs, const v1::Header& h,
-                     bool* succeeded) {
-  const v1::ProcessLifetime* root = RootOf(procs, h);
-  if (!root) return 0;
-  uint64_t start = root->exec_time_ns() ? root->exec_time_ns() : root->fork_time_ns();
-  if (root->exec_count() > 1) start = std::max(root->fork_time_ns(), h.ready_time_ns());
-  std::map<int32_t, int32_t> parent;
-  for (auto* p : procs) parent[p->pid()] = p->ppid();
-  uint64_t end = 0;
-  for (auto* p : procs) {
-    // p is the root's descendant when its chain of parents reaches the root.
-    int32_t pid = p->pid();
-    for (size_t hops = 0; pid != root->pid() && hops < procs.size(); ++hops) {
-      auto it = parent.find(pid);
-      if (it == parent.end()) break;
-      pid = it->second;
-    }
-    if (pid == root->pid()) end = std::max(end, p->exit_time_ns());
-  }
-  *succeeded = root->finished() && root->exit_signal() == 0 && root->exit_code() == 0;
-  return end > start ? end - start : 0;
-}
 
 // p's exec->exit less the union of its children's fork->exit inside it.
 uint64_t OwnTime(const v1::ProcessLifetime& p,
@@ -173,12 +132,6 @@ void AddProcesses(const std::vector<const v1::ProcessLifetime*>& procs, RunFigur
   }
 }
 
-class RepeatRuns : public RecordVisitor {
- public:
-  void OnRepeatRun(const v1::RepeatRun& r) override { runs.push_back(r); }
-  std::vector<v1::RepeatRun> runs;
-};
-
 }  // namespace
 
 bool SyscallsSampled(const v1::Header& h) {
@@ -190,9 +143,8 @@ bool SyscallsSampled(const v1::Header& h) {
   return h.sampling().max_records_per_s() > 0;
 }
 
-std::vector<RunFigures> SplitRuns(const TraceSummary& s, const std::vector<v1::RepeatRun>& runs,
-                                  const std::string& label) {
-  const RunMap map(s, runs);
+std::vector<RunFigures> SplitRuns(const TraceSummary& s, const std::string& label) {
+  const RunMap map(s);
   std::map<uint32_t, RunFigures> out;
   for (uint32_t i : map.indexes)
     out[i].label = map.repeated ? label + " run " + std::to_string(i) : label;
@@ -202,15 +154,15 @@ std::vector<RunFigures> SplitRuns(const TraceSummary& s, const std::vector<v1::R
     uint32_t run;
     if (map.RunOf(p.pid(), &run)) procs[run].push_back(&p);
   }
-  for (auto& [i, run] : out) {
-    AddProcesses(procs[i], &run);
-    run.command_ns = CommandTime(procs[i], s.header, &run.succeeded);
-  }
-  for (const auto& r : runs) {
-    auto it = out.find(r.index());
+  for (auto& [i, run] : out) AddProcesses(procs[i], &run);
+  // The command's time is the one run model's (report/repeat_runs.h): a
+  // RepeatRun record's, or a single launch's first exec -> last exit.
+  for (const RunTiming& t : s.repeats.Runs()) {
+    auto it = out.find(t.single_launch ? 0 : t.index);
     if (it == out.end()) continue;
-    it->second.command_ns = r.duration_ns();  // the agent's own measure of the run
-    it->second.succeeded = r.succeeded();
+    it->second.timed = true;
+    it->second.command_ns = t.duration_ns;
+    it->second.succeeded = t.succeeded;
   }
 
   auto run_of = [&](int32_t pid) -> RunFigures* {
@@ -286,13 +238,9 @@ bool LoadSide(const std::string& files, Side* side, std::string* error) {
     auto reader = RecordReader::Open(path, error);
     if (!reader) return false;
     TraceSummary summary;
-    RepeatRuns runs;
     v1::Record r;
     ReadStatus status;
-    while ((status = reader->Next(&r)) == ReadStatus::kRecord) {
-      AddRecord(r, &summary);
-      Visit(r, runs);
-    }
+    while ((status = reader->Next(&r)) == ReadStatus::kRecord) AddRecord(r, &summary);
     if (status != ReadStatus::kEnd && status != ReadStatus::kTruncated) {
       *error = path + " is not a probe record file: " + reader->reason();
       return false;
@@ -306,7 +254,7 @@ bool LoadSide(const std::string& files, Side* side, std::string* error) {
       return false;
     }
     side->sampled = side->sampled || SyscallsSampled(summary.header);
-    for (auto& run : SplitRuns(summary, runs.runs, path)) side->runs.push_back(std::move(run));
+    for (auto& run : SplitRuns(summary, path)) side->runs.push_back(std::move(run));
   }
   return true;
 }

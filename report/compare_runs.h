@@ -51,6 +51,7 @@ struct CountSum {
 struct RunFigures {
   std::string label;        // "a.ptrace" or "a.ptrace run 3"
   uint64_t command_ns = 0;  // first exec of the launched command -> last descendant's exit
+  bool timed = false;       // command_ns is known (a launched command's run that ended)
   bool succeeded = true;
   std::map<std::string, ProcessFigures> processes;  // by place in tree + shape
   std::map<NamePair, CallFigures> syscalls;         // (process, syscall)
@@ -66,10 +67,10 @@ struct Side {
   bool sampled = false;  // some file kept only some per-call records
 };
 
-// The runs of one file, summarised in s, with its RepeatRun records (none
-// when the file is not repeated: then it is one run). label names the file.
-std::vector<RunFigures> SplitRuns(const TraceSummary& s, const std::vector<v1::RepeatRun>& runs,
-                                  const std::string& label);
+// The runs of one file, summarised in s (a file that is not repeated is
+// one run; its command time is known when it launched its command). label
+// names the file.
+std::vector<RunFigures> SplitRuns(const TraceSummary& s, const std::string& label);
 
 // BASE or NEW: one file or several joined with commas, read and split.
 // false with one line in *error when a file cannot be read or holds no run.

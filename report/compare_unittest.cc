@@ -150,10 +150,7 @@ TEST(CompareRuns, RepeatedFileSplitsByRunIndex) {
                                      Call(201, 500, 450),
                                      Call(201, 700, 600),
                                      Call(300, 400, 300)};
-  std::vector<v1::RepeatRun> runs;
-  for (const auto& r : records)
-    if (r.has_run()) runs.push_back(r.run());
-  const std::vector<RunFigures> split = SplitRuns(Summarize(records), runs, "a.ptrace");
+  const std::vector<RunFigures> split = SplitRuns(Summarize(records), "a.ptrace");
   ASSERT_EQ(split.size(), 3u);
   EXPECT_EQ(split[0].label, "a.ptrace run 1");
   EXPECT_EQ(split[0].command_ns, 4500u);  // the RepeatRun's, not the processes'
@@ -178,9 +175,10 @@ TEST(CompareRuns, FileWithoutRunsIsOneRunFromFirstExecToLastExit) {
   TraceSummary s;
   v1::Record h;
   h.mutable_header()->add_target_pids(10);
+  for (const char* a : {"probe-agent", "--", "sh"}) h.mutable_header()->add_command_line(a);
   AddRecord(h, &s);
   for (const auto& r : records) AddRecord(r, &s);
-  const auto split = SplitRuns(s, {}, "b.ptrace");
+  const auto split = SplitRuns(s, "b.ptrace");
   ASSERT_EQ(split.size(), 1u);
   EXPECT_EQ(split[0].label, "b.ptrace");
   EXPECT_EQ(split[0].command_ns, 8000u);  // 1000 (sh's exec) -> 9000 (bash's exit)
@@ -195,6 +193,7 @@ Side MakeSide(int n, uint64_t blocked, uint64_t run_queue) {
     RunFigures r;
     r.label = "run " + std::to_string(i);
     const uint64_t jitter = uint64_t(i) * 1000;
+    r.timed = true;
     r.command_ns = 10 * (blocked + run_queue) + jitter;
     ProcessFigures& p = r.processes["pingpong _"];
     p.name = "pingpong";
