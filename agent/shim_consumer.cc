@@ -22,6 +22,31 @@ void Store(void* p, T v) {
 
 bool IsPowerOfTwo(uint32_t v) { return v && !(v & (v - 1)); }
 
+// One event out of shared memory into private memory, as four word loads
+// the compiler may neither repeat nor defer: everything after looks at the
+// copy only, so a writer changing the event cannot make what was checked
+// differ from what is decoded. Events are 8-byte aligned (probe_shm.h).
+probe_shm_event CopyEvent(const uint8_t* p) {
+  uint64_t w[4];
+  for (int i = 0; i < 4; ++i)
+    w[i] = __atomic_load_n(reinterpret_cast<const uint64_t*>(p) + i, __ATOMIC_RELAXED);
+  probe_shm_event e;
+  static_assert(sizeof(e) == sizeof(w));
+  memcpy(&e, w, sizeof(e));
+  return e;
+}
+
+// PID_MAX_LIMIT on 64-bit: pid_max cannot be set higher, so no tid (in any
+// pid namespace) reaches it.
+constexpr int32_t kTidLimit = 4 * 1024 * 1024;
+// Leeway of the clock checks. Past: the process start is read in 10 ms
+// ticks, and a TSC timestamp from long ago is converted on a line that
+// NTP's slewing of CLOCK_MONOTONIC (at most 500 ppm) has moved since, hence
+// also 1/1000 of the process's age. Future: rdtsc is not ordered after the
+// load of head, so another CPU's last TSC read may look a little ahead.
+constexpr uint64_t kPastSlackNs = 1000000000;
+constexpr uint64_t kFutureSlackNs = 1000000;
+
 std::string FunctionList(uint32_t bits) {
   char out[256];
   probe_fn_list(bits, out, sizeof(out));
@@ -98,26 +123,50 @@ const std::string& ShimConsumer::Name(uint32_t id) {
   return names_.emplace(id, std::move(text)).first->second;
 }
 
+// Whether t can be a time of the region's process: not before it started,
+// not after now (only 0 is refused when the start is not known).
+bool ShimConsumer::InWindow(uint64_t t_ns, uint64_t now_ns) const {
+  uint64_t slack = kPastSlackNs;
+  if (clock_ == PROBE_CLOCK_TSC && now_ns > not_before_ns_)
+    slack += (now_ns - not_before_ns_) / 1000;
+  const uint64_t earliest = not_before_ns_ > slack ? not_before_ns_ - slack : 1;
+  return t_ns >= earliest && t_ns <= now_ns + kFutureSlackNs;
+}
+
+// An event becomes a record only if the shim could have written it
+// (preload/shim_internal.h, shim_thread.c): a thread that has a tid, a
+// function the header says is wrapped, errno only with a failed result, a
+// marker's fd 0 and a published name, and times between the process's start
+// and now, so a duration is at most now - entry. Random bytes pass with a
+// chance of about 12/65536 (kind) * (age / 2^64)^2 (start, then end, in the
+// window) per event: 10^-23 for a process 3 s old (shim_hostile), 10^-14 a
+// day old, 5 * 10^-10 a year old. Before, kind and end >= start alone let
+// about 1 in 10^4 through (measured: 882 of 6.7 million).
 bool ShimConsumer::DecodeEvent(const probe_shm_event& e, int32_t tid, const TscClock& clock,
-                               v1::Record* r) {
+                               uint64_t now_ns, v1::Record* r) {
   r->Clear();
+  if (tid <= 0 || tid >= kTidLimit) return false;
   if (e.kind >= PROBE_EV_MARKER && e.kind <= PROBE_EV_MARKER + 2) {
+    const uint64_t time = ToNs(e.start, clock);
+    if (e.fd != 0 || !InWindow(time, now_ns)) return false;
     auto* m = r->mutable_marker();
     m->set_pid(pid_);
     m->set_tid(tid);
     m->set_type(static_cast<v1::MarkerType>(e.kind - PROBE_EV_MARKER));
     m->set_name(Name(e.aux));
-    m->set_time_ns(ToNs(e.start, clock));
+    m->set_time_ns(time);
     m->set_arg0(e.value);
     m->set_arg1(static_cast<int64_t>(e.end));
     return !m->name().empty();
   }
-  if (e.kind == 0 || e.kind >= PROBE_FN_COUNT || e.end < e.start) return false;
+  if (e.kind == 0 || e.kind >= PROBE_FN_COUNT || !((functions_ >> e.kind) & 1u)) return false;
+  if (e.end < e.start || (e.value >= 0 && e.aux != 0)) return false;
+  const uint64_t entry = ToNs(e.start, clock), exit = ToNs(e.end, clock);
+  if (!InWindow(entry, now_ns) || !InWindow(exit, now_ns)) return false;
   auto* c = r->mutable_shim_call();
   c->set_pid(pid_);
   c->set_tid(tid);
   c->set_function(static_cast<v1::ShimFunction>(e.kind));
-  uint64_t entry = ToNs(e.start, clock), exit = ToNs(e.end, clock);
   c->set_entry_ns(entry);
   c->set_duration_ns(exit >= entry ? exit - entry : 0);
   c->set_result(e.value);
@@ -133,7 +182,8 @@ uint32_t ShimConsumer::SlotsInUse() const {
   return high < nslots_ ? high : nslots_;
 }
 
-void ShimConsumer::Drain(const TscClock& clock, const Sink& sink, const RateCheck& rate) {
+void ShimConsumer::Drain(const TscClock& clock, const Now& now, const Sink& sink,
+                         const RateCheck& rate) {
   v1::Record record;
   const uint32_t used = SlotsInUse();
   for (uint32_t i = 0; i < used; ++i) {
@@ -148,12 +198,13 @@ void ShimConsumer::Drain(const TscClock& clock, const Sink& sink, const RateChec
       Store<uint64_t>(slot + offsetof(probe_shm_slot, tail), head);
       continue;
     }
-    int32_t tid = Load<int32_t>(slot + offsetof(probe_shm_slot, tid));
+    const int32_t tid = Load<int32_t>(slot + offsetof(probe_shm_slot, tid));
+    const uint64_t now_ns = now();  // after head: every event below ended before
     const uint8_t* events = slot + PROBE_SHM_SLOT_BYTES;
     for (uint64_t t = tail; t != head; ++t) {
-      probe_shm_event e;
-      memcpy(&e, events + (t & (slot_events_ - 1)) * sizeof(e), sizeof(e));
-      if (!DecodeEvent(e, tid, clock, &record)) {
+      const probe_shm_event e =
+          CopyEvent(events + (t & (slot_events_ - 1)) * sizeof(probe_shm_event));
+      if (!DecodeEvent(e, tid, clock, now_ns, &record)) {
         ++rejected_;
       } else if (rate && !rate()) {
         ++sampled_rate_;

@@ -4,7 +4,9 @@
 // process while this reads it, so nothing in it is trusted: the geometry is
 // read once and checked against the mapping's size, every index is masked,
 // head is bounded by this side's own tail, and every event is copied out
-// before it is checked.
+// once, then checked and decoded from that copy only. An event becomes a
+// record only if the shim could have written it (see DecodeEvent): what a
+// process scribbles over its region is rejected, not attributed to it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -53,9 +55,18 @@ class ShimConsumer {
   static std::unique_ptr<ShimConsumer> Attach(uint8_t* base, size_t size, int32_t pid,
                                               std::string* error, int32_t own_pid = 0);
 
+  // The earliest CLOCK_MONOTONIC ns an event of the region's process can
+  // carry (its start, when known); unset, only 0 is refused.
+  void SetNotBefore(uint64_t ns) { not_before_ns_ = ns; }
+
+  // CLOCK_MONOTONIC ns now. Drain reads it after each slot's head, so no
+  // event published before that read can end after it.
+  using Now = std::function<uint64_t()>;
+
   // Consumes every event published since the last call: at most slot_events
   // per slot, so a writer that keeps moving head cannot hold the agent.
-  void Drain(const TscClock& clock, const Sink& sink, const RateCheck& rate = RateCheck());
+  void Drain(const TscClock& clock, const Now& now, const Sink& sink,
+             const RateCheck& rate = RateCheck());
 
   // The producer's counters, re-read (they only matter once the process is
   // gone and they stop moving).
@@ -66,7 +77,9 @@ class ShimConsumer {
 
  private:
   ShimConsumer() = default;
-  bool DecodeEvent(const probe_shm_event& e, int32_t tid, const TscClock& clock, v1::Record* r);
+  bool DecodeEvent(const probe_shm_event& e, int32_t tid, const TscClock& clock, uint64_t now_ns,
+                   v1::Record* r);
+  bool InWindow(uint64_t t_ns, uint64_t now_ns) const;
   const std::string& Name(uint32_t id);
   uint64_t ToNs(uint64_t t, const TscClock& clock) const;
   uint32_t SlotsInUse() const;
@@ -77,6 +90,7 @@ class ShimConsumer {
   uint32_t nslots_ = 0, slot_events_ = 0, nnames_ = 0, clock_ = 0, flags_ = 0;
   uint32_t sample_every_ = 1, functions_ = 0;
   uint64_t min_duration_ns_ = 0;
+  uint64_t not_before_ns_ = 0;
   std::vector<uint64_t> tails_;  // this side's own tail per slot: never read back
   std::map<uint32_t, std::string> names_;
   uint32_t first_per_second_ = 0;

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -110,7 +111,7 @@ std::unique_ptr<ShimRegions> ShimRegions::Create(std::string* error) {
 }
 
 ShimRegions::ShimRegions(UniqueFd fd, std::string name)
-    : listen_fd_(std::move(fd)), socket_name_(std::move(name)) {}
+    : listen_fd_(std::move(fd)), socket_name_(std::move(name)), created_ns_(MonotonicNs()) {}
 
 ShimRegions::~ShimRegions() = default;
 
@@ -119,7 +120,8 @@ void ShimRegions::Refuse(const std::string& why, int pid) {
   last_refusal_ = "pid " + std::to_string(pid) + ": " + why;
 }
 
-void ShimRegions::Adopt(UniqueFd fd, int pid, int own_pid, bool count_foreign) {
+void ShimRegions::Adopt(UniqueFd fd, int pid, int own_pid, bool count_foreign,
+                        uint64_t not_before_ns) {
   struct stat st {};
   int seals = fcntl(fd.get(), F_GET_SEALS);
   std::string why;
@@ -156,6 +158,10 @@ void ShimRegions::Adopt(UniqueFd fd, int pid, int own_pid, bool count_foreign) {
     return;
   }
   if (r->consumer->self_drained()) return;  // PROBE_OUTPUT: the shim writes its own file
+  // Its events are the process's own: none predates its start (read while
+  // it lives; a process already gone has only not_before_ns).
+  const uint64_t started = r->start_ticks ? StartTicksToMonotonicNs(r->start_ticks) : 0;
+  r->consumer->SetNotBefore(std::max(started, not_before_ns));
   seen_inodes_.insert(st.st_ino);
   regions_[st.st_ino] = std::move(r);
 }
@@ -163,7 +169,7 @@ void ShimRegions::Adopt(UniqueFd fd, int pid, int own_pid, bool count_foreign) {
 void ShimRegions::Consider(Deferred d, const std::function<bool(int)>& is_target) {
   constexpr int kTries = 50;  // ticks, ~0.5 s
   if (d.pid > 0 && is_target(d.pid)) {
-    Adopt(std::move(d.fd), d.pid, d.own_pid, true);
+    Adopt(std::move(d.fd), d.pid, d.own_pid, true, created_ns_);
   } else if (d.pid > 0 && d.tries < kTries && deferred_.size() < kMaxPending) {
     // Maybe a target that exited (a zombie, out of the target map) before
     // its exit record was read: decided again at the next tick.
@@ -223,7 +229,7 @@ void ShimRegions::Discover(const std::vector<int>& pids) {
       std::string range = line.substr(0, line.find(' '));
       UniqueFd fd(open(("/proc/" + std::to_string(pid) + "/map_files/" + range).c_str(),
                        O_RDWR | O_CLOEXEC));
-      if (fd) Adopt(std::move(fd), pid, InnermostPid(pid), false);
+      if (fd) Adopt(std::move(fd), pid, InnermostPid(pid), false, 0);
     }
   }
 }
@@ -233,7 +239,8 @@ void ShimRegions::Drain(const TscClock& clock, const ShimConsumer::Sink& sink, b
   for (auto it = regions_.begin(); it != regions_.end();) {
     Region& r = *it->second;
     bool gone = reap && StartTicks(r.pid) != r.start_ticks;
-    r.consumer->Drain(clock, sink, rate);  // after the check: a gone process wrote its last before
+    // After the check: a gone process wrote its last before.
+    r.consumer->Drain(clock, MonotonicNs, sink, rate);
     if (!gone) {
       ++it;
       continue;

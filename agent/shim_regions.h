@@ -55,14 +55,18 @@ class ShimRegions {
   ShimRegions(UniqueFd fd, std::string name);
   // count_foreign: also count a region that belongs to another pid as
   // refused (from the socket; in maps it is a parent's). own_pid: the pid it
-  // has in its own pid namespace (0: unknown, pid).
-  void Adopt(UniqueFd fd, int pid, int own_pid, bool count_foreign);
+  // has in its own pid namespace (0: unknown, pid). not_before_ns: a time no
+  // event in it can precede, besides the process's start.
+  void Adopt(UniqueFd fd, int pid, int own_pid, bool count_foreign, uint64_t not_before_ns);
   void Refuse(const std::string& why, int pid);
   struct Deferred;
   void Consider(Deferred d, const std::function<bool(int)>& is_target);
 
   UniqueFd listen_fd_;
   std::string socket_name_;
+  // A region sent over the socket was made after the socket existed (the
+  // shim sends it as it makes it), and its events after that.
+  uint64_t created_ns_ = 0;
   std::vector<UniqueFd> pending_;  // accepted connections whose message has not arrived
   // Regions from processes not (or no longer) in the target map: a target
   // that exited is known once its exit record is read from the ring.
