@@ -89,6 +89,15 @@ Output:
   -d, --duration DUR   stop after DUR (default: until SIGINT/SIGTERM or until
                        every target has exited)
   --tag KEY=VALUE      a label kept in the file's header (repeatable)
+  --rotate DUR|SIZE    a long-running service: close the file every DUR
+                       (>= 100ms; e.g. 60s, 5m, 1h) or once it holds SIZE
+                       (>= 64K; suffix K, M or G: MiB is M, minutes m) and go
+                       on in the next: FILE.000001, FILE.000002, ... each a
+                       whole recording with its own header, snapshot,
+                       counters, histograms and trailer; written as
+                       FILE.NNNNNN.part and renamed once complete
+  --keep N             with --rotate: at most N closed files stay; older
+                       ones this run wrote are removed (never another file)
   --ring-buffer SIZE   BPF ring buffer bytes, power of two, suffix K/M
                        (default: 1M); each ring buffer has this size
   --ring-buffers N|auto|per-cpu
@@ -135,6 +144,30 @@ bool ParseSize(const std::string& s, uint64_t* out) {
     return false;
   *out = v;
   return true;
+}
+
+// --rotate: a size when it ends in K, M or G (k too), else a duration with
+// its unit (a bare number is refused: seconds or bytes?), h for hours.
+bool ParseRotate(const std::string& s, uint64_t* ns, uint64_t* bytes) {
+  if (s.empty() || !isdigit(static_cast<unsigned char>(s[0]))) return false;
+  const char unit = s.back();
+  if (unit == 'K' || unit == 'k' || unit == 'M' || unit == 'G') {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = strtoull(s.c_str(), &end, 10);
+    if (errno != 0 || end != s.c_str() + s.size() - 1 || v > (1ull << 40)) return false;
+    *bytes = v << (unit == 'G' ? 30 : unit == 'M' ? 20 : 10);
+    return *bytes >= (64u << 10);
+  }
+  if (isdigit(static_cast<unsigned char>(unit))) return false;
+  if (unit == 'h') {
+    uint64_t minutes = 0;
+    if (!ParseDuration(s.substr(0, s.size() - 1) + "m", &minutes)) return false;
+    *ns = minutes * 60;
+  } else if (!ParseDuration(s, ns)) {
+    return false;
+  }
+  return *ns >= 100000000ull;
 }
 
 // "KIND=VALUE,KIND=VALUE" -> calls set(kind, value); false with *bad naming
@@ -220,7 +253,8 @@ const ArgSpec& AgentArgSpec() {
       "pode",
       {"--pid", "--output", "--duration", "--ring-buffer", "--ring-buffers", "--events",
        "--min-latency", "--sample", "--first", "--max-rate", "--drain-delay", "--sample-seed",
-       "--preload-library", "--histogram-interval", "--tag", "--repeat", "--repeat-delay"},
+       "--preload-library", "--histogram-interval", "--tag", "--repeat", "--repeat-delay",
+       "--rotate", "--keep"},
       {"--all", "--no-children", "--force", "--keep-privileges", "--preload", "--help",
        "--version"}};
   return spec;
@@ -390,6 +424,17 @@ ParseResult ParseOptions(const std::vector<std::string>& raw_args) {
       if (!value(&v) || !ParseDuration(v, &o.histogram_interval_ns) ||
           o.histogram_interval_ns < 100000000ull)
         return fail("invalid --histogram-interval '" + v + "': expected a duration >= 100ms");
+    } else if (a == "--rotate") {
+      o.rotate_ns = o.rotate_bytes = 0;
+      if (!value(&v) || !ParseRotate(v, &o.rotate_ns, &o.rotate_bytes))
+        return fail("invalid --rotate '" + v +
+                    "': expected a duration >= 100ms such as 60s, 5m or 1h, or a size >= 64K "
+                    "such as 256M");
+    } else if (a == "--keep") {
+      long n = 0;
+      if (!value(&v) || !ParseInt(v, &n) || n < 1 || n > 1000000)
+        return fail("invalid --keep '" + v + "': expected a number of files >= 1");
+      o.keep_files = uint32_t(n);
     } else {
       return fail("unknown option '" + a + "' (see --help)");
     }
@@ -397,6 +442,10 @@ ParseResult ParseOptions(const std::vector<std::string>& raw_args) {
   int modes = (!o.pids.empty()) + o.all + (!o.command.empty());
   if (modes == 0) return fail("no target: give --pid N, --all, or -- CMD (see --help)");
   if (modes > 1) return fail("choose one of --pid, --all and -- CMD");
+  const bool rotate = o.rotate_ns > 0 || o.rotate_bytes > 0;
+  if (o.keep_files > 0 && !rotate) return fail("--keep needs --rotate");
+  if (rotate && o.output == "-")
+    return fail("--rotate needs a file name to number (-o FILE), not - (stdout)");
   if (o.preload && o.command.empty())
     return fail(
         "--preload needs a command to launch (-- CMD); a running process must be "

@@ -14,9 +14,9 @@ struct Options {
   bool all = false;
   bool follow_children = true;
   bool force = false;
-  bool keep_privileges = false;  // --keep-privileges: no drop after attach
+  bool keep_privileges = false;         // --keep-privileges: no drop after attach
   std::string output = "probe.ptrace";  // "-": stdout
-  double duration_s = 0;  // 0 = until stopped
+  double duration_s = 0;                // 0 = until stopped
   uint64_t ring_buffer_bytes = 1u << 20;
   uint32_t ring_buffers = 0;    // --ring-buffers: at most this many, by CPU; 0 = auto, 64 = per CPU
   uint64_t min_latency_ns = 0;  // per-call syscall records only at or above
@@ -39,6 +39,11 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> tags;  // --tag KEY=VALUE, in order
   uint32_t repeat = 0;           // --repeat N: run CMD N times into one file; 0 = once, as before
   uint64_t repeat_delay_ns = 0;  // --repeat-delay: pause between two runs
+  // --rotate: close the file and go on in the next every rotate_ns, or once
+  // it holds rotate_bytes (one of the two); 0 = one file. --keep: at most
+  // keep_files closed files stay (0 = all).
+  uint64_t rotate_ns = 0, rotate_bytes = 0;
+  uint32_t keep_files = 0;
   bool help = false;
   bool version = false;  // --version
 };

@@ -125,6 +125,52 @@ TEST(RingLayoutTest, AutoIsOneRingPerFourCpusAndCountsStayWithinTheCpus) {
   }
 }
 
+// --rotate takes a duration (60s, 2m, 1h, 500ms) or a size (64K, 256M,
+// 1G), never a bare number; --keep needs --rotate and a file to rotate.
+TEST(OptionsTest, RotateAndKeep) {
+  struct Good {
+    const char* value;
+    uint64_t ns, bytes;
+  };
+  for (const Good& g : std::vector<Good>{{"60s", 60000000000ull, 0},
+                                         {"2m", 120000000000ull, 0},
+                                         {"1h", 3600000000000ull, 0},
+                                         {"500ms", 500000000ull, 0},
+                                         {"64K", 0, 64ull << 10},
+                                         {"256M", 0, 256ull << 20},
+                                         {"1G", 0, 1ull << 30}}) {
+    auto r = Parse({"--all", "--rotate", g.value});
+    ASSERT_TRUE(r.options) << g.value << ": " << r.error;
+    EXPECT_EQ(r.options->rotate_ns, g.ns) << g.value;
+    EXPECT_EQ(r.options->rotate_bytes, g.bytes) << g.value;
+    EXPECT_EQ(r.options->keep_files, 0u);
+  }
+  auto r = Parse({"--all", "--rotate=1s", "--keep=3"});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->keep_files, 3u);
+  for (const char* bad : {"", "10", "0s", "50ms", "1X", "32K", "-1s", "1.5M", "s", "M"}) {
+    auto e = Parse({"--all", "--rotate", bad});
+    ASSERT_FALSE(e.options) << bad;
+    EXPECT_NE(e.error.find("invalid --rotate '" + std::string(bad) + "'"), std::string::npos)
+        << e.error;
+    EXPECT_EQ(e.error.find('\n'), std::string::npos) << "one line";
+  }
+  struct Case {
+    std::vector<std::string> args;
+    const char* needle;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--all", "--keep", "2"}, "--keep needs --rotate"},
+           {{"--all", "--rotate", "1s", "--keep", "0"}, "invalid --keep '0'"},
+           {{"--all", "--rotate", "1s", "--keep", "x"}, "invalid --keep 'x'"},
+           {{"--all", "--rotate", "1s", "-o", "-"}, "--rotate needs a file"},
+       }) {
+    auto e = Parse(c.args);
+    ASSERT_FALSE(e.options) << c.needle;
+    EXPECT_NE(e.error.find(c.needle), std::string::npos) << e.error;
+  }
+}
+
 }  // namespace
 }  // namespace probe
 

@@ -19,7 +19,7 @@
 #include "accounting.h"
 #include "bpf_session.h"
 #include "event_decoder.h"
-#include "histogram.h"
+#include "histogram_writer.h"
 #include "kernel_names.h"
 #include "launcher.h"
 #include "output_stream.h"
@@ -33,6 +33,8 @@
 #include "recording_setup.h"
 #include "repeat_tracker.h"
 #include "run_spawner.h"
+#include "rotated_files.h"
+#include "rotation_cut.h"
 #include "run_summary.h"
 #include "shim_collector.h"
 #include "target_attach.h"
@@ -94,54 +96,6 @@ bool StopSignal(int sigfd, int wait_ms) {
   return read(sigfd, &si, sizeof(si)) == sizeof(si);
 }
 
-// Both kernel histogram maps, each with its own ledger. Written every
-// --histogram-interval, and sooner when processes come and go fast: each
-// exit frees its entries, and the maps (16384 syscall keys, 4096 scheduler
-// keys, two per process) must not fill with the dead between two intervals.
-class HistogramWriter {
- public:
-  static constexpr uint32_t kExitsPerPass = 512;
-  void NoteExit(uint32_t pid) { exited_.insert(pid); }
-  bool Crowded() const { return exited_.size() >= kExitsPerPass; }
-  void Emit(BpfSession& bpf, RecordWriter& writer, AgentCounters& agent) {
-    Emit(bpf, HistogramMap::kSyscalls, syscalls_, writer, agent);
-    Emit(bpf, HistogramMap::kScheduler, scheduler_, writer, agent);
-    exited_.clear();
-  }
-
- private:
-  // Writes the histograms that changed since the last pass, and drops from
-  // the kernel map those that are final (HistogramLedger says when).
-  void Emit(BpfSession& bpf, HistogramMap which, HistogramLedger& ledger, RecordWriter& writer,
-            AgentCounters& agent) {
-    const uint64_t now = MonotonicNs();
-    std::vector<probe_hist_key> finished;
-    v1::Record r;
-    bpf.ForEachHistogram(
-        which, [&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {
-          uint64_t count;
-          if (which == HistogramMap::kSyscalls) {
-            MergeHistogram(key, per_cpu, ncpu, now, r.mutable_syscall_histogram());
-            count = r.syscall_histogram().count();
-          } else {
-            MergeSchedHistogram(key, per_cpu, ncpu, now, r.mutable_sched_histogram());
-            count = r.sched_histogram().count();
-          }
-          const uint64_t id = HistogramLedger::Id(key.pid, key.syscall);
-          const bool written = ledger.Changed(id, count) && writer.Append(r);
-          if (written) agent.histograms_written++;
-          if (ledger.Visit(id, count, written, exited_.count(key.pid) > 0,
-                           [&] { return ProcessExists(static_cast<int>(key.pid)); }))
-            finished.push_back(key);
-        });
-    for (const auto& key : finished) bpf.DeleteHistogram(which, key);
-    ledger.EndPass();
-  }
-
-  HistogramLedger syscalls_, scheduler_;
-  std::set<uint32_t> exited_;  // exit records read since the last pass
-};
-
 // One recording run: SetUp (BPF, targets, output, header), DrainLoop until
 // a stop, Finish (last drain, unfinished lifetimes, stats and trailer) and
 // Summary. Every kernel object and fd is held by a member with an owner, so
@@ -177,6 +131,13 @@ class Recorder {
   void StepRepeat(uint64_t now);
   void EndRun();
   int RepeatStatus();
+  void WriteSnapshots(const std::set<int>& pids);
+  // --rotate: the open file is due to close; Rotate closes it at a seam and
+  // goes on in the next; CloseLastFile renames the last one into place.
+  bool RotationDue(uint64_t now) const;
+  void Rotate(uint64_t now);
+  void StartFile(uint64_t now);
+  void CloseLastFile();
   // Says why the run cannot go on, removes the output if this run created
   // it, and returns the exit status.
   int Abandon(const std::string& error, int status = 1);
@@ -188,7 +149,11 @@ class Recorder {
   TargetPins pins_;
   UniqueFd signal_fd_;
   std::unique_ptr<RecordFile> output_;
+  std::unique_ptr<RotatedFiles> rotated_;  // --rotate: instead of output_
   std::unique_ptr<RecordWriter> writer_;
+  v1::Record header_;       // every file's, with its own sequence and period
+  CounterCut counter_cut_;  // --rotate: counters at the last seam
+  uint64_t next_rotate_ = 0, bytes_closed_ = 0;
   // Declared before the session, whose sink writes into them (and so
   // destroyed after it). The shim's rate check reads the session's bucket:
   // it is only called from the drain loop and Finish.
@@ -219,6 +184,7 @@ class Recorder {
 int Recorder::Abandon(const std::string& error, int status) {
   if (!error.empty()) fprintf(stderr, "probe-agent: %s\n", error.c_str());
   writer_.reset();
+  if (rotated_) rotated_->Abandon();
   if (output_ && output_->created() && !output_->RemoveIfCreated())
     fprintf(stderr, "probe-agent: warning: could not remove the unfinished %s\n",
             output_->path().c_str());
@@ -230,6 +196,16 @@ bool Recorder::OpenOutput(std::string* error) {
     UniqueFd fd = OpenStdoutForRecords(error);
     if (!fd) return false;
     writer_ = std::make_unique<RecordWriter>(std::move(fd), "stdout");
+    return true;
+  }
+  if (options_.rotate_ns > 0 || options_.rotate_bytes > 0) {
+    rotated_ = RotatedFiles::Create(options_.output, options_.force, options_.keep_files, error);
+    if (!rotated_) return false;
+    UniqueFd fd = rotated_->OpenNext(error);
+    std::string unused;
+    if (!fd || !rotated_->Advance(error, &unused)) return false;
+    writer_ = std::make_unique<RecordWriter>(std::move(fd), rotated_->open_path());
+    histograms_.CutPerFile();
     return true;
   }
   bool told = false;
@@ -316,21 +292,24 @@ std::optional<int> Recorder::AttachTargets(std::string* error) {
                                                 .signal_child = CommandPid() > 0,
                                                 .kernel_release = KernelRelease()},
                                                InvokingSudoUser());
-  v1::Record header = MakeHeader(options_, argv_, roots_, start_ns_, preload_library_);
-  header.mutable_header()->set_ring_buffers(bpf_->ring_buffers());
-  if (!options_.keep_privileges) header.mutable_header()->set_privileges(DescribePlan(privileges));
-  writer_->Append(header);
-  for (int pid : initial) {
-    if (pid == CommandPid()) continue;  // not yet exec'd: its lifetime record says all
-    v1::Record snapshot;
-    if (SnapshotProcess(pid, snapshot.mutable_snapshot())) writer_->Append(snapshot);
+  header_ = MakeHeader(options_, argv_, roots_, start_ns_, preload_library_);
+  header_.mutable_header()->set_ring_buffers(bpf_->ring_buffers());
+  if (!options_.keep_privileges) header_.mutable_header()->set_privileges(DescribePlan(privileges));
+  if (rotated_) {
+    header_.mutable_header()->set_sequence(rotated_->sequence());
+    header_.mutable_header()->set_period_start_ns(header_.header().ready_time_ns());
+    next_rotate_ = header_.header().ready_time_ns() + options_.rotate_ns;
   }
+  writer_->Append(header_);
+  initial.erase(CommandPid());  // not yet exec'd: its lifetime record says all
+  WriteSnapshots(initial);
   writer_->Flush();
   // Everything that needs root is done: the programs are attached, the
   // maps, rings, socket and file are open. Fail closed: a run that cannot
   // drop does not go on as root.
   if (!options_.keep_privileges && !DropPrivileges(privileges, error))
     return Abandon(*error + " (--keep-privileges runs without dropping)");
+  if (rotated_ && !rotated_->CheckWritable(error)) return Abandon(*error);
   // A command that cannot be run leaves no recording: it never ran.
   if (CommandPid() > 0 && !ReleaseCommand(error)) return Abandon(*error, 127);
   return std::nullopt;
@@ -371,11 +350,24 @@ v1::Record Recorder::MakeStats(const KernelCounters& kernel) const {
   v1::Record record;
   auto* stats = record.mutable_stats();
   stats->set_time_ns(MonotonicNs());
-  FillCounters(TracedKinds(options_), kernel, agent_, stats->mutable_counters());
+  v1::Stats run;
+  FillCounters(TracedKinds(options_), kernel, agent_, run.mutable_counters());
+  if (shim_) shim_->FillStats(&run);
+  if (rotated_)
+    counter_cut_.Period(run.counters(), stats->mutable_counters());
+  else
+    *stats->mutable_counters() = run.counters();
+  *stats->mutable_shim() = run.shim();
   stats->set_bytes_written(writer_->bytes_written());
-  if (shim_) shim_->FillStats(stats);
   *stats->mutable_sampling() = MakeSampling(options_);
   return record;
+}
+
+void Recorder::WriteSnapshots(const std::set<int>& pids) {
+  for (int pid : pids) {
+    v1::Record snapshot;
+    if (SnapshotProcess(pid, snapshot.mutable_snapshot())) writer_->Append(snapshot);
+  }
 }
 
 // Once a second: everything flushed and settled, a stats record, and the
@@ -441,6 +433,7 @@ void Recorder::DrainLoop() {
       histograms_.Emit(*bpf_, *writer_, agent_);
     }
     if (now >= next_tick_ && stop_reason_.empty()) Tick(now);
+    if (rotated_ && stop_reason_.empty() && RotationDue(now)) Rotate(now);
     if (writer_->failed()) stop_reason_ = "write failed";
   }
   if (tty_) fprintf(stderr, "\n");
@@ -474,16 +467,115 @@ void Recorder::Finish() {
   auto* trailer = record.mutable_trailer();
   trailer->set_time_ns(MonotonicNs());
   trailer->set_stop_reason(stop_reason_);
-  FillCounters(TracedKinds(options_), final_kernel_, agent_, trailer->mutable_counters());
+  v1::Trailer run;
+  FillCounters(TracedKinds(options_), final_kernel_, agent_, run.mutable_counters());
+  if (shim_) shim_->FillTrailer(&run);
+  if (rotated_)
+    counter_cut_.Period(run.counters(), trailer->mutable_counters());
+  else
+    *trailer->mutable_counters() = run.counters();
+  *trailer->mutable_shim() = run.shim();
   trailer->set_bytes_written(writer_->bytes_written());
-  if (shim_) shim_->FillTrailer(trailer);
   FillKernelTables(*bpf_, trailer->mutable_kernel_tables());
   writer_->Append(record);
   writer_->Flush();
+  if (rotated_) CloseLastFile();
+}
+
+bool Recorder::RotationDue(uint64_t now) const {
+  if (options_.rotate_ns > 0) return now >= next_rotate_;
+  return writer_->bytes_written() + writer_->bytes_buffered() >= options_.rotate_bytes;
+}
+
+// A seam: every record drained so far and the histograms up to now go into
+// the closing file, closed with its period's counters (a last Stats and a
+// Trailer saying "rotated"); the records drained from here on go into the
+// next, which starts with the header and a snapshot of the live targets. The
+// next file is made first: if it cannot be, the run stops in this one.
+void Recorder::Rotate(uint64_t now) {
+  histograms_.Emit(*bpf_, *writer_, agent_, /*seam=*/true);
+  writer_->Flush();
+  Settle();
+  std::string error, warning;
+  UniqueFd next = rotated_->OpenNext(&error);
+  if (!next) {
+    fprintf(stderr, "probe-agent: %s; the run stops in %s\n", error.c_str(),
+            rotated_->open_path().c_str());
+    stop_reason_ = "rotation failed";
+    return;
+  }
+  // The counters once, for the last Stats and the Trailer alike.
+  const KernelCounters kernel = bpf_->ReadCounters();
+  v1::Record stats = MakeStats(kernel);
+  v1::Stats run;
+  FillCounters(TracedKinds(options_), kernel, agent_, run.mutable_counters());
+  if (shim_) shim_->FillStats(&run);
+  stats.mutable_stats()->clear_counters();
+  counter_cut_.Seam(run.counters(), stats.mutable_stats()->mutable_counters());
+  v1::Record record;
+  auto* trailer = record.mutable_trailer();
+  trailer->set_time_ns(stats.stats().time_ns());
+  trailer->set_stop_reason("rotated");
+  trailer->set_rotated(true);
+  *trailer->mutable_counters() = stats.stats().counters();
+  *trailer->mutable_shim() = run.shim();
+  writer_->Append(stats);
+  trailer->set_bytes_written(writer_->bytes_written());
+  writer_->Append(record);
+  if (!writer_->Sync()) {
+    rotated_->AbandonNext();
+    return;  // the drain loop stops on the failed writer
+  }
+  bytes_closed_ += writer_->bytes_written();
+  writer_ = std::make_unique<RecordWriter>(
+      std::move(next), rotated_->NameOf(rotated_->sequence() + 1) + RotatedFiles::kPartSuffix);
+  if (!rotated_->Advance(&error, &warning)) {
+    fprintf(stderr, "probe-agent: %s; it stays as %s%s\n", error.c_str(),
+            rotated_->NameOf(rotated_->sequence() - 1).c_str(), RotatedFiles::kPartSuffix);
+    stop_reason_ = "rotation failed";
+  }
+  if (!warning.empty()) fprintf(stderr, "probe-agent: warning: %s", warning.c_str());
+  StartFile(now);
+}
+
+// The next file's beginning: the run's header with its own sequence and
+// period, and a snapshot of the targets alive now, as at the start.
+void Recorder::StartFile(uint64_t now) {
+  next_rotate_ = now + options_.rotate_ns;
+  thread_names_.Reset();
+  v1::Record header = header_;
+  header.mutable_header()->set_sequence(rotated_->sequence());
+  header.mutable_header()->set_period_start_ns(now);
+  writer_->Append(header);
+  std::set<int> live;
+  if (options_.all) {
+    for (const auto& [pid, ppid] : ReadParentMap()) live.insert(pid);
+  } else {
+    for (int pid : bpf_->Targets()) live.insert(pid);
+  }
+  WriteSnapshots(live);
+  writer_->Flush();
+  Settle();
+}
+
+// The last file is renamed into place once whole and on disk; one the
+// writer could not finish stays under its temporary name.
+void Recorder::CloseLastFile() {
+  std::string error, warning;
+  const std::string part = rotated_->open_path();
+  if (writer_->failed() || !writer_->Sync())
+    fprintf(stderr, "probe-agent: %s stays as it is: the recording ends there\n", part.c_str());
+  else if (!rotated_->Advance(&error, &warning))
+    fprintf(stderr, "probe-agent: %s; it stays as %s\n", error.c_str(), part.c_str());
+  if (!warning.empty()) fprintf(stderr, "probe-agent: warning: %s", warning.c_str());
 }
 
 int Recorder::Summary() {
-  const RunTotals run{options_.output, writer_->bytes_written(), stop_reason_,
+  std::string output = options_.output;
+  if (rotated_)
+    output = rotated_->NameOf(1) + " .. " + rotated_->NameOf(rotated_->sequence()) + " (" +
+             std::to_string(rotated_->sequence()) + " files)";
+  const RunTotals run{output, bytes_closed_ + writer_->bytes_written(), stop_reason_,
                       options_.ring_buffer_bytes, writer_->failed()};
   fputs(RecordsLine(run, final_kernel_, agent_).c_str(), stderr);
   if (shim_ && shim_->used())

@@ -17,6 +17,8 @@ class ThreadNames {
   // Takes the waker name out of r. Returns true with *name set when a
   // ThreadName record must be written before r.
   bool Intern(v1::Record* r, v1::Record* name);
+  // A new file (--rotate): every name is announced again in it.
+  void Reset() { known_.clear(); }
 
  private:
   bool Take(v1::Waker* w, v1::Record* name);

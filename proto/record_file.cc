@@ -1,6 +1,7 @@
 #include "record_file.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,27 @@ std::unique_ptr<RecordFile> RecordFile::Create(const std::string& path, bool for
 bool RecordFile::RemoveIfCreated() {
   if (!created_ || !RemoveIfFile(dir_.get(), name_, id_)) return false;
   created_ = false;
+  return true;
+}
+
+bool RecordFile::Rename(const std::string& new_name, bool replace, std::string* error) {
+  const std::string dir = path_.substr(0, path_.size() - name_.size());
+  auto fail = [&](const std::string& why) {
+    *error = "cannot rename " + path_ + " to " + dir + new_name + ": " + why;
+    return false;
+  };
+  if (!created_ || !IsFile(dir_.get(), name_, id_))
+    return fail("it is no longer the file this run wrote");
+  int rc = renameat2(dir_.get(), name_.c_str(), dir_.get(), new_name.c_str(),
+                     replace ? 0 : RENAME_NOREPLACE);
+  if (rc != 0 && !replace && (errno == EINVAL || errno == ENOSYS)) {
+    // No RENAME_NOREPLACE here: a hard link fails on an existing name too.
+    rc = linkat(dir_.get(), name_.c_str(), dir_.get(), new_name.c_str(), 0);
+    if (rc == 0) (void)unlinkat(dir_.get(), name_.c_str(), 0);
+  }
+  if (rc != 0) return fail(errno == EEXIST ? "exists (use --force to overwrite)" : strerror(errno));
+  name_ = new_name;
+  path_ = dir + new_name;
   return true;
 }
 

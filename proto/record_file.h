@@ -46,6 +46,14 @@ class RecordFile {
   // (same device and inode); anything else at the name is left alone.
   // Returns whether it removed the file.
   bool RemoveIfCreated();
+  // Renames the file created here to new_name in the same directory, only
+  // if the name still refers to it (same device and inode) and, unless
+  // replace, only if nothing is at new_name (RENAME_NOREPLACE, or link +
+  // unlink where the filesystem lacks it). path() follows. False with a
+  // one-line *error otherwise.
+  bool Rename(const std::string& new_name, bool replace, std::string* error);
+  // The directory holding the file, for *at calls (O_PATH).
+  int dir_fd() const { return dir_.get(); }
 
  private:
   RecordFile() = default;

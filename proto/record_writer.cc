@@ -66,4 +66,11 @@ bool RecordWriter::Flush() {
   return true;
 }
 
+bool RecordWriter::Sync() {
+  if (!Flush()) return false;
+  if (fsync(fd_.get()) == 0) return true;
+  error_ = "fsync of " + name_ + " failed: " + strerror(errno);
+  return false;
+}
+
 }  // namespace probe

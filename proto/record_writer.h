@@ -31,6 +31,9 @@ class RecordWriter {
   // Records refused by Append without failing the file.
   uint64_t refused() const { return refused_; }
   bool Flush();
+  // Flush, then fsync: the bytes are on disk (a rotated file before its
+  // rename into place).
+  bool Sync();
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
   uint64_t bytes_written() const { return committed_; }

@@ -1,0 +1,55 @@
+#include "histogram_writer.h"
+
+#include <vector>
+
+#include "histogram.h"
+#include "proc_scan.h"
+#include "rotation_cut.h"
+
+namespace probe {
+
+// Writes the histograms that changed since the last pass, and drops from the
+// kernel map those that are final (HistogramLedger says when). The ledger
+// sees cumulative counts; only the record written is cut.
+void HistogramWriter::Emit(BpfSession& bpf, HistogramMap which, HistogramLedger& ledger,
+                           std::map<uint64_t, v1::Record>& cut, RecordWriter& writer,
+                           AgentCounters& agent, bool seam) {
+  const uint64_t now = MonotonicNs();
+  std::vector<probe_hist_key> finished;
+  v1::Record r, period;
+  bpf.ForEachHistogram(which, [&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {
+    uint64_t count;
+    if (which == HistogramMap::kSyscalls) {
+      MergeHistogram(key, per_cpu, ncpu, now, r.mutable_syscall_histogram());
+      count = r.syscall_histogram().count();
+    } else {
+      MergeSchedHistogram(key, per_cpu, ncpu, now, r.mutable_sched_histogram());
+      count = r.sched_histogram().count();
+    }
+    const uint64_t id = HistogramLedger::Id(key.pid, key.syscall);
+    const v1::Record* out = &r;
+    auto before = per_file_ ? cut.find(id) : cut.end();
+    if (before != cut.end()) {
+      period = r;
+      if (which == HistogramMap::kSyscalls)
+        SubtractHistogram(before->second.syscall_histogram(), period.mutable_syscall_histogram());
+      else
+        SubtractHistogram(before->second.sched_histogram(), period.mutable_sched_histogram());
+      out = &period;
+    }
+    const bool written = ledger.Changed(id, count) && writer.Append(*out);
+    if (written) agent.histograms_written++;
+    const bool final = ledger.Visit(id, count, written, exited_.count(key.pid) > 0,
+                                    [&] { return ProcessExists(static_cast<int>(key.pid)); });
+    if (final) {
+      finished.push_back(key);
+      cut.erase(id);
+    } else if (seam && per_file_) {
+      cut[id] = r;
+    }
+  });
+  for (const auto& key : finished) bpf.DeleteHistogram(which, key);
+  ledger.EndPass();
+}
+
+}  // namespace probe

@@ -1,0 +1,299 @@
+// --rotate and --keep with the real agent and kernel (issue 22): the files of
+// one rotated run hold together exactly what the workload did, each parses
+// on its own, --keep removes only what the run created, and SIGKILL costs at
+// most the open file's last second.
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent_test.h"
+#include "counters_check.h"
+#include "record_reader.h"
+#include "run_command.h"
+
+namespace probe {
+namespace {
+
+using testing::ExpectBalanced;
+using testing::ParseKeyValues;
+using testing::RunCommand;
+using testing::Slurp;
+
+uint64_t MonotonicNow() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+struct FileRead {
+  std::string name;
+  std::vector<v1::Record> records;
+  ReadStatus status = ReadStatus::kIoError;
+  std::string reason;
+  const v1::Header& header() const { return records.front().header(); }
+  bool has_trailer() const { return !records.empty() && records.back().has_trailer(); }
+  const v1::Trailer& trailer() const { return records.back().trailer(); }
+};
+
+FileRead ReadFile(const std::string& dir, const std::string& name) {
+  FileRead f;
+  f.name = name;
+  std::string err;
+  auto r = RecordReader::Open(dir + "/" + name, &err);
+  if (!r) {
+    f.reason = err;
+    return f;
+  }
+  v1::Record rec;
+  while ((f.status = r->Next(&rec)) == ReadStatus::kRecord) f.records.push_back(rec);
+  f.reason = r->reason();
+  return f;
+}
+
+// Names in dir that are "<base>.NNNNNN" (closed files), or with the
+// ".part" suffix (the open file), sorted.
+std::vector<std::string> Names(const std::string& dir, const std::string& base, bool part) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.rfind(base + ".", 0) != 0) continue;
+    std::string rest = n.substr(base.size() + 1);
+    if (part) {
+      if (rest.size() < 5 || rest.compare(rest.size() - 5, 5, ".part") != 0) continue;
+      rest.resize(rest.size() - 5);
+    }
+    if (rest.size() != 6 || !std::all_of(rest.begin(), rest.end(), ::isdigit)) continue;
+    out.push_back(n);
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+// The last histogram record of each (pid, syscall) in one file: that file's
+// period, cumulative within the file.
+std::map<std::pair<int, int>, v1::SyscallHistogram> LastHistograms(const FileRead& f) {
+  std::map<std::pair<int, int>, v1::SyscallHistogram> last;
+  for (const auto& r : f.records)
+    if (r.has_syscall_histogram())
+      last[{r.syscall_histogram().pid(), int(r.syscall_histogram().syscall())}] =
+          r.syscall_histogram();
+  return last;
+}
+
+class RotationTest : public testing::AgentTest {};
+
+// 2M calls at full speed into files of 1 MiB: at least 5 files, sequences
+// 1..n of one run id, each a whole recording (header, trailer, balanced
+// counters) that probe-report reads on its own; together they hold exactly
+// what the workload made: every call counted once, histograms summing to
+// the workload's own count, records + losses = calls.
+TEST_F(RotationTest, HighRateFilesAddUpToTheWorkload) {
+  WriteFile(dir_ + "/run.ptrace.000000", "not ours\n");
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--events", "process,syscalls", "--rotate", "1M",
+                       "--", PROBE_SYSCALL_BURST, "--events", "2000000", "--kind", "poll0"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const auto kv = ParseKeyValues(r.out, "burst ");
+  ASSERT_FALSE(kv.empty()) << r.out;
+  const uint64_t polls = std::stoull(kv.at("polls")), eventfds = std::stoull(kv.at("eventfds"));
+  const int pid = std::stoi(kv.at("pid"));
+  ASSERT_EQ(polls, 2000000u);
+
+  EXPECT_EQ(Slurp(dir_ + "/run.ptrace.000000"), "not ours\n") << "a foreign file is left alone";
+  EXPECT_TRUE(Names(dir_, "run.ptrace", true).empty()) << "no temporary file left";
+  std::vector<std::string> names = Names(dir_, "run.ptrace", false);
+  names.erase(names.begin());  // the foreign .000000
+  ASSERT_GE(names.size(), 5u) << r.err;
+
+  std::string run_id;
+  uint64_t produced = 0, written = 0, lost = 0, sampled = 0, records = 0;
+  std::map<int, uint64_t> histogram_counts;  // syscall -> calls, summed over files
+  int lifetimes = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    SCOPED_TRACE(names[i]);
+    FileRead f = ReadFile(dir_, names[i]);
+    ASSERT_EQ(f.status, ReadStatus::kEnd) << f.reason;
+    ASSERT_TRUE(!f.records.empty() && f.records.front().has_header());
+    ASSERT_TRUE(f.has_trailer()) << "every file is closed with its trailer";
+    EXPECT_EQ(f.header().sequence(), i + 1);
+    if (i == 0) run_id = f.header().run_id();
+    EXPECT_FALSE(run_id.empty());
+    EXPECT_EQ(f.header().run_id(), run_id) << "one run";
+    EXPECT_GT(f.header().period_start_ns(), 0u);
+    EXPECT_EQ(f.trailer().rotated(), i + 1 < names.size());
+    const auto* c = testing::CountersOf(f.trailer().counters(), v1::EVENT_KIND_SYSCALL);
+    ASSERT_NE(c, nullptr);
+    ExpectBalanced(*c);
+    uint64_t file_records = 0;
+    for (const auto& rec : f.records) {
+      file_records += rec.has_syscall();
+      if (rec.has_process() && rec.process().pid() == pid) {
+        ++lifetimes;
+        EXPECT_TRUE(rec.process().finished());
+      }
+    }
+    EXPECT_EQ(c->written(), file_records) << "written counts this file's records";
+    // The last stats record says what the trailer says.
+    const v1::Record& last_stats = f.records[f.records.size() - 2];
+    ASSERT_TRUE(last_stats.has_stats());
+    const auto* s = testing::CountersOf(last_stats.stats().counters(), v1::EVENT_KIND_SYSCALL);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->SerializeAsString(), c->SerializeAsString());
+    produced += c->produced();
+    written += c->written();
+    sampled += c->sampled_out();
+    lost += testing::KernelLost(*c);
+    records += file_records;
+    for (const auto& [key, h] : LastHistograms(f)) {
+      if (key.first != pid) continue;
+      histogram_counts[key.second] += h.count();
+      uint64_t buckets = 0;
+      for (uint64_t b : h.log2_buckets()) buckets += b;
+      EXPECT_EQ(buckets, h.count()) << "a file's histogram is its period's";
+      EXPECT_LE(h.min_ns(), h.max_ns());
+    }
+    auto report = RunCommand({PROBE_REPORT, dir_ + "/" + names[i]});
+    EXPECT_EQ(report.exit_status, 0) << report.err;
+  }
+  EXPECT_EQ(produced, polls + eventfds) << "every call counted once over the files";
+  EXPECT_EQ(produced, written + sampled + lost);
+  EXPECT_EQ(records, written);
+  EXPECT_EQ(histogram_counts[v1::SYSCALL_POLL], polls) << "histograms add up to the workload";
+  EXPECT_EQ(histogram_counts[v1::SYSCALL_EVENTFD2], eventfds);
+  EXPECT_EQ(lifetimes, 1) << "the workload's lifetime is in exactly one file";
+  // A file after the first names the live workload in its snapshot.
+  FileRead second = ReadFile(dir_, names[1]);
+  bool named = false;
+  for (const auto& rec : second.records) named |= rec.has_snapshot() && rec.snapshot().pid() == pid;
+  EXPECT_TRUE(named) << "the second file's snapshot names the workload";
+}
+
+// --keep 2: the two newest files stay, every older one this run made is
+// removed, and files it did not make are left, whatever their names.
+TEST_F(RotationTest, KeepLeavesTheNewestAndNothingItDidNotMake) {
+  WriteFile(dir_ + "/run.ptrace.000000", "not ours\n");
+  WriteFile(dir_ + "/run.ptrace.old", "not ours either\n");
+  auto r =
+      RunCommand({PROBE_AGENT, "-o", file_, "--events", "syscalls", "--rotate", "256K", "--keep",
+                  "2", "--", PROBE_SYSCALL_BURST, "--events", "500000", "--kind", "poll0"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  std::vector<std::string> names = Names(dir_, "run.ptrace", false);
+  ASSERT_EQ(names.size(), 3u) << r.err;
+  EXPECT_EQ(names[0], "run.ptrace.000000");
+  EXPECT_EQ(Slurp(dir_ + "/run.ptrace.000000"), "not ours\n");
+  EXPECT_EQ(Slurp(dir_ + "/run.ptrace.old"), "not ours either\n");
+  FileRead a = ReadFile(dir_, names[1]), b = ReadFile(dir_, names[2]);
+  ASSERT_TRUE(a.has_trailer() && b.has_trailer());
+  EXPECT_GE(a.header().sequence(), 3u) << "older files were made and removed";
+  EXPECT_EQ(b.header().sequence(), a.header().sequence() + 1);
+  EXPECT_FALSE(b.trailer().rotated());
+}
+
+// A closed file replaced under its name (same name, another inode) is not
+// the agent's any more: --keep 1 leaves it and says so.
+TEST_F(RotationTest, KeepNeverRemovesAFileSwappedInUnderItsName) {
+  pid_t agent = fork();
+  if (agent == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    int e = open((dir_ + "/agent.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(e, 2);
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--events", "syscalls", "--rotate",
+          "300ms", "--keep", "1", "--", PROBE_EVENTFD_PINGPONG, "select", "1", "2500", nullptr);
+    _exit(127);
+  }
+  const std::string first = file_ + ".000001";
+  const uint64_t give_up = MonotonicNow() + 20000000000ull;
+  while (access(first.c_str(), F_OK) != 0 && MonotonicNow() < give_up) usleep(2000);
+  ASSERT_EQ(access(first.c_str(), F_OK), 0) << "the first file was closed";
+  WriteFile(dir_ + "/foreign.tmp", "swapped in\n");
+  ASSERT_EQ(rename((dir_ + "/foreign.tmp").c_str(), first.c_str()), 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(agent, &st, 0), agent);
+  const std::string err = Slurp(dir_ + "/agent.err");
+  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << err;
+  EXPECT_EQ(Slurp(first), "swapped in\n") << "never removed: not the file the run made";
+  EXPECT_NE(err.find("not the file this run wrote"), std::string::npos) << err;
+  std::vector<std::string> names = Names(dir_, "run.ptrace", false);
+  ASSERT_EQ(names.size(), 2u) << err;
+  FileRead last = ReadFile(dir_, names[1]);
+  ASSERT_TRUE(last.has_trailer());
+  EXPECT_GE(last.header().sequence(), 3u);
+}
+
+// SIGKILL during a rotated run: every closed file is whole with its
+// trailer, and the open one (the ".part" name) reads up to its last whole
+// record, which is at most about a second old.
+TEST_F(RotationTest, SigkillCostsAtMostTheOpenFilesLastSecond) {
+  pid_t agent = fork();
+  if (agent == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--events", "process,syscalls", "--rotate",
+          "1s", "--max-rate", "200k/s", "--", PROBE_SYSCALL_BURST, "--seconds", "8", "--events",
+          "1000000000", "--kind", "poll0", nullptr);
+    _exit(127);
+  }
+  usleep(3500000);
+  // The workload is the agent's child: it is stopped too, after the agent.
+  std::string children =
+      Slurp("/proc/" + std::to_string(agent) + "/task/" + std::to_string(agent) + "/children");
+  const uint64_t killed_at = MonotonicNow();
+  ASSERT_EQ(kill(agent, SIGKILL), 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(agent, &st, 0), agent);
+  ASSERT_TRUE(WIFSIGNALED(st));
+  for (size_t at = 0; at < children.size();) {
+    size_t end = children.find(' ', at);
+    if (end == std::string::npos) end = children.size();
+    if (end > at) kill(std::stoi(children.substr(at, end - at)), SIGKILL);
+    at = end + 1;
+  }
+
+  std::vector<std::string> closed = Names(dir_, "run.ptrace", false);
+  ASSERT_GE(closed.size(), 2u);
+  for (size_t i = 0; i < closed.size(); ++i) {
+    FileRead f = ReadFile(dir_, closed[i]);
+    EXPECT_EQ(f.status, ReadStatus::kEnd) << closed[i] << ": " << f.reason;
+    ASSERT_TRUE(f.has_trailer()) << closed[i];
+    EXPECT_EQ(f.header().sequence(), i + 1);
+    EXPECT_TRUE(f.trailer().rotated());
+  }
+  std::vector<std::string> part = Names(dir_, "run.ptrace", true);
+  ASSERT_EQ(part.size(), 1u) << "the open file, under its temporary name";
+  char expected[64];
+  snprintf(expected, sizeof(expected), "run.ptrace.%06zu.part", closed.size() + 1);
+  EXPECT_EQ(part[0], expected);
+  FileRead open_file = ReadFile(dir_, part[0]);
+  EXPECT_TRUE(open_file.status == ReadStatus::kEnd || open_file.status == ReadStatus::kTruncated)
+      << ReadStatusName(open_file.status) << ": " << open_file.reason;
+  ASSERT_FALSE(open_file.records.empty());
+  EXPECT_EQ(open_file.header().sequence(), closed.size() + 1);
+  EXPECT_FALSE(open_file.has_trailer());
+  uint64_t last_stats = 0;
+  for (const auto& rec : open_file.records)
+    if (rec.has_stats()) last_stats = rec.stats().time_ns();
+  ASSERT_GT(last_stats, 0u) << "the open file was flushed at least once";
+  EXPECT_LT(killed_at - last_stats, 1500000000ull) << "at most about the last second is lost";
+}
+
+}  // namespace
+}  // namespace probe
