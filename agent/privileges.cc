@@ -83,6 +83,7 @@ PrivilegePlan PlanPrivilegeDrop(const PrivilegeNeeds& needs, std::optional<SudoU
     plan.keep.push_back(CAP_SYS_PTRACE);
     plan.keep.push_back(CAP_CHECKPOINT_RESTORE);
   }
+  if (needs.snapshot_processes && !needs.read_target_memory) plan.keep.push_back(CAP_SYS_PTRACE);
   if (MapAccessNeedsCapBpf(needs.kernel_release)) plan.keep.push_back(CAP_BPF);
   std::sort(plan.keep.begin(), plan.keep.end());
   return plan;

@@ -26,6 +26,9 @@ struct PrivilegeNeeds {
   // The kernel's release, e.g. "6.1.0": before 6.5, with unprivileged BPF
   // disabled, even bpf() on an open map fd needs CAP_BPF.
   std::string kernel_release;
+  // --rotate: each new file's snapshot reads /proc/PID/exe of the live
+  // targets, whoever owns them (CAP_SYS_PTRACE).
+  bool snapshot_processes = false;
 };
 
 struct PrivilegePlan {

@@ -39,6 +39,19 @@ TEST(PrivilegePlanTest, OldKernelsKeepCapBpfForMapAccess) {
   }
 }
 
+// --rotate snapshots the live targets in every file, after the drop: their
+// exe links need CAP_SYS_PTRACE, and nothing else does.
+TEST(PrivilegePlanTest, RotationKeepsPtraceForSnapshots) {
+  EXPECT_EQ(
+      PlanPrivilegeDrop({.kernel_release = "6.18", .snapshot_processes = true}, std::nullopt).keep,
+      std::vector<int>{CAP_SYS_PTRACE});
+  EXPECT_EQ(PlanPrivilegeDrop(
+                {.read_target_memory = true, .kernel_release = "6.18", .snapshot_processes = true},
+                std::nullopt)
+                .keep,
+            (std::vector<int>{CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_CHECKPOINT_RESTORE}));
+}
+
 TEST(PrivilegePlanTest, SudoToRootIsNoUserChange) {
   EXPECT_FALSE(PlanPrivilegeDrop({.kernel_release = "6.18"}, SudoUser{0, 0}).user);
 }

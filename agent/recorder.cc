@@ -290,7 +290,8 @@ std::optional<int> Recorder::AttachTargets(std::string* error) {
   }
   PrivilegePlan privileges = PlanPrivilegeDrop({.read_target_memory = shim_ && !options_.all,
                                                 .signal_child = CommandPid() > 0,
-                                                .kernel_release = KernelRelease()},
+                                                .kernel_release = KernelRelease(),
+                                                .snapshot_processes = rotated_ != nullptr},
                                                InvokingSudoUser());
   header_ = MakeHeader(options_, argv_, roots_, start_ns_, preload_library_);
   header_.mutable_header()->set_ring_buffers(bpf_->ring_buffers());
@@ -571,8 +572,8 @@ void Recorder::CloseLastFile() {
 }
 
 int Recorder::Summary() {
-  std::string output = options_.output;
-  if (rotated_)
+  std::string output = rotated_ ? rotated_->NameOf(1) : options_.output;
+  if (rotated_ && rotated_->sequence() > 1)
     output = rotated_->NameOf(1) + " .. " + rotated_->NameOf(rotated_->sequence()) + " (" +
              std::to_string(rotated_->sequence()) + " files)";
   const RunTotals run{output, bytes_closed_ + writer_->bytes_written(), stop_reason_,

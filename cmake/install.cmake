@@ -7,6 +7,7 @@
 #   python: probe_trace.py, probe_frames.py, probe_markers.py and the generated probe_pb2.py in the
 #   dist-packages directory Debian's python3 reads for that prefix
 #   share/doc/probe/                     README, FORMAT.md, probe.proto
+#   lib/systemd/system/probe-agent.service  the agent as a service (packaging/)
 # Nothing installed refers back to the build or source tree.
 include(GNUInstallDirs)
 # Installing (and cpack) takes what the build made and does not run the
@@ -29,6 +30,9 @@ install(CODE "
 install(FILES ${PROBE_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${PROBE_COMPLETION} DESTINATION share/bash-completion/completions RENAME probe-agent)
 install(FILES ${PROBE_COMPLETION} DESTINATION share/bash-completion/completions RENAME probe-report)
+# The agent as a service (--rotate): its ExecStart names /usr/bin/probe-agent,
+# the package's path.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/probe-agent.service DESTINATION lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/proto/FORMAT.md
               ${PROJECT_SOURCE_DIR}/proto/probe.proto DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/preload/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}

@@ -38,6 +38,7 @@ PACKAGES=(
   # clickhouse-server (18.16 on Debian 12) on free 127.0.0.1 ports with a
   # temporary data dir and generated config, and stop it.
   libcurl4-openssl-dev clickhouse-server
+  systemd   # systemd-analyze verify of packaging/probe-agent.service (tests/service_unit_test.py)
 )
 
 case "${1:-test}" in

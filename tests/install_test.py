@@ -102,6 +102,7 @@ def case_install():
                     "include/probe.h", "share/pkgconfig/probe.pc", "share/man/man1/probe-agent.1",
                     "share/man/man1/probe-report.1", "share/bash-completion/completions/probe-agent",
                     "share/bash-completion/completions/probe-report",
+                    "lib/systemd/system/probe-agent.service",
                     os.path.relpath(os.path.join(pydir, "probe_trace.py"), prefix),
                     os.path.relpath(os.path.join(pydir, "probe_pb2.py"), prefix),
                     os.path.relpath(os.path.join(pydir, "probe_markers.py"), prefix)]
@@ -188,7 +189,8 @@ def case_package():
         listing = run(["dpkg-deb", "-c", deb]).stdout
         for f in ("./usr/bin/probe-agent", "./usr/bin/probe-report", "./usr/lib/probe/libprobe_preload.so",
                   "./usr/include/probe.h", "./usr/share/man/man1/probe-agent.1",
-                  "./usr/lib/python3/dist-packages/probe_trace.py", "./usr/lib/python3/dist-packages/probe_pb2.py"):
+                  "./usr/lib/python3/dist-packages/probe_trace.py", "./usr/lib/python3/dist-packages/probe_pb2.py",
+                  "./usr/lib/systemd/system/probe-agent.service"):
             check(f in listing, f"the package lists {f}")
         root = os.path.join(tmp, "root")
         r = run(["dpkg", "-x", deb, root])
