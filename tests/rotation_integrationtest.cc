@@ -21,6 +21,7 @@
 
 #include "agent_test.h"
 #include "counters_check.h"
+#include "real_programs.h"
 #include "record_reader.h"
 #include "run_command.h"
 
@@ -293,6 +294,67 @@ TEST_F(RotationTest, SigkillCostsAtMostTheOpenFilesLastSecond) {
     if (rec.has_stats()) last_stats = rec.stats().time_ns();
   ASSERT_GT(last_stats, 0u) << "the open file was flushed at least once";
   EXPECT_LT(killed_at - last_stats, 1500000000ull) << "at most about the last second is lost";
+}
+
+// redis-server under redis-benchmark, rotated every 300 ms: across the
+// seams every context switch the kernel counted for each redis thread is one
+// wakeup record in exactly one file, and the main thread's epoll_waits in the
+// records equal the kernel histograms' count summed over the files.
+TEST_F(RotationTest, RedisAcrossSeamsEverySwitchAndEveryEpollWaitOnce) {
+  constexpr int kRequests = 20000;
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--rotate", "300ms", "--", "/usr/bin/python3",
+                       PROBE_WORKLOADS_DIR "/redis_drive.py", dir_, std::to_string(kRequests)});
+  ASSERT_EQ(r.exit_status, 0) << r.err << r.out;
+  auto redis = ParseKeyValues(r.out, "redis ");
+  ASSERT_FALSE(redis.empty()) << r.out << r.err;
+  ASSERT_EQ(redis["bench_rc"], "0");
+  EXPECT_EQ(std::stoi(redis["get"]), kRequests) << "redis served every request";
+  const int pid = std::stoi(redis["pid"]);
+  const auto threads = testing::ParseThreadWindows(r.out);
+  ASSERT_GE(threads.size(), 1u);
+
+  std::vector<std::string> names = Names(dir_, "run.ptrace", false);
+  ASSERT_GE(names.size(), 3u) << r.err;
+  std::vector<v1::Record> all;
+  uint64_t epoll_histogram = 0, drops = 0;
+  std::set<std::pair<int, uint64_t>> calls;  // (tid, start): each call in one file only
+  uint64_t duplicates = 0;
+  for (const auto& name : names) {
+    FileRead f = ReadFile(dir_, name);
+    ASSERT_TRUE(f.status == ReadStatus::kEnd && f.has_trailer()) << name;
+    for (auto kind : {v1::EVENT_KIND_SYSCALL, v1::EVENT_KIND_WAKEUP}) {
+      const auto* c = testing::CountersOf(f.trailer().counters(), kind);
+      ASSERT_NE(c, nullptr);
+      ExpectBalanced(*c);
+      drops += c->sampled_out() + testing::KernelLost(*c);
+    }
+    for (const auto& [key, h] : LastHistograms(f))
+      if (key.first == pid && key.second == v1::SYSCALL_EPOLL_WAIT) epoll_histogram += h.count();
+    for (auto& rec : f.records) {
+      if (rec.has_syscall() &&
+          !calls.insert({rec.syscall().tid(), rec.syscall().start_time_ns()}).second)
+        ++duplicates;
+      all.push_back(std::move(rec));
+    }
+  }
+  EXPECT_EQ(drops, 0u) << "nothing sampled or lost";
+  EXPECT_EQ(duplicates, 0u) << "no call in two files";
+  uint64_t epoll_records = 0;
+  for (const auto& rec : all)
+    epoll_records += rec.has_syscall() && rec.syscall().pid() == pid &&
+                     rec.syscall().syscall() == v1::SYSCALL_EPOLL_WAIT;
+  std::cout << names.size() << " files; redis epoll_wait: " << epoll_records << " records, "
+            << epoll_histogram << " in the histograms\n";
+  EXPECT_GT(epoll_records, uint64_t(kRequests / 10));
+  EXPECT_EQ(epoll_records, epoll_histogram) << "each call once in the records and the histograms";
+  for (const auto& t : threads) {
+    const auto a = testing::Account(all, t);
+    const uint64_t csw = t.a_csw - t.b_csw;
+    std::cout << "thread " << t.tid << " (" << t.comm << "): kernel switches " << csw
+              << ", records " << a.records << " (+" << a.ambiguous << " in a read's bracket)\n";
+    EXPECT_GE(csw, a.records) << t.comm;
+    EXPECT_LE(csw, a.records + a.ambiguous) << t.comm;
+  }
 }
 
 }  // namespace
