@@ -205,6 +205,13 @@ TEST_F(RotationTest, KeepLeavesTheNewestAndNothingItDidNotMake) {
   EXPECT_GE(a.header().sequence(), 3u) << "older files were made and removed";
   EXPECT_EQ(b.header().sequence(), a.header().sequence() + 1);
   EXPECT_FALSE(b.trailer().rotated());
+  // A second run on the same base would mix its files with these: refused
+  // at the start, in one line, and nothing is touched.
+  auto again = RunCommand({PROBE_AGENT, "-o", file_, "--rotate", "1s", "--", "/bin/true"});
+  EXPECT_EQ(again.exit_status, 1) << again.err;
+  EXPECT_NE(again.err.find("from an earlier run (use --force"), std::string::npos) << again.err;
+  EXPECT_EQ(Names(dir_, "run.ptrace", false), names);
+  EXPECT_TRUE(Names(dir_, "run.ptrace", true).empty());
 }
 
 // A closed file replaced under its name (same name, another inode) is not
