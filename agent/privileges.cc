@@ -1,7 +1,9 @@
 #include "privileges.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -154,6 +156,18 @@ bool DropPrivileges(const PrivilegePlan& plan, std::string* error) {
     return Fail(error, "uid not as planned");
   if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) return Fail(error, "no_new_privs not set");
   return true;
+}
+
+bool DirectoryWritableAfterDrop(int dirfd, const PrivilegePlan& plan) {
+  if (!plan.user) return true;
+  // A non-zero fsuid takes the DAC-overriding capabilities out of the
+  // effective set: the kernel answers as it will for that user.
+  const int old_gid = setfsgid(plan.user->gid);
+  const int old_uid = setfsuid(plan.user->uid);
+  const bool ok = faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) == 0;
+  setfsuid(static_cast<uid_t>(old_uid));
+  setfsgid(static_cast<gid_t>(old_gid));
+  return ok;
 }
 
 }  // namespace probe

@@ -49,4 +49,10 @@ std::string DescribePlan(const PrivilegePlan& plan);
 // or the result is not what was asked.
 bool DropPrivileges(const PrivilegePlan& plan, std::string* error);
 
+// Whether the user the plan switches to may create and rename files in the
+// directory dirfd (--rotate makes files all run long), asked of the kernel
+// with that user's filesystem ids before the drop; true when the plan keeps
+// the uid.
+bool DirectoryWritableAfterDrop(int dirfd, const PrivilegePlan& plan);
+
 }  // namespace probe

@@ -1,8 +1,6 @@
 #include "recorder.h"
 
-#include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +35,7 @@
 #include "rotation_cut.h"
 #include "run_summary.h"
 #include "shim_collector.h"
+#include "stop_signals.h"
 #include "target_attach.h"
 #include "thread_names.h"
 #include "unique_fd.h"
@@ -65,35 +64,6 @@ BpfConfig MakeBpfConfig(const Options& o) {
   cfg.max_records_per_s = o.max_records_per_s;
   cfg.sample_seed = o.sample_seed;
   return cfg;
-}
-
-// SIGINT, SIGTERM and SIGHUP become readable on the returned fd, which the
-// drain loop (and a wait for a FIFO's reader) polls.
-UniqueFd MakeSignalFd() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  // A reader that goes away (-o FIFO) makes write() fail with EPIPE, which
-  // stops the run with one line, instead of SIGPIPE killing the agent
-  // without a word. The launched command gets an empty mask at fork.
-  sigset_t pipe_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  sigprocmask(SIG_BLOCK, &pipe_set, nullptr);
-  return UniqueFd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-}
-
-// Whether a stop signal arrived (consumed), waiting up to wait_ms for one.
-bool StopSignal(int sigfd, int wait_ms) {
-  if (wait_ms > 0) {
-    pollfd p{sigfd, POLLIN, 0};
-    poll(&p, 1, wait_ms);
-  }
-  signalfd_siginfo si;
-  return read(sigfd, &si, sizeof(si)) == sizeof(si);
 }
 
 // One recording run: SetUp (BPF, targets, output, header), DrainLoop until
@@ -184,7 +154,9 @@ class Recorder {
 int Recorder::Abandon(const std::string& error, int status) {
   if (!error.empty()) fprintf(stderr, "probe-agent: %s\n", error.c_str());
   writer_.reset();
-  if (rotated_) rotated_->Abandon();
+  if (rotated_ && !rotated_->Abandon())
+    fprintf(stderr, "probe-agent: warning: could not remove the unfinished %s\n",
+            rotated_->open_path().c_str());
   if (output_ && output_->created() && !output_->RemoveIfCreated())
     fprintf(stderr, "probe-agent: warning: could not remove the unfinished %s\n",
             output_->path().c_str());
@@ -308,6 +280,12 @@ std::optional<int> Recorder::AttachTargets(std::string* error) {
   // Everything that needs root is done: the programs are attached, the
   // maps, rings, socket and file are open. Fail closed: a run that cannot
   // drop does not go on as root.
+  if (rotated_ && !options_.keep_privileges &&
+      !DirectoryWritableAfterDrop(rotated_->dir_fd(), privileges))
+    return Abandon("cannot rotate in the directory of " + options_.output + ": uid " +
+                   std::to_string(privileges.user->uid) +
+                   ", whom the agent drops to, cannot create files there (--keep-privileges "
+                   "runs without dropping)");
   if (!options_.keep_privileges && !DropPrivileges(privileges, error))
     return Abandon(*error + " (--keep-privileges runs without dropping)");
   if (rotated_ && !rotated_->CheckWritable(error)) return Abandon(*error);

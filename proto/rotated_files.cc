@@ -124,10 +124,11 @@ void RotatedFiles::AbandonNext() {
   next_.reset();
 }
 
-void RotatedFiles::Abandon() {
+bool RotatedFiles::Abandon() {
   AbandonNext();
-  if (open_) open_->RemoveIfCreated();
+  if (open_ && !open_->RemoveIfCreated()) return false;
   open_.reset();
+  return true;
 }
 
 bool RotatedFiles::CheckWritable(std::string* error) const {

@@ -41,8 +41,9 @@ class RotatedFiles {
   // the file stays under its temporary name, and the next is still taken.
   bool Advance(std::string* error, std::string* warning);
   // Removes the files not yet renamed into place (a run that could not
-  // start, or a next file that will not be written).
-  void Abandon();
+  // start, or a next file that will not be written); false when the open
+  // one could not be removed (it is then still open_path()).
+  bool Abandon();
   void AbandonNext();
   // Whether the directory lets this process create and rename files (after
   // the privilege drop). False with a one-line *error.
@@ -51,6 +52,8 @@ class RotatedFiles {
   uint64_t sequence() const { return sequence_; }
   const std::string& open_path() const;
   const std::string& base() const { return base_; }
+  // The directory of the open file (O_PATH), -1 when none is open.
+  int dir_fd() const { return open_ ? open_->dir_fd() : -1; }
 
  private:
   RotatedFiles() = default;
