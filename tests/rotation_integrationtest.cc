@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -100,7 +102,14 @@ std::map<std::pair<int, int>, v1::SyscallHistogram> LastHistograms(const FileRea
   return last;
 }
 
-class RotationTest : public testing::AgentTest {};
+class RotationTest : public testing::AgentTest {
+ protected:
+  void TearDown() override {
+    if (!disk_.empty()) umount2(disk_.c_str(), MNT_DETACH);
+    AgentTest::TearDown();
+  }
+  std::string disk_;
+};
 
 // 2M calls at full speed into files of 1 MiB: at least 5 files, sequences
 // 1..n of one run id, each a whole recording (header, trailer, balanced
@@ -394,6 +403,35 @@ TEST_F(RotationTest, DirectoryTheDroppedUserCannotWriteIsRefusedAtTheStart) {
                   "select", "1", "800"});
   EXPECT_EQ(r.exit_status, 0) << r.err;
   EXPECT_GE(Names(dir_, "run.ptrace", false).size(), 3u) << r.err;
+}
+
+// The disk fills up in the middle of a rotated run: the agent stops with
+// one error and exit 1; every closed file is whole with its trailer, and
+// the file it was writing stays under its temporary name, cut back to its
+// last whole record.
+TEST_F(RotationTest, FullDiskLeavesClosedFilesWholeAndThePartReadable) {
+  disk_ = dir_ + "/disk";
+  ASSERT_EQ(mkdir(disk_.c_str(), 0700), 0);
+  ASSERT_EQ(mount("tmpfs", disk_.c_str(), "tmpfs", 0, "size=512k"), 0) << strerror(errno);
+  auto r = RunCommand({PROBE_AGENT, "-o", disk_ + "/run.ptrace", "--events", "syscalls", "--rotate",
+                       "64K", "--", PROBE_SYSCALL_BURST, "--events", "2000000", "--kind", "poll0"});
+  EXPECT_EQ(r.exit_status, 1) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  std::vector<std::string> closed = Names(disk_, "run.ptrace", false);
+  ASSERT_GE(closed.size(), 3u) << r.err;
+  for (size_t i = 0; i < closed.size(); ++i) {
+    FileRead f = ReadFile(disk_, closed[i]);
+    EXPECT_EQ(f.status, ReadStatus::kEnd) << closed[i] << ": " << f.reason;
+    ASSERT_TRUE(f.has_trailer()) << closed[i];
+    EXPECT_EQ(f.header().sequence(), i + 1);
+  }
+  std::vector<std::string> part = Names(disk_, "run.ptrace", true);
+  ASSERT_EQ(part.size(), 1u) << r.err;
+  FileRead p = ReadFile(disk_, part[0]);
+  EXPECT_EQ(p.status, ReadStatus::kEnd) << "cut back to a whole record: " << p.reason;
+  ASSERT_FALSE(p.records.empty());
+  EXPECT_EQ(p.header().sequence(), closed.size() + 1);
+  EXPECT_NE(r.err.find(part[0] + " stays as it is"), std::string::npos) << r.err;
 }
 
 }  // namespace
