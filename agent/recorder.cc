@@ -106,7 +106,7 @@ class Recorder {
   // goes on in the next; CloseLastFile renames the last one into place.
   bool RotationDue(uint64_t now) const;
   void Rotate(uint64_t now);
-  void StartFile(uint64_t now);
+  void StartFile(uint64_t now, uint64_t seam_ns);
   void CloseLastFile();
   // Says why the run cannot go on, removes the output if this run created
   // it, and returns the exit status.
@@ -514,17 +514,18 @@ void Recorder::Rotate(uint64_t now) {
     stop_reason_ = "rotation failed";
   }
   if (!warning.empty()) fprintf(stderr, "probe-agent: warning: %s", warning.c_str());
-  StartFile(now);
+  StartFile(now, record.trailer().time_ns());
 }
 
 // The next file's beginning: the run's header with its own sequence and
-// period, and a snapshot of the targets alive now, as at the start.
-void Recorder::StartFile(uint64_t now) {
+// period (from the seam: the closed file's Trailer.time_ns), and a snapshot
+// of the targets alive now, as at the start.
+void Recorder::StartFile(uint64_t now, uint64_t seam_ns) {
   next_rotate_ = now + options_.rotate_ns;
   thread_names_.Reset();
   v1::Record header = header_;
   header.mutable_header()->set_sequence(rotated_->sequence());
-  header.mutable_header()->set_period_start_ns(now);
+  header.mutable_header()->set_period_start_ns(seam_ns);
   writer_->Append(header);
   std::set<int> live;
   if (options_.all) {

@@ -137,6 +137,7 @@ TEST_F(RotationTest, HighRateFilesAddUpToTheWorkload) {
   uint64_t produced = 0, written = 0, lost = 0, sampled = 0, records = 0;
   std::map<int, uint64_t> histogram_counts;  // syscall -> calls, summed over files
   int lifetimes = 0;
+  uint64_t previous_end = 0;
   for (size_t i = 0; i < names.size(); ++i) {
     SCOPED_TRACE(names[i]);
     FileRead f = ReadFile(dir_, names[i]);
@@ -148,6 +149,8 @@ TEST_F(RotationTest, HighRateFilesAddUpToTheWorkload) {
     EXPECT_FALSE(run_id.empty());
     EXPECT_EQ(f.header().run_id(), run_id) << "one run";
     EXPECT_GT(f.header().period_start_ns(), 0u);
+    if (i > 0) EXPECT_EQ(f.header().period_start_ns(), previous_end) << "periods meet at the seam";
+    previous_end = f.trailer().time_ns();
     EXPECT_EQ(f.trailer().rotated(), i + 1 < names.size());
     const auto* c = testing::CountersOf(f.trailer().counters(), v1::EVENT_KIND_SYSCALL);
     ASSERT_NE(c, nullptr);
