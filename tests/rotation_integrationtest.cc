@@ -408,14 +408,14 @@ TEST_F(RotationTest, DirectoryTheDroppedUserCannotWriteIsRefusedAtTheStart) {
   EXPECT_GE(Names(dir_, "run.ptrace", false).size(), 3u) << r.err;
 }
 
-// The disk fills up in the middle of a rotated run: the agent stops with
+// The disk (2 MiB) fills up in the middle of a rotated run: the agent stops with
 // one error and exit 1; every closed file is whole with its trailer, and
 // the file it was writing stays under its temporary name, cut back to its
 // last whole record.
 TEST_F(RotationTest, FullDiskLeavesClosedFilesWholeAndThePartReadable) {
   disk_ = dir_ + "/disk";
   ASSERT_EQ(mkdir(disk_.c_str(), 0700), 0);
-  ASSERT_EQ(mount("tmpfs", disk_.c_str(), "tmpfs", 0, "size=512k"), 0) << strerror(errno);
+  ASSERT_EQ(mount("tmpfs", disk_.c_str(), "tmpfs", 0, "size=2m"), 0) << strerror(errno);
   auto r = RunCommand({PROBE_AGENT, "-o", disk_ + "/run.ptrace", "--events", "syscalls", "--rotate",
                        "64K", "--", PROBE_SYSCALL_BURST, "--events", "2000000", "--kind", "poll0"});
   EXPECT_EQ(r.exit_status, 1) << r.err;
