@@ -227,7 +227,7 @@ int BpfSession::OnEvent(void* ctx, void* data, size_t size) {
   auto* self = static_cast<BpfSession*>(ctx);
   self->sink_(data, size);
   // A negative return stops libbpf after this event (it is consumed).
-  return --self->budget_left_ > 0 ? 0 : -EAGAIN;
+  return --self->budget_left_ > 0 && !self->end_pass_ ? 0 : -EAGAIN;
 }
 
 bool BpfSession::AddTarget(int tgid) {
@@ -288,15 +288,17 @@ int BpfSession::Poll(int timeout_ms) {
 int BpfSession::Consume() {
   int total = 0;
   backlog_ = false;
-  for (size_t k = 0; k < drains_.size(); ++k) {
+  end_pass_ = false;
+  for (size_t k = 0; k < drains_.size() && !end_pass_; ++k) {
     budget_left_ = kEventsPerRingPerPass;
     int n = ring_buffer__consume(drains_[(next_drain_ + k) % drains_.size()].get());
-    if (n < 0) {  // stopped by the budget (OnEvent is the only source of errors)
+    if (n < 0) {  // stopped by the budget or EndPass (OnEvent is the only source of errors)
       backlog_ = true;
-      n = kEventsPerRingPerPass;
+      n = kEventsPerRingPerPass - budget_left_;
     }
     total += n;
   }
+  if (end_pass_) backlog_ = true;
   if (!drains_.empty()) next_drain_ = (next_drain_ + 1) % drains_.size();
   return total;
 }

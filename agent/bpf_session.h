@@ -95,6 +95,10 @@ class BpfSession {
   // Delivers everything, however long it takes (after Detach: finite).
   void ConsumeAll();
   static constexpr int kEventsPerRingPerPass = 16384;
+  // Called from the sink: the pass ends after the event being delivered and
+  // the rest waits in the rings for the next one (--rotate SIZE: the file
+  // is full and must be closed before another record goes in).
+  void EndPass() { end_pass_ = true; }
   // Stops the programs (maps stay readable), so that after ConsumeAll the
   // counters balance: nothing is produced that is not drained.
   void Detach();
@@ -130,6 +134,7 @@ class BpfSession {
   std::vector<std::unique_ptr<ring_buffer, RingBufferDeleter>> drains_;
   std::unique_ptr<rate_bucket, RateBucketUnmap> rate_bucket_;
   size_t next_drain_ = 0;
+  bool end_pass_ = false;
   int budget_left_ = 0;
   bool backlog_ = false;  // the last Consume left events behind
   EventSink sink_;

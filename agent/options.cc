@@ -95,8 +95,7 @@ Output:
                        on in the next: FILE.000001, FILE.000002, ... each a
                        whole recording with its own header, snapshot,
                        counters, histograms and trailer; written as
-                       FILE.NNNNNN.part and renamed once complete (a
-                       file may pass SIZE by one drain of the rings)
+                       FILE.NNNNNN.part and renamed once complete
   --keep N             with --rotate: at most N closed files stay; older
                        ones this run wrote are removed (never another file)
   --ring-buffer SIZE   BPF ring buffer bytes, power of two, suffix K/M

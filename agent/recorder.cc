@@ -207,6 +207,10 @@ void Recorder::OnEvent(const void* data, size_t size) {
   if (repeat_ && event_record_.has_process()) repeat_->Tag(event_record_.mutable_process());
   agent_.Appended(KindOfRecord(event_record_), writer_->Append(event_record_));
   Settle();
+  // --rotate SIZE: the file is full; the drain loop closes it before the
+  // next record.
+  if (rotated_ && options_.rotate_bytes > 0 && stop_reason_.empty() && RotationDue(0))
+    bpf_->EndPass();
   const v1::ProcessLifetime* process = ProcessOf(event_record_);
   if (!process) return;
   if (process->finished()) histograms_.NoteExit(uint32_t(process->pid()));

@@ -142,6 +142,10 @@ TEST_F(RotationTest, HighRateFilesAddUpToTheWorkload) {
     SCOPED_TRACE(names[i]);
     FileRead f = ReadFile(dir_, names[i]);
     ASSERT_EQ(f.status, ReadStatus::kEnd) << f.reason;
+    struct stat st;
+    ASSERT_EQ(stat((dir_ + "/" + names[i]).c_str(), &st), 0);
+    EXPECT_LE(st.st_size, (1 << 20) + (16 << 10)) << "closed once it holds 1 MiB";
+    if (i + 1 < names.size()) EXPECT_GE(st.st_size, 1 << 20);
     ASSERT_TRUE(!f.records.empty() && f.records.front().has_header());
     ASSERT_TRUE(f.has_trailer()) << "every file is closed with its trailer";
     EXPECT_EQ(f.header().sequence(), i + 1);
