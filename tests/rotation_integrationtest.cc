@@ -263,6 +263,34 @@ TEST_F(RotationTest, KeepNeverRemovesAFileSwappedInUnderItsName) {
   EXPECT_GE(last.header().sequence(), 3u);
 }
 
+// SIGTERM (systemctl stop): the open file is closed with its trailer and
+// renamed into place; nothing is left under a temporary name.
+TEST_F(RotationTest, SigtermClosesTheLastFileIntoPlace) {
+  pid_t agent = fork();
+  if (agent == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--rotate", "500ms", "--",
+          PROBE_EVENTFD_PINGPONG, "select", "1", "100000", nullptr);
+    _exit(127);
+  }
+  usleep(1700000);
+  ASSERT_EQ(kill(agent, SIGTERM), 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(agent, &st, 0), agent);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  EXPECT_TRUE(Names(dir_, "run.ptrace", true).empty()) << "no temporary file left";
+  std::vector<std::string> names = Names(dir_, "run.ptrace", false);
+  ASSERT_GE(names.size(), 2u);
+  for (size_t i = 0; i < names.size(); ++i) {
+    FileRead f = ReadFile(dir_, names[i]);
+    ASSERT_TRUE(f.status == ReadStatus::kEnd && f.has_trailer()) << names[i];
+    EXPECT_EQ(f.header().sequence(), i + 1);
+    EXPECT_EQ(f.trailer().stop_reason(), i + 1 < names.size() ? "rotated" : "signal");
+  }
+}
+
 // SIGKILL during a rotated run: every closed file is whole with its
 // trailer, and the open one (the ".part" name) reads up to its last whole
 // record, which is at most about a second old.
