@@ -28,11 +28,12 @@
 #include "record_file.h"
 #include "record_kind.h"
 #include "record_writer.h"
+#include "recorder_run.h"
 #include "recording_setup.h"
 #include "repeat_tracker.h"
-#include "run_spawner.h"
 #include "rotated_files.h"
 #include "rotation_cut.h"
+#include "run_spawner.h"
 #include "run_summary.h"
 #include "shim_collector.h"
 #include "stop_signals.h"
@@ -66,90 +67,7 @@ BpfConfig MakeBpfConfig(const Options& o) {
   return cfg;
 }
 
-// One recording run: SetUp (BPF, targets, output, header), DrainLoop until
-// a stop, Finish (last drain, unfinished lifetimes, stats and trailer) and
-// Summary. Every kernel object and fd is held by a member with an owner, so
-// leaving at any point releases them; only the output file needs a word
-// (Abandon), and only a file this run created is removed.
-class Recorder {
- public:
-  Recorder(const Options& options, const std::vector<std::string>& argv)
-      : options_(options), argv_(argv), start_ns_(MonotonicNs()) {}
-
-  // Returns the exit status when the run cannot start.
-  std::optional<int> SetUp();
-  void DrainLoop();
-  void Finish();
-  int Summary();
-
- private:
-  bool OpenOutput(std::string* error);
-  bool StartShim(std::string* error);
-  std::optional<int> AttachTargets(std::string* error);
-  void OnEvent(const void* data, size_t size);
-  bool OnShimRecord(const v1::Record& record) { return writer_->Append(record); }
-  bool IsTarget(int pid) const { return bpf_->IsTarget(pid); }
-  void Settle() { agent_.Settle(writer_->failed(), writer_->bytes_buffered()); }
-  v1::Record MakeStats(const KernelCounters& kernel) const;
-  void Tick(uint64_t now);
-  // The launched command (--repeat: the current run's): its pid, its release.
-  int CommandPid() const { return spawner_ ? run_pid_ : launcher_.pid(); }
-  bool ReleaseCommand(std::string* error) {
-    return spawner_ ? spawner_->Release(error) : launcher_.Release(error);
-  }
-  bool BeginRun(std::string* error);
-  void StepRepeat(uint64_t now);
-  void EndRun();
-  int RepeatStatus();
-  void WriteSnapshots(const std::set<int>& pids);
-  // --rotate: the open file is due to close; Rotate closes it at a seam and
-  // goes on in the next; CloseLastFile renames the last one into place.
-  bool RotationDue(uint64_t now) const;
-  void Rotate(uint64_t now);
-  void StartFile(uint64_t now, uint64_t seam_ns);
-  void CloseLastFile();
-  // Says why the run cannot go on, removes the output if this run created
-  // it, and returns the exit status.
-  int Abandon(const std::string& error, int status = 1);
-
-  const Options& options_;
-  const std::vector<std::string>& argv_;
-  const uint64_t start_ns_;
-  const uint64_t page_size_ = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  TargetPins pins_;
-  UniqueFd signal_fd_;
-  std::unique_ptr<RecordFile> output_;
-  std::unique_ptr<RotatedFiles> rotated_;  // --rotate: instead of output_
-  std::unique_ptr<RecordWriter> writer_;
-  v1::Record header_;       // every file's, with its own sequence and period
-  CounterCut counter_cut_;  // --rotate: counters at the last seam
-  uint64_t next_rotate_ = 0, bytes_closed_ = 0;
-  // Declared before the session, whose sink writes into them (and so
-  // destroyed after it). The shim's rate check reads the session's bucket:
-  // it is only called from the drain loop and Finish.
-  AgentCounters agent_;
-  ThreadNames thread_names_;
-  KernelNames kernel_names_;  // irq handler and timer names for waker contexts
-  HistogramWriter histograms_;
-  v1::Record event_record_, name_record_;
-  std::unique_ptr<ShimCollector> shim_;
-  std::unique_ptr<BpfSession> bpf_;
-  Launcher launcher_;  // after bpf_: a held child is killed before the programs go
-  // --repeat N: the helper that forks each run, and the runs' bookkeeping.
-  std::unique_ptr<RunSpawner> spawner_;
-  std::unique_ptr<RepeatTracker> repeat_;
-  int run_pid_ = -1;
-  bool run_failed_to_start_ = false;
-  std::string preload_library_;
-  std::vector<int> roots_;
-  // The drain loop's state.
-  std::string stop_reason_;
-  int child_status_ = -1;
-  bool tty_ = false;
-  uint64_t next_tick_ = 0, next_histograms_ = 0, next_shim_scan_ = 0, next_target_check_ = 0;
-  uint64_t last_written_ = 0;
-  KernelCounters final_kernel_;
-};
+}  // namespace
 
 int Recorder::Abandon(const std::string& error, int status) {
   if (!error.empty()) fprintf(stderr, "probe-agent: %s\n", error.c_str());
@@ -346,13 +264,6 @@ v1::Record Recorder::MakeStats(const KernelCounters& kernel) const {
   return record;
 }
 
-void Recorder::WriteSnapshots(const std::set<int>& pids) {
-  for (int pid : pids) {
-    v1::Record snapshot;
-    if (SnapshotProcess(pid, snapshot.mutable_snapshot())) writer_->Append(snapshot);
-  }
-}
-
 // Once a second: everything flushed and settled, a stats record, and the
 // progress line on a terminal.
 void Recorder::Tick(uint64_t now) {
@@ -465,95 +376,6 @@ void Recorder::Finish() {
   if (rotated_) CloseLastFile();
 }
 
-bool Recorder::RotationDue(uint64_t now) const {
-  if (options_.rotate_ns > 0) return now >= next_rotate_;
-  return writer_->bytes_written() + writer_->bytes_buffered() >= options_.rotate_bytes;
-}
-
-// A seam: every record drained so far and the histograms up to now go into
-// the closing file, closed with its period's counters (a last Stats and a
-// Trailer saying "rotated"); the records drained from here on go into the
-// next, which starts with the header and a snapshot of the live targets. The
-// next file is made first: if it cannot be, the run stops in this one.
-void Recorder::Rotate(uint64_t now) {
-  histograms_.Emit(*bpf_, *writer_, agent_, /*seam=*/true);
-  writer_->Flush();
-  Settle();
-  std::string error, warning;
-  UniqueFd next = rotated_->OpenNext(&error);
-  if (!next) {
-    fprintf(stderr, "probe-agent: %s; the run stops in %s\n", error.c_str(),
-            rotated_->open_path().c_str());
-    stop_reason_ = "rotation failed";
-    return;
-  }
-  // The counters once, for the last Stats and the Trailer alike.
-  const KernelCounters kernel = bpf_->ReadCounters();
-  v1::Record stats = MakeStats(kernel);
-  v1::Stats run;
-  FillCounters(TracedKinds(options_), kernel, agent_, run.mutable_counters());
-  if (shim_) shim_->FillStats(&run);
-  stats.mutable_stats()->clear_counters();
-  counter_cut_.Seam(run.counters(), stats.mutable_stats()->mutable_counters());
-  v1::Record record;
-  auto* trailer = record.mutable_trailer();
-  trailer->set_time_ns(stats.stats().time_ns());
-  trailer->set_stop_reason("rotated");
-  trailer->set_rotated(true);
-  *trailer->mutable_counters() = stats.stats().counters();
-  *trailer->mutable_shim() = run.shim();
-  writer_->Append(stats);
-  trailer->set_bytes_written(writer_->bytes_written());
-  writer_->Append(record);
-  if (!writer_->Sync()) {
-    rotated_->AbandonNext();
-    return;  // the drain loop stops on the failed writer
-  }
-  bytes_closed_ += writer_->bytes_written();
-  writer_ = std::make_unique<RecordWriter>(
-      std::move(next), rotated_->NameOf(rotated_->sequence() + 1) + RotatedFiles::kPartSuffix);
-  if (!rotated_->Advance(&error, &warning)) {
-    fprintf(stderr, "probe-agent: %s; it stays as %s%s\n", error.c_str(),
-            rotated_->NameOf(rotated_->sequence() - 1).c_str(), RotatedFiles::kPartSuffix);
-    stop_reason_ = "rotation failed";
-  }
-  if (!warning.empty()) fprintf(stderr, "probe-agent: warning: %s", warning.c_str());
-  StartFile(now, record.trailer().time_ns());
-}
-
-// The next file's beginning: the run's header with its own sequence and
-// period (from the seam: the closed file's Trailer.time_ns), and a snapshot
-// of the targets alive now, as at the start.
-void Recorder::StartFile(uint64_t now, uint64_t seam_ns) {
-  next_rotate_ = now + options_.rotate_ns;
-  thread_names_.Reset();
-  v1::Record header = header_;
-  header.mutable_header()->set_sequence(rotated_->sequence());
-  header.mutable_header()->set_period_start_ns(seam_ns);
-  writer_->Append(header);
-  std::set<int> live;
-  if (options_.all) {
-    for (const auto& [pid, ppid] : ReadParentMap()) live.insert(pid);
-  } else {
-    for (int pid : bpf_->Targets()) live.insert(pid);
-  }
-  WriteSnapshots(live);
-  writer_->Flush();
-  Settle();
-}
-
-// The last file is renamed into place once whole and on disk; one the
-// writer could not finish stays under its temporary name.
-void Recorder::CloseLastFile() {
-  std::string error, warning;
-  const std::string part = rotated_->open_path();
-  if (writer_->failed() || !writer_->Sync())
-    fprintf(stderr, "probe-agent: %s stays as it is: the recording ends there\n", part.c_str());
-  else if (!rotated_->Advance(&error, &warning))
-    fprintf(stderr, "probe-agent: %s; it stays as %s\n", error.c_str(), part.c_str());
-  if (!warning.empty()) fprintf(stderr, "probe-agent: warning: %s", warning.c_str());
-}
-
 int Recorder::Summary() {
   std::string output = rotated_ ? rotated_->NameOf(1) : options_.output;
   if (rotated_ && rotated_->sequence() > 1)
@@ -661,8 +483,6 @@ int Recorder::RepeatStatus() {
   if (run_failed_to_start_) return 127;
   return repeat_->ExitStatus();
 }
-
-}  // namespace
 
 int RunRecorder(const Options& options, const std::vector<std::string>& argv) {
   Recorder recorder(options, argv);
