@@ -1,6 +1,6 @@
 # probe-agent(1), probe-report(1) and the bash completion of both, generated
 # at build time from the tools' own --help (scripts/cli_docs.py), so the
-# option text lives in one place (agent/options.cc, report/report_options.cc)
+# option text lives in one place (agent/core/options.cc, report/report_options.cc)
 # and the man pages cannot drift from it.
 # Debian's python3 (stdlib only), whatever python3 comes first in PATH.
 find_program(PROBE_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)

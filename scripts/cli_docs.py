@@ -2,7 +2,7 @@
 """Man pages and bash completion generated from a tool's own --help.
 
 The option text of probe-agent and probe-report lives in one place each
-(agent/options.cc, report/report_options.cc); the build runs the freshly
+(agent/core/options.cc, report/report_options.cc); the build runs the freshly
 built tools and turns their --help into roff and into a completion script,
 so neither can drift from what the tools say.
 
