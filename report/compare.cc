@@ -38,10 +38,11 @@ Figure PerRunFigure(FigureGroup g, std::string what, std::string measure, bool i
   f.measure = std::move(measure);
   f.is_time = is_time;
   const std::vector<double> a = Values(base, base_f), b = Values(neu, new_f);
-  f.base = Mean(a);
-  f.neu = Mean(b);
-  f.base_sd = StdDev(a);
-  f.new_sd = StdDev(b);
+  const Spread base_spread = SpreadOf(a), new_spread = SpreadOf(b);
+  f.base = base_spread.mean;
+  f.neu = new_spread.mean;
+  f.base_sd = base_spread.sd;
+  f.new_sd = new_spread.sd;
   const MwuResult r = MannWhitneyU(a, b);
   f.p = r.p;
   f.test = PerRunTest(r);

@@ -114,23 +114,24 @@ std::vector<double> HolmAdjust(const std::vector<double>& p) {
   return out;
 }
 
-double Mean(const std::vector<double>& v) {
-  return v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
-}
-
-double StdDev(const std::vector<double>& v) {
-  if (v.size() < 2) return 0;
-  const double m = Mean(v);
-  double ss = 0;
-  for (double x : v) ss += (x - m) * (x - m);
-  return std::sqrt(ss / double(v.size() - 1));
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2.0;
+Spread SpreadOf(std::vector<double> values) {
+  Spread s;
+  s.n = values.size();
+  if (values.empty()) return s;
+  std::sort(values.begin(), values.end());
+  s.min = values.front();
+  s.max = values.back();
+  double sum = 0;
+  for (double v : values) sum += v;
+  s.mean = sum / double(s.n);
+  const size_t mid = s.n / 2;
+  s.median = s.n % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+  if (s.n > 1) {
+    double squares = 0;
+    for (double v : values) squares += (v - s.mean) * (v - s.mean);
+    s.sd = std::sqrt(squares / double(s.n - 1));
+  }
+  return s;
 }
 
 }  // namespace probe

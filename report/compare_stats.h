@@ -1,4 +1,5 @@
-// The statistics of probe-report --compare: Mann-Whitney U (two-sided) on
+// The statistics of probe-report (repeated runs and --compare): the spread
+// of a set of values, and Mann-Whitney U (two-sided) on
 // per-run or per-call values, and the same test over log2 histogram buckets
 // where a sampled file holds only exact histograms (every call of a bucket
 // ties with the others there). Pure functions, no I/O.
@@ -33,8 +34,13 @@ double ExactMwuP(size_t m, size_t n, double u);
 // "any of these m figures is significant" is wrong at most alpha of the time.
 std::vector<double> HolmAdjust(const std::vector<double>& p);
 
-double Mean(const std::vector<double>& v);
-double StdDev(const std::vector<double>& v);  // sample standard deviation, 0 below 2 values
-double Median(std::vector<double> v);
+// Statistics of a set of values, as hyperfine gives them. sd is the sample
+// standard deviation (the n-1 one, hyperfine's σ), 0 for a single value;
+// median is the mean of the two middle values for an even n.
+struct Spread {
+  size_t n = 0;
+  double mean = 0, sd = 0, median = 0, min = 0, max = 0;
+};
+Spread SpreadOf(std::vector<double> values);
 
 }  // namespace probe

@@ -1,30 +1,9 @@
 #include "repeat_runs.h"
 
 #include <algorithm>
-#include <cmath>
 #include <set>
 
 namespace probe {
-
-Spread SpreadOf(std::vector<double> values) {
-  Spread s;
-  s.n = values.size();
-  if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
-  s.min = values.front();
-  s.max = values.back();
-  double sum = 0;
-  for (double v : values) sum += v;
-  s.mean = sum / double(s.n);
-  const size_t mid = s.n / 2;
-  s.median = s.n % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-  if (s.n > 1) {
-    double squares = 0;
-    for (double v : values) squares += (v - s.mean) * (v - s.mean);
-    s.sd = std::sqrt(squares / double(s.n - 1));
-  }
-  return s;
-}
 
 void RepeatRuns::OnHeader(const v1::Header& h) {
   repeat_count_ = h.repeat_count();

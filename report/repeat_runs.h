@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "compare_stats.h"
 #include "probe.pb.h"
 #include "record_visitor.h"
 
@@ -29,15 +30,6 @@ struct RunTiming {
   // command once (no --repeat), made from its process records.
   bool single_launch = false;
 };
-
-// Statistics of a set of values. sd is the sample standard deviation (the
-// n-1 one, as hyperfine's σ), 0 for a single value; median is the mean of
-// the two middle values for an even n.
-struct Spread {
-  size_t n = 0;
-  double mean = 0, sd = 0, median = 0, min = 0, max = 0;
-};
-Spread SpreadOf(std::vector<double> values);
 
 // One process name across the runs.
 struct ProcessAcrossRuns {
