@@ -12,22 +12,21 @@
 #include <fstream>
 #include <string>
 
+#include "scratch_dir.h"
+
 namespace probe {
 namespace {
 
 class FileRulesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/probe_rules_XXXXXX";
-    dir_ = mkdtemp(tmpl);
+    ASSERT_FALSE(scratch_.path().empty());
+    dir_ = scratch_.path();
     dirfd_.reset(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   }
-  void TearDown() override { (void)!system(("rm -rf " + dir_).c_str()); }
-  std::string Read(const std::string& name) {
-    std::ifstream f(dir_ + "/" + name);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  }
+  std::string Read(const std::string& name) { return test_files::ReadBytes(dir_ + "/" + name); }
 
+  test_files::ScratchDir scratch_{"probe_rules"};
   std::string dir_;
   UniqueFd dirfd_;
 };

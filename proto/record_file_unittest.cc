@@ -16,6 +16,7 @@
 #include <string>
 
 #include "record_reader.h"
+#include "scratch_dir.h"
 
 namespace probe {
 namespace {
@@ -23,24 +24,14 @@ namespace {
 class RecordFileCreateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/probe_writer_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(scratch_.path().empty());
+    dir_ = scratch_.path();
     path_ = dir_ + "/out.ptrace";
     target_ = dir_ + "/target";
   }
-  void TearDown() override { (void)!system(("rm -rf " + dir_).c_str()); }
 
-  static std::string Read(const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  static void Write(const std::string& p, const std::string& bytes) {
-    std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    f << bytes;
-  }
+  static std::string Read(const std::string& p) { return test_files::ReadBytes(p); }
+  static void Write(const std::string& p, const std::string& b) { test_files::WriteBytes(p, b); }
   // Creates path_ and writes one header record; returns false with *err set.
   bool CreateAndWrite(bool force, std::string* err) {
     auto w = CreateRecordFile(path_, force, err);
@@ -57,6 +48,7 @@ class RecordFileCreateTest : public ::testing::Test {
     EXPECT_NE(err.find(path_), std::string::npos) << err;
   }
 
+  test_files::ScratchDir scratch_{"probe_writer"};
   std::string dir_, path_, target_;
 };
 

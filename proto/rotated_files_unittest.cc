@@ -12,28 +12,21 @@
 #include <sstream>
 #include <string>
 
+#include "scratch_dir.h"
+
 namespace probe {
 namespace {
 
 class RotatedFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/probe_rotated_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(scratch_.path().empty());
+    dir_ = scratch_.path();
     base_ = dir_ + "/run.ptrace";
   }
-  void TearDown() override { (void)!system(("rm -rf " + dir_).c_str()); }
 
-  static std::string Read(const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  static void Write(const std::string& p, const std::string& bytes) {
-    std::ofstream(p, std::ios::binary) << bytes;
-  }
+  static std::string Read(const std::string& p) { return test_files::ReadBytes(p); }
+  static void Write(const std::string& p, const std::string& b) { test_files::WriteBytes(p, b); }
   static bool Exists(const std::string& p) {
     struct stat st;
     return lstat(p.c_str(), &st) == 0;
@@ -48,6 +41,7 @@ class RotatedFilesTest : public ::testing::Test {
     return files.Advance(&error, warning);
   }
 
+  test_files::ScratchDir scratch_{"probe_rotated"};
   std::string dir_, base_;
 };
 

@@ -12,25 +12,19 @@
 #include <sstream>
 #include <string>
 
+#include "scratch_dir.h"
+
 namespace probe {
 namespace {
 
 class OutputFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/probe_out_XXXXXX";
-    dir_ = mkdtemp(tmpl);
+    ASSERT_FALSE(scratch_.path().empty());
+    dir_ = scratch_.path();
   }
-  void TearDown() override { (void)!system(("rm -rf " + dir_).c_str()); }
-  static std::string Read(const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  static void Write(const std::string& p, const std::string& s) {
-    std::ofstream(p, std::ios::binary) << s;
-  }
+  static std::string Read(const std::string& p) { return test_files::ReadBytes(p); }
+  static void Write(const std::string& p, const std::string& s) { test_files::WriteBytes(p, s); }
   int Entries() {
     int n = 0;
     DIR* d = opendir(dir_.c_str());
@@ -42,6 +36,7 @@ class OutputFileTest : public ::testing::Test {
   static bool Put(OutputFile& f, const std::string& s) {
     return write(f.fd(), s.data(), s.size()) == ssize_t(s.size());
   }
+  test_files::ScratchDir scratch_{"probe_out"};
   std::string dir_;
 };
 
