@@ -44,6 +44,22 @@ std::vector<v1::SyscallCall> Calls(const std::vector<v1::Record>& records) {
   return out;
 }
 
+// The workload's own clock just before and after each blocking wait, in
+// order, from its "wait_clock_ns=BEFORE:AFTER,..." line.
+std::vector<std::pair<uint64_t, uint64_t>> WaitClock(const std::map<std::string, std::string>& m) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  auto it = m.find("wait_clock_ns");
+  if (it == m.end()) return out;
+  std::istringstream items(it->second);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    auto colon = item.find(':');
+    if (colon == std::string::npos) return {};
+    out.push_back({std::stoull(item.substr(0, colon)), std::stoull(item.substr(colon + 1))});
+  }
+  return out;
+}
+
 // The last (cumulative) histogram per (pid, syscall).
 std::map<std::pair<int, int>, v1::SyscallHistogram> Histograms(
     const std::vector<v1::Record>& records) {
@@ -90,6 +106,7 @@ class SyscallLatencyTest : public testing::AgentTest {
     EXPECT_EQ(r.exit_status, 0) << r.err;
     auto counts = ParseCounts(r.out);
     EXPECT_FALSE(counts.empty()) << "workload printed no counts: " << r.out << r.err;
+    counts.merge(testing::ParseKeyValues(r.out, "wait_clock_ns="));
     return counts;
   }
 
@@ -121,6 +138,7 @@ TEST_P(WaitModeTest, WaitsAndEventfdOperationsMatchTheWorkload) {
   auto wait_kinds = WaitSyscalls(mode);
   int blocking = 0, zero_timeout = 0;
   std::vector<double> wait_ms;
+  std::vector<std::pair<uint64_t, uint64_t>> recorded;  // entry, return
   for (const auto& c : calls) {
     if (!IsWait(c.syscall())) continue;
     EXPECT_TRUE(wait_kinds.count(c.syscall())) << mode << " recorded as " << c.syscall();
@@ -138,20 +156,34 @@ TEST_P(WaitModeTest, WaitsAndEventfdOperationsMatchTheWorkload) {
     EXPECT_FALSE(c.timed_out());
     EXPECT_EQ(c.ret(), 1);
     wait_ms.push_back(c.duration_ns() / 1e6);
+    recorded.push_back({c.start_time_ns(), c.start_time_ns() + c.duration_ns()});
   }
   EXPECT_EQ(blocking, Num(counts, "waits"));
-  // Each wait lasts D plus wakeup latency; on a loaded 2-CPU machine a few
-  // wakeups run late, so the median must be within 10% and nearly all waits.
+  // Each wait lasts about D: the median within 10% of it. (Single waits
+  // vary with the machine: one that starts late, because the waiter was
+  // preempted after it woke the writer, is shorter, 2 ms of 5 seen here.)
   ASSERT_FALSE(wait_ms.empty());
   std::string all;
   for (double ms : wait_ms) all += std::to_string(ms) + " ";
   std::vector<double> sorted = wait_ms;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_NEAR(sorted[sorted.size() / 2], kDelayMs, kDelayMs * 0.1) << all;
-  EXPECT_GE(sorted.front(), kDelayMs * 0.9) << all;
-  auto within = std::count_if(sorted.begin(), sorted.end(),
-                              [](double ms) { return std::abs(ms - kDelayMs) <= kDelayMs * 0.1; });
-  EXPECT_GE(within * 10, static_cast<long>(sorted.size()) * 9) << all;
+  // How late a wakeup runs is this machine's timer latency, not ours; what is
+  // ours is that each recorded wait is the call the workload timed: inside
+  // its own clock readings around the call, and for nearly all of them
+  // within 0.5 ms (10% of D) of the time the workload measured.
+  auto clock = WaitClock(counts);
+  ASSERT_EQ(clock.size(), recorded.size()) << "one bracket per blocking wait";
+  std::sort(recorded.begin(), recorded.end());
+  int close = 0;
+  for (size_t i = 0; i < recorded.size(); ++i) {
+    EXPECT_LE(clock[i].first, recorded[i].first) << "wait " << i << " entered before its clock";
+    EXPECT_LE(recorded[i].second, clock[i].second) << "wait " << i << " returned after its clock";
+    const uint64_t own = clock[i].second - clock[i].first;
+    const uint64_t ours = recorded[i].second - recorded[i].first;
+    if (ours <= own && own - ours <= kDelayMs * 100000ull) ++close;
+  }
+  EXPECT_GE(close * 10, static_cast<int>(recorded.size()) * 9) << all;
   EXPECT_EQ(zero_timeout, Num(counts, "zero_timeout_waits"));
 
   // eventfd reads and writes: counts, fds and the values moved. The same

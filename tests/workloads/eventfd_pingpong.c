@@ -1,7 +1,10 @@
 /* Ground truth for syscall tracing: thread A sleeps D ms, then writes an
  * eventfd; thread B waits for it with select, poll or epoll and reads it.
  * Prints what it did as key=value pairs so a test can compare the record
- * file with the workload's own counts.
+ * file with the workload's own counts, and on a second line the workload's
+ * own CLOCK_MONOTONIC just before and just after each of the first
+ * MAX_TIMED blocking waits ("wait_clock_ns=BEFORE:AFTER,..."): each recorded
+ * wait must lie inside its bracket, whatever the machine's timer latency.
  *
  * usage: eventfd_pingpong MODE DELAY_MS ITERATIONS [--fork K] [--start-file PATH]
  *                         [--reader-cpu N] [--writer-cpu N]
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #define VALUE_BASE 1000
+#define MAX_TIMED 256
 
 struct shared {
   int efd;
@@ -54,6 +58,12 @@ static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
+}
+
+static unsigned long long monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
 static void pin_to(int cpu) {
@@ -178,10 +188,17 @@ int main(int argc, char **argv) {
   pin_to(reader_cpu);
   int waits = 0, reads = 0;
   uint64_t read_sum = 0;
+  static unsigned long long before[MAX_TIMED], after[MAX_TIMED];
   for (int i = 0; i < s.iterations; ++i) {
     int r;
     do {
+      unsigned long long t0 = monotonic_ns();
       r = wait_readable(mode, s.efd, epfd, -1);
+      unsigned long long t1 = monotonic_ns();
+      if (waits < MAX_TIMED) {
+        before[waits] = t0;
+        after[waits] = t1;
+      }
       waits++;
     } while (r < 0 && errno == EINTR);
     if (r != 1) die("wait");
@@ -241,5 +258,9 @@ int main(int argc, char **argv) {
       mode, waits, reads, s.writes, (unsigned long long)s.written_sum, (unsigned long long)read_sum,
       (unsigned long long)vec_value, child_pid, fork_writes, s.efd, pipefd[0], pipefd[1], dup_fd,
       passed_fd);
+  printf("wait_clock_ns=");
+  for (int i = 0; i < waits && i < MAX_TIMED; ++i)
+    printf("%s%llu:%llu", i ? "," : "", before[i], after[i]);
+  printf("\n");
   return 0;
 }
