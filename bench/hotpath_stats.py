@@ -5,8 +5,16 @@ for each repetition and each build in turn, (a) the W1 ping-pong (eventfd +
 select, one CPU) traced, (b) a read(/dev/zero, 0) and a getppid loop in a
 process the agent does NOT target. Prints the median ns/run per program.
 
-Usage: bench/hotpath_stats.py [--reps N] [--events LIST] [--extra 'ARGS'] LABEL=AGENT_BINARY [...]
-  with BENCH_BIN=dir holding pingpong and syscall_loop (default build/bench)."""
+Peers are measured the same way, their own programs' figures side by side
+with probe's: LABEL=peer:syscount (libbpf-tools `syscount -L -p PID`),
+peer:runqlat (`runqlat -p PID`) and peer:bpftrace (one pselect6 entry->exit
+histogram, as in syscall_bench.py); the libbpf-tools peers are built from
+bench/peers by bench/peer_build.py (needs BUILD_DIR/bpf/vmlinux.h), and
+syscount and bpftrace need tracefs, which this script mounts if it must.
+
+Usage: bench/hotpath_stats.py [--reps N] [--events LIST] [--extra 'ARGS'] LABEL=AGENT_BINARY|peer:TOOL [...]
+  with BENCH_BIN=dir holding pingpong and syscall_loop (default build/bench)
+  and BUILD_DIR (default build)."""
 import os, shlex, signal, statistics, subprocess, sys, tempfile, time
 
 args = sys.argv[1:]
@@ -19,7 +27,15 @@ while args and args[0].startswith("--"):
     elif k == "--extra": extra = shlex.split(v)
 builds = [a.split("=", 1) for a in args]
 bindir = os.environ.get("BENCH_BIN", "build/bench")
+build = os.environ.get("BUILD_DIR", "build")
 tmp = tempfile.mkdtemp(prefix="hotpath_")
+peers = {}
+if any(b.startswith("peer:") for _, b in builds):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from benchlib import mount_tracefs
+    from peer_build import build_peers
+    peers = build_peers(tmp, os.path.join(build, "bpf"))
+    mount_tracefs("hotpath_stats")
 
 
 def stats(pid):
@@ -41,6 +57,23 @@ def names():
 
 
 def agent_on(binary, pid):
+    """The tracer (a probe agent, or peer:TOOL) on pid, once its programs are
+    attached."""
+    if binary.startswith("peer:"):
+        tool = binary[5:]
+        if tool == "bpftrace":
+            cmd = ["bpftrace", "-e",
+                   f"tracepoint:syscalls:sys_enter_pselect6 /pid == {pid}/ {{ @s[tid] = nsecs; }} "
+                   "tracepoint:syscalls:sys_exit_pselect6 /@s[tid]/ "
+                   "{ @h = hist(nsecs - @s[tid]); delete(@s[tid]); }"]
+        else:
+            cmd = [peers[tool]] + (["-L"] if tool == "syscount" else []) + ["-p", str(pid)]
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(400):
+            if stats(p.pid): break
+            time.sleep(0.05)
+        time.sleep(0.5)  # attached after loading
+        return p
     out = os.path.join(tmp, "r.ptrace")
     if os.path.exists(out): os.unlink(out)
     cmd = [binary, "--pid", str(pid), "-o", out] + (["--events", events] if events else []) + extra

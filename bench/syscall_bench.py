@@ -91,16 +91,16 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         skipped["bpftrace"] = "tracefs could not be mounted"
     else:
         kinds.append("bpftrace")
-    if not (shutil.which("syscount") or os.path.exists("/usr/sbin/syscount")):
-        skipped["syscount"] = "libbpf-tools not installed (optional)"
+    if "syscount" not in bins:
+        skipped["syscount"] = "libbpf-tools peers did not build (bench/peers)"
     elif not have_tracefs:
         skipped["syscount"] = "tracefs could not be mounted"
     else:
         kinds.append("syscount")
-    if shutil.which("runqlat") or os.path.exists("/usr/sbin/runqlat"):
+    if "runqlat" in bins:
         kinds.append("runqlat")  # tp_btf: no tracefs needed
     else:
-        skipped["runqlat"] = "libbpf-tools not installed (optional)"
+        skipped["runqlat"] = "libbpf-tools peers did not build (bench/peers)"
 
     print(f"syscall_bench: {blocks} blocks; ping-pong {rounds} round trips per run on CPU {PP_CPU}; "
           f"untargeted loops {loop_iters} calls x 3 reps (fastest rep) on CPU {LOOP_CPU}")

@@ -3,6 +3,7 @@ workloads and the comparison BPF object with its loader."""
 import os, shutil, subprocess
 
 from benchlib import HERE, ROOT
+from peer_build import build_peers
 from syscall_settings import build, failures, out_dir
 
 
@@ -37,6 +38,11 @@ def build_all():
         failures.append(f"comparison object did not build: {e}")
         bins.pop("cmp_obj", None)
         bins.pop("cmp_loader", None)
+    # The peers: libbpf-tools' syscount and runqlat, from vendored sources.
+    try:
+        bins.update(build_peers(out_dir, os.path.join(build, "bpf")))
+    except RuntimeError as e:
+        failures.append(f"libbpf-tools peers did not build: {e}")
     return bins
 
 

@@ -72,11 +72,11 @@ class Tracer:
             wait_for(lambda: file_has(self.log, "bench-attached"), self.proc, "bpftrace")
         elif self.kind == "syscount":
             # stdbuf: its "Tracing syscalls" line would sit in a full buffer until exit.
-            self.proc = subprocess.Popen(["stdbuf", "-oL", shutil.which("syscount") or "/usr/sbin/syscount",
+            self.proc = subprocess.Popen(["stdbuf", "-oL", self.bins["syscount"],
                                           "-L", "-p", str(self.target)], stdout=logf, stderr=logf)
             wait_for(lambda: file_has(self.log, "Tracing syscalls"), self.proc, "syscount")
         elif self.kind == "runqlat":
-            self.proc = subprocess.Popen(["stdbuf", "-oL", shutil.which("runqlat") or "/usr/sbin/runqlat",
+            self.proc = subprocess.Popen(["stdbuf", "-oL", self.bins["runqlat"],
                                           "-p", str(self.target)], stdout=logf, stderr=logf)
             wait_for(lambda: file_has(self.log, "Tracing run queue latency"), self.proc, "runqlat")
         else:
