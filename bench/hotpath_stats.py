@@ -13,6 +13,8 @@ bench/peers by bench/peer_build.py (needs BUILD_DIR/bpf/vmlinux.h), and
 syscount and bpftrace need tracefs, which this script mounts if it must.
 
 Usage: bench/hotpath_stats.py [--reps N] [--events LIST] [--extra 'ARGS'] LABEL=AGENT_BINARY|peer:TOOL [...]
+  a label may carry its own agent arguments after the binary, quoted as one
+  word: 'syscalls=build/agent/probe-agent --events process,syscalls'.
   with BENCH_BIN=dir holding pingpong and syscall_loop (default build/bench)
   and BUILD_DIR (default build)."""
 import os, shlex, signal, statistics, subprocess, sys, tempfile, time
@@ -35,7 +37,9 @@ if any(b.startswith("peer:") for _, b in builds):
     from benchlib import mount_tracefs
     from peer_build import build_peers
     peers = build_peers(tmp, os.path.join(build, "bpf"))
-    mount_tracefs("hotpath_stats")
+    _, unmount_tracefs = mount_tracefs("hotpath_stats")
+else:
+    unmount_tracefs = False
 
 
 def stats(pid):
@@ -76,7 +80,8 @@ def agent_on(binary, pid):
         return p
     out = os.path.join(tmp, "r.ptrace")
     if os.path.exists(out): os.unlink(out)
-    cmd = [binary, "--pid", str(pid), "-o", out] + (["--events", events] if events else []) + extra
+    binary, *own = shlex.split(binary)
+    cmd = [binary, "--pid", str(pid), "-o", out] + (["--events", events] if events else []) + extra + own
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         if os.path.exists(out) and os.path.getsize(out) > 0: break
@@ -125,6 +130,8 @@ try:
             runs[label].append(measure(binary))
 finally:
     open("/proc/sys/kernel/bpf_stats_enabled", "w").write(old)
+    if unmount_tracefs:
+        subprocess.run(["umount", "/sys/kernel/tracing"])
 keys = sorted({k for rs in runs.values() for res in rs for k in res})
 print(f"{'workload':<20} {'program':<18}" + "".join(f"{l:>14}" for l, _ in builds) + "   (median ns/run, %d reps)" % reps)
 for k in keys:
