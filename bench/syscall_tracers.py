@@ -125,29 +125,35 @@ def kv_out(text):
 
 
 # ---------------------------------------------------------------- workloads
-def run_pingpong(bins, kind, pipes=False):
-    pp = subprocess.Popen([bins["pingpong"], "--rounds", str(rounds), "--cpu", str(PP_CPU), "--wait"]
-                          + (["--pipe"] if pipes else []),
-                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    line = pp.stdout.readline()
+def run_traced(cmd, bins, kind):
+    """Runs cmd (a workload that prints "ready ..." and waits for a line on
+    stdin) under tracer kind, attached by pid before it starts; returns its
+    key=value output and what the tracer said."""
+    name = os.path.basename(cmd[0])
+    w = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = w.stdout.readline()
     if not line.startswith("ready"):
-        pp.kill()
-        raise RuntimeError(f"pingpong did not start: {line!r}")
-    tr = Tracer(kind, pp.pid, bins)
+        w.kill()
+        raise RuntimeError(f"{name} did not start: {line!r}")
+    tr = Tracer(kind, w.pid, bins)
     try:
         tr.start()
     except Exception:
-        pp.kill()
-        pp.wait()
+        w.kill()
+        w.wait()
         raise
-    pp.stdin.write("go\n")
-    pp.stdin.flush()
-    out, _ = pp.communicate()
-    if pp.returncode != 0:
+    w.stdin.write("go\n")
+    w.stdin.flush()
+    out, _ = w.communicate()
+    if w.returncode != 0:
         tr.stop()
-        raise RuntimeError(f"pingpong exited {pp.returncode}")
-    info = tr.stop(target_exits=True)
-    kv = kv_out(out)
+        raise RuntimeError(f"{name} exited {w.returncode}")
+    return kv_out(out), tr.stop(target_exits=True)
+
+
+def run_pingpong(bins, kind, pipes=False):
+    kv, info = run_traced([bins["pingpong"], "--rounds", str(rounds), "--cpu", str(PP_CPU), "--wait"]
+                          + (["--pipe"] if pipes else []), bins, kind)
     return int(kv["elapsed_ns"]), {k: int(kv[k]) for k in ("selects", "reads", "writes", "syscalls")}, info
 
 

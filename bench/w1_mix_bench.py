@@ -17,7 +17,7 @@ import statistics, subprocess, time
 from benchlib import log, mount_tracefs, report_failures, rotated, run_main
 from syscall_build import build_all
 from syscall_settings import LOOP_CPU, blocks, failures, loop_iters, tmp
-from syscall_tracers import Tracer, kv_out
+from syscall_tracers import run_traced
 
 KINDS = ["untraced", "cmp-tp_btf-empty", "cmp-tracepoint-empty", "probe", "probe-32M",
          "probe-no-wakeups", "probe-sample100",
@@ -38,27 +38,9 @@ LABELS = {
 def run_mix(bins, kind):
     """(ns per call of the w1mix loop, fastest of 3 repetitions; records the
     tracer lost, 0 when it does not say) under kind."""
-    lp = subprocess.Popen([bins["syscall_loop"], "w1mix", str(loop_iters), "--cpu", str(LOOP_CPU),
-                           "--reps", "3", "--wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          text=True)
-    line = lp.stdout.readline()
-    if not line.startswith("ready"):
-        lp.kill()
-        raise RuntimeError(f"syscall_loop did not start: {line!r}")
-    tr = Tracer(kind, lp.pid, bins)
-    try:
-        tr.start()
-    except Exception:
-        lp.kill()
-        lp.wait()
-        raise
-    lp.stdin.write("go\n")
-    lp.stdin.flush()
-    out, _ = lp.communicate()
-    info = tr.stop(target_exits=True)
-    if lp.returncode != 0:
-        raise RuntimeError(f"syscall_loop exited {lp.returncode}")
-    return float(kv_out(out)["ns_per_call"]), info.get("lost", 0)
+    kv, info = run_traced([bins["syscall_loop"], "w1mix", str(loop_iters), "--cpu", str(LOOP_CPU),
+                           "--reps", "3", "--wait"], bins, kind)
+    return float(kv["ns_per_call"]), info.get("lost", 0)
 
 
 def main():
