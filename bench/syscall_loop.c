@@ -40,7 +40,9 @@ static int cmp_double(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: syscall_loop getppid|read0|select0|w1mix ITERS [--cpu N] [--reps R] [--wait]\n");
+    fprintf(
+        stderr,
+        "usage: syscall_loop getppid|read0|select0|w1mix ITERS [--cpu N] [--reps R] [--wait]\n");
     return 2;
   }
   const char *op = argv[1];
@@ -110,7 +112,8 @@ int main(int argc, char **argv) {
           FD_ZERO(&rd);
           FD_SET(efd, &rd);
           if (write(efd, &one, sizeof(one)) != sizeof(one) ||
-              select(efd + 1, &rd, NULL, NULL, NULL) != 1 || read(efd, &got, sizeof(got)) != sizeof(got))
+              select(efd + 1, &rd, NULL, NULL, NULL) != 1 ||
+              read(efd, &got, sizeof(got)) != sizeof(got))
             return 3;
         }
         break;
@@ -118,7 +121,7 @@ int main(int argc, char **argv) {
     per[r] = (double)(now_ns() - t0) / (double)(kind == 3 ? 3 * iters : iters);
   }
   qsort(per, reps, sizeof(per[0]), cmp_double);
-  printf("op=%s\niters=%ld\nreps=%d\nns_per_call=%.2f\nns_per_call_median=%.2f\n", op, iters,
-         reps, per[0], per[reps / 2]);
+  printf("op=%s\niters=%ld\nreps=%d\nns_per_call=%.2f\nns_per_call_median=%.2f\n", op, iters, reps,
+         per[0], per[reps / 2]);
   return 0;
 }
