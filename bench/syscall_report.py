@@ -100,20 +100,15 @@ def print_report(kinds, pp, counts, seen, pipe_kinds, pipe_pp, ukinds, loops, pr
         print(f"  {verdict(ratio <= 1.15)}  ping-pong traced by probe (defaults): {ratio:.3f}x wall (target <= 1.15x)")
         print(f"  {verdict(added <= 200)}  ping-pong traced by probe (defaults): {added:.0f} ns per traced call "
               f"(target <= 200 ns)")
-    if "probe" in results:
-        ratio, added = results["probe"]
         print(f"  {verdict(ratio <= 1.30)}  ping-pong, processes + syscalls + wakeups (the default): "
               f"{ratio:.3f}x wall (target <= 1.30x)")
-    if "probe-no-wakeups" in results:
-        ratio, added = results["probe-no-wakeups"]
-        print(f"  info  same without wakeups (--events process,syscalls): {ratio:.3f}x, {added:.0f} ns per call")
-    if "probe-percpu" in results:
-        ratio, added = results["probe-percpu"]
-        print(f"  info  ping-pong, all families, --ring-buffers per-cpu: {ratio:.3f}x, {added:.0f} ns per call")
-    if "probe-sample100" in results:
-        ratio, added = results["probe-sample100"]
-        print(f"  info  ping-pong, all families, --sample syscalls=1/100,wakeups=1/100 (histograms "
-              f"exact): {ratio:.3f}x, {added:.0f} ns per call")
+    for kind, what in (("probe-no-wakeups", "same without wakeups (--events process,syscalls)"),
+                       ("probe-percpu", "ping-pong, all families, --ring-buffers per-cpu"),
+                       ("probe-sample100", "ping-pong, all families, --sample "
+                                           "syscalls=1/100,wakeups=1/100 (histograms exact)")):
+        if kind in results:
+            ratio, added = results[kind]
+            print(f"  info  {what}: {ratio:.3f}x, {added:.0f} ns per call")
     if "probe-32M" in results:
         ratio, added = results["probe-32M"]
         print(f"  {verdict(ratio <= 1.15 and added <= 200)}  (info) same with --ring-buffer 32M, every record "
