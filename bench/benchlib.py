@@ -1,7 +1,7 @@
 """Pieces every bench script uses: arguments, the build directory, logging,
 waiting for a tracer, tracefs, the PASS/MISS verdict, the block order of
 side-by-side runs, and the exit with its failures."""
-import os, shutil, subprocess, sys, time
+import os, re, shutil, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -51,6 +51,19 @@ def run_main(main, tmp):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     sys.exit(rc)
+
+
+def time_v(cmd, stdout=subprocess.DEVNULL):
+    """Runs cmd under /usr/bin/time -v; returns (the CompletedProcess, its
+    peak RSS in MiB, its wall-clock seconds). stderr holds cmd's own lines
+    followed by time's."""
+    r = subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=stdout, stderr=subprocess.PIPE,
+                       text=True)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1)) / 1024
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", r.stderr).group(1)
+    parts = [float(p) for p in wall.split(":")]
+    secs = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
+    return r, rss, secs
 
 
 def wait_for(cond, proc, what, timeout=30.0, poll=0.005):

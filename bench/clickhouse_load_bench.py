@@ -15,7 +15,7 @@ sides.
 Usage: bench/clickhouse_load_bench.py BUILD_DIR [--events N] [--blocks B]"""
 import os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
-from benchlib import arg, build_dir, log, rotated, run_main
+from benchlib import arg, build_dir, log, rotated, run_main, time_v
 
 build = build_dir()
 events = arg("--events", 2_000_000)
@@ -84,14 +84,9 @@ def record(n, path):
 
 
 def timed(args):
-    r = subprocess.run(["/usr/bin/time", "-v", report, "--no-progress"] + args,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    r, rss, secs = time_v([report, "--no-progress"] + args, stdout=subprocess.PIPE)
     if r.returncode != 0:
         sys.exit(f"clickhouse_load_bench: probe-report {' '.join(args)} failed: {r.stderr.strip()}")
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1)) / 1024
-    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", r.stderr).group(1)
-    parts = [float(p) for p in wall.split(":")]
-    secs = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
     return secs, rss, r.stdout
 
 

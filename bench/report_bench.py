@@ -9,9 +9,9 @@ probe-report on it under /usr/bin/time -v, once per output, and once on a
 file a tenth of the size so the growth of memory with the file shows.
 
 Usage: bench/report_bench.py BUILD_DIR [--events N] [--keep]"""
-import os, re, shutil, subprocess, sys, tempfile
+import os, shutil, subprocess, sys, tempfile
 
-from benchlib import arg, build_dir, log
+from benchlib import arg, build_dir, log, time_v
 
 build = build_dir()
 events = arg("--events", 30_000_000)
@@ -31,13 +31,8 @@ def record(n, path):
 
 
 def measure(args):
-    r = subprocess.run(["/usr/bin/time", "-v", report, "--no-progress"] + args,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", r.stderr).group(1)
-    parts = [float(p) for p in wall.split(":")]
-    secs = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
-    return r.returncode, rss / 1024.0, secs
+    r, rss, secs = time_v([report, "--no-progress"] + args)
+    return r.returncode, rss, secs
 
 
 def main():
