@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "event_decoder.h"
 #include "histogram_layout.h"
@@ -130,9 +131,29 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   }
   s->rate_bucket_ = std::unique_ptr<rate_bucket, RateBucketUnmap>(static_cast<rate_bucket*>(bucket),
                                                                   RateBucketUnmap{page});
-  if (int err = probe_bpf__attach(s->skel_.get())) {
+  // The context programs' entries go last, after their exits: an irq,
+  // softirq or hrtimer whose entry ran while its exit program was not yet
+  // attached would leave that CPU in its context for good (an hrtimer's exit
+  // restores the timer it interrupted), naming a timer for every later task
+  // wakeup there. An exit seen without its entry only clears.
+  probe_bpf* skel = s->skel_.get();
+  const std::pair<bpf_program*, bpf_link**> entries[] = {
+      {skel->progs.on_irq_entry, &skel->links.on_irq_entry},
+      {skel->progs.on_softirq_entry, &skel->links.on_softirq_entry},
+      {skel->progs.on_hrtimer_entry, &skel->links.on_hrtimer_entry}};
+  for (const auto& [prog, link] : entries) bpf_program__set_autoattach(prog, false);
+  if (int err = probe_bpf__attach(skel)) {
     *error = std::string("cannot attach BPF programs: ") + strerror(-err);
     return nullptr;
+  }
+  for (const auto& [prog, link] : entries) {
+    if (!bpf_program__autoload(prog)) continue;
+    // Held by the skeleton's links: freed by its detach and destroy.
+    *link = bpf_program__attach(prog);
+    if (!*link) {
+      *error = std::string("cannot attach ") + bpf_program__name(prog) + ": " + strerror(errno);
+      return nullptr;
+    }
   }
   return s;
 }
