@@ -201,13 +201,21 @@ TEST_F(RealProgramTest, NodeLibuvEveryContextSwitchIsAWakeupAndWorkersWakeThroug
   // worker, in write() on the eventfd it wrote. (Workers also wake the main
   // thread outside its waits: from futex(), when it waited for a lock.)
   int by_worker = 0, in_eventfd_write = 0;
+  std::map<std::string, int> woken_by;  // the main thread's waits, by waker: for a failure
   for (const auto& rec : w.records) {
-    if (!rec.has_syscall() || rec.syscall().tid() != w.pid || !rec.syscall().has_breakdown() ||
+    if (!rec.has_syscall() || rec.syscall().tid() != w.pid ||
         (rec.syscall().syscall() != v1::SYSCALL_EPOLL_WAIT &&
-         rec.syscall().syscall() != v1::SYSCALL_EPOLL_PWAIT) ||  // libuv calls epoll_pwait
-        !rec.syscall().breakdown().woken())
+         rec.syscall().syscall() != v1::SYSCALL_EPOLL_PWAIT))  // libuv calls epoll_pwait
       continue;
+    if (!rec.syscall().has_breakdown() || !rec.syscall().breakdown().woken()) {
+      woken_by[rec.syscall().has_breakdown() ? "blocked, no waker" : "did not block"]++;
+      continue;
+    }
     const auto& k = rec.syscall().breakdown().waker();
+    woken_by[v1::WakerContext_Name(k.context()) + (k.pid() != w.pid ? " another process"
+                                                   : eventfds_of.count(k.tid())
+                                                       ? " a worker"
+                                                       : " a thread that wrote no eventfd")]++;
     if (k.pid() != w.pid || k.tid() == w.pid || k.context() != v1::WAKER_CONTEXT_TASK ||
         !eventfds_of.count(k.tid()))
       continue;
@@ -220,7 +228,9 @@ TEST_F(RealProgramTest, NodeLibuvEveryContextSwitchIsAWakeupAndWorkersWakeThroug
   }
   std::cout << "main thread's epoll_wait woken " << by_worker << " times by threadpool workers, "
             << in_eventfd_write << " in write() on their eventfd\n";
-  EXPECT_GE(by_worker, 10);
+  std::string by;
+  for (const auto& [what, n] : woken_by) by += " " + what + ": " + std::to_string(n) + ";";
+  EXPECT_GE(by_worker, 10) << "the main thread's epoll waits, by waker:" << by;
   // Every one, exactly. A waker is named only when the sched_wakeup of the
   // wake noted at sched_waking finds the thread switched out; before, a wake
   // racing the switch-out on another CPU was lost and a stale one (a worker's
