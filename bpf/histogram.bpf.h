@@ -43,20 +43,4 @@ static __always_inline void hist_add(struct probe_hist *h, __u64 d, bool timed_o
   h->buckets[log2_bucket(d)] += 1;
 }
 
-/* The entry for key in a per-CPU hash of probe_hist, created from a zeroed
- * template (too large for the stack); NULL when the map is full. */
-#define HIST_ENTRY(map, zero_map, key)                                \
-  ({                                                                  \
-    struct probe_hist *h_ = bpf_map_lookup_elem(map, key);            \
-    if (!h_) {                                                        \
-      __u32 z_ = 0;                                                   \
-      struct probe_hist *blank_ = bpf_map_lookup_elem(zero_map, &z_); \
-      if (blank_) {                                                   \
-        bpf_map_update_elem(map, key, blank_, BPF_NOEXIST);           \
-        h_ = bpf_map_lookup_elem(map, key);                           \
-      }                                                               \
-    }                                                                 \
-    h_;                                                               \
-  })
-
 #endif

@@ -37,6 +37,10 @@ struct inflight {
    * sleep (the thread was switched out) or found it still running. */
   __u64 waking_ns;
   struct probe_waker waking_waker;
+  /* The process's histogram slots (+1; 0: not looked up yet), per syscall
+   * and per scheduler histogram: see hist_slots.bpf.h. */
+  __u32 sys_slot[PROBE_SYS_MAX];
+  __u32 sched_slot[PROBE_SCHED_KINDS];
 };
 
 struct {

@@ -211,6 +211,7 @@ struct probe_wakeup_event {
 /* probe_hist_key.syscall values of the scheduler histograms. */
 #define PROBE_SCHED_RUN_QUEUE 1
 #define PROBE_SCHED_OFF_CPU 2
+#define PROBE_SCHED_KINDS 3 /* one past the last */
 
 struct probe_hist_key {
   __u32 pid;

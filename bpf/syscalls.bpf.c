@@ -14,6 +14,7 @@
 #include "probe_shared_maps.bpf.h"
 #include "inflight.bpf.h"
 #include "histogram.bpf.h"
+#include "hist_slots.bpf.h"
 #include "sampling.bpf.h"
 
 char LICENSE[] SEC("license") __weak = "GPL";
@@ -39,25 +40,8 @@ __u64 eventfd_read_iter = 0;
 #define NR_epoll_wait 232
 #define NR_epoll_pwait2 441
 
-/* Preallocated unless the machine has so many CPUs that it would take more
- * than 32 MiB (16384 x 432 bytes x possible CPUs): allocated on demand, a new
- * entry's per-CPU value comes from an allocator that cannot grow from a
- * tracepoint, and under thousands of new processes a second up to 1 process
- * in 200 got no histogram. The agent sizes it (histogram_layout.h). */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-  __uint(max_entries, 16384);
-  __type(key, struct probe_hist_key);
-  __type(value, struct probe_hist);
-} histograms SEC(".maps");
-
-/* Zeroed template for new histogram entries (too large for the stack). */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct probe_hist);
-} hist_zero SEC(".maps");
+/* Per-(process, syscall) exact histograms. */
+PROBE_HIST_SLOT_MAPS(sys_hist)
 
 SEC("syscall")
 int resolve_ksyms(void *ctx) {
@@ -247,10 +231,10 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   return 0;
 }
 
-static __always_inline void add_to_histogram(__u32 tgid, __u16 sys, __u64 d, bool timed_out,
-                                             bool error) {
-  struct probe_hist_key key = {.pid = tgid, .syscall = sys};
-  struct probe_hist *h = HIST_ENTRY(&histograms, &hist_zero, &key);
+static __always_inline void add_to_histogram(struct inflight *f, __u32 tgid, __u16 sys, __u64 d,
+                                             bool timed_out, bool error) {
+  struct probe_hist *h = NULL;
+  if (sys < PROBE_SYS_MAX) h = HIST_SLOT(sys_hist, &f->sys_slot[sys], tgid, sys);
   if (!h) {
     count(PROBE_CTR_SYS_HIST_FULL);
     return;
@@ -282,7 +266,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   if (interrupted) flags |= PROBE_SYS_F_INTERRUPTED;
   bool error = ret < 0 && !interrupted;
   count(PROBE_CTR_SYS_PRODUCED);
-  add_to_histogram(tgid, sys, d, timed_out, error);
+  add_to_histogram(f, tgid, sys, d, timed_out, error);
   if (d < min_latency_ns) {
     count(PROBE_CTR_SYS_FILTERED);
     return 0;

@@ -17,6 +17,7 @@
 #include "probe_shared_maps.bpf.h"
 #include "inflight.bpf.h"
 #include "histogram.bpf.h"
+#include "hist_slots.bpf.h"
 #include "sampling.bpf.h"
 #include "waker_context.bpf.h"
 
@@ -26,22 +27,8 @@ char LICENSE[] SEC("license") __weak = "GPL";
 #define TASK_INTERRUPTIBLE 0x1
 #define TASK_UNINTERRUPTIBLE 0x2
 
-/* Preallocated: entries are created inside sched_switch, with interrupts
- * off, where allocating on demand can fail. Two per process. The agent
- * lowers the count on machines with many CPUs (histogram_layout.h). */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-  __uint(max_entries, 4096);
-  __type(key, struct probe_hist_key);
-  __type(value, struct probe_hist);
-} sched_histograms SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct probe_hist);
-} sched_hist_zero SEC(".maps");
+/* Per-process run-queue and off-CPU histograms. */
+PROBE_HIST_SLOT_MAPS(sched_hist)
 
 /* A task no BPF program gave local storage (most untargeted ones): a plain
  * load instead of a helper call per scheduler event (issue 19). */
@@ -73,9 +60,10 @@ static __always_inline void fill_waker(struct probe_waker *w, struct task_struct
   }
 }
 
-static __always_inline void add_sched_histogram(__u32 tgid, __u32 kind, __u64 d) {
-  struct probe_hist_key key = {.pid = tgid, .syscall = kind};
-  struct probe_hist *h = HIST_ENTRY(&sched_histograms, &sched_hist_zero, &key);
+static __always_inline void add_sched_histogram(struct inflight *f, __u32 tgid, __u32 kind,
+                                                __u64 d) {
+  struct probe_hist *h = NULL;
+  if (kind < PROBE_SCHED_KINDS) h = HIST_SLOT(sched_hist, &f->sched_slot[kind], tgid, kind);
   if (!h) {
     count(PROBE_CTR_WAKE_HIST_FULL);
     return;
@@ -250,9 +238,9 @@ static __always_inline void switched_in(struct task_struct *next, __u64 *clock) 
    * the time from off to on is then unknown, never "blocked". */
   if (f->syscall && f->off_ns && !f->on_ns) f->on_ns = now;
   if (f->s_wake_ns) {
-    add_sched_histogram(next->tgid, PROBE_SCHED_RUN_QUEUE, now - f->s_wake_ns);
+    add_sched_histogram(f, next->tgid, PROBE_SCHED_RUN_QUEUE, now - f->s_wake_ns);
     if (f->s_state != PROBE_OFF_PREEMPTED)
-      add_sched_histogram(next->tgid, PROBE_SCHED_OFF_CPU, f->s_wake_ns - f->s_off_ns);
+      add_sched_histogram(f, next->tgid, PROBE_SCHED_OFF_CPU, f->s_wake_ns - f->s_off_ns);
   }
   emit_wakeup(next, now, now, f->s_off_ns, f->s_wake_ns, f->s_state, &f->s_waker);
 }

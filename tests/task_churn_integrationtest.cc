@@ -298,11 +298,12 @@ void TaskChurnTest::ShortProcesses(int kProcs) {
 
 TEST_F(TaskChurnTest, ThousandsOfShortProcessesPerSecond) { ShortProcesses(5000); }
 
-// Sustained: 20000 children in about 2 s, more than the syscall histogram
-// map holds (16384 keys, one per child here). Every exit must free its
-// entries before the map fills, not at the next --histogram-interval (5 s):
-// none may go missing from the histograms. (20000 stays clear of pid_max,
-// 32768, so every child's pid is its own.)
+// Sustained: 20000 children in about 2 s, more than there are syscall
+// histogram slots (16384, one per child here). Every exit must free its slot
+// before they run out, not at the next --histogram-interval (5 s), and a
+// reused slot must start from zero: each child's histogram counts exactly its
+// 10 calls. (20000 stays clear of pid_max, 32768, so every child's pid is
+// its own.)
 TEST_F(TaskChurnTest, SustainedChurnFreesHistogramEntriesAsProcessesExit) { ShortProcesses(20000); }
 
 // Targets that end at every point of the agent's start-up (some before it

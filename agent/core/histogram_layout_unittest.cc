@@ -7,38 +7,25 @@ namespace {
 
 constexpr uint32_t kValue = 432;  // sizeof(probe_hist)
 
-TEST(HistogramLayoutTest, SmallMachinesPreallocateEverything) {
-  for (uint32_t ncpu : {1u, 2u, 4u}) {
-    HistogramMapShape s = ChooseHistogramMapShape(16384, kValue, ncpu, true);
-    EXPECT_EQ(s.entries, 16384u) << ncpu;
-    EXPECT_TRUE(s.prealloc);
-  }
+TEST(HistogramLayoutTest, SmallMachinesGetEverySlotWanted) {
+  for (uint32_t ncpu : {1u, 2u, 4u})
+    EXPECT_EQ(ChooseHistogramSlots(kSyscallHistogramSlots, kValue, ncpu), kSyscallHistogramSlots)
+        << ncpu;
 }
 
-TEST(HistogramLayoutTest, BiggerMachinesPreallocateWithinTheBudget) {
-  HistogramMapShape s = ChooseHistogramMapShape(16384, kValue, 8, true);
-  EXPECT_TRUE(s.prealloc);
-  EXPECT_LT(s.entries, 16384u);
-  EXPECT_LE(uint64_t(s.entries) * kValue * 8, kHistogramPreallocBudget);
-  EXPECT_GT(uint64_t(s.entries + 1) * kValue * 8, kHistogramPreallocBudget);
+TEST(HistogramLayoutTest, BiggerMachinesGetWhatFitsTheBudget) {
+  const uint32_t n = ChooseHistogramSlots(kSyscallHistogramSlots, kValue, 8);
+  EXPECT_LT(n, kSyscallHistogramSlots);
+  EXPECT_LE(uint64_t(n) * kValue * 8, kHistogramPreallocBudget);
+  EXPECT_GT(uint64_t(n + 1) * kValue * 8, kHistogramPreallocBudget);
 }
 
-TEST(HistogramLayoutTest, PastTheFloorTheMapAllocatesOnDemandAtFullSize) {
-  HistogramMapShape s = ChooseHistogramMapShape(16384, kValue, 64, true);
-  EXPECT_FALSE(s.prealloc);
-  EXPECT_EQ(s.entries, 16384u);
-}
-
-TEST(HistogramLayoutTest, AMapThatMustBePreallocatedShrinksToAFloor) {
-  HistogramMapShape s = ChooseHistogramMapShape(4096, kValue, 8, false);
-  EXPECT_TRUE(s.prealloc);
-  EXPECT_EQ(s.entries, 4096u);  // 14 MiB: within budget
-  s = ChooseHistogramMapShape(4096, kValue, 64, false);
-  EXPECT_TRUE(s.prealloc);
-  EXPECT_EQ(s.entries, uint32_t(kHistogramPreallocBudget / (kValue * 64)));
-  s = ChooseHistogramMapShape(4096, kValue, 1024, false);
-  EXPECT_TRUE(s.prealloc);
-  EXPECT_EQ(s.entries, kMinEntries);
+TEST(HistogramLayoutTest, ManyCpusShrinkToAFloor) {
+  EXPECT_EQ(ChooseHistogramSlots(kSchedHistogramSlots, kValue, 8), 4096u);  // 14 MiB
+  EXPECT_EQ(ChooseHistogramSlots(kSchedHistogramSlots, kValue, 64),
+            uint32_t(kHistogramPreallocBudget / (kValue * 64)));
+  EXPECT_EQ(ChooseHistogramSlots(kSchedHistogramSlots, kValue, 1024), kMinEntries);
+  EXPECT_EQ(ChooseHistogramSlots(100, kValue, 1024), 100u);  // never more than wanted
 }
 
 }  // namespace

@@ -102,13 +102,20 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
                          s->skel_->progs.on_softirq_exit, s->skel_->progs.on_hrtimer_entry,
                          s->skel_->progs.on_hrtimer_exit})
     bpf_program__set_autoload(p, context);
-  for (bpf_map* m : {s->skel_->maps.histograms, s->skel_->maps.sched_histograms}) {
-    const HistogramMapShape shape =
-        ChooseHistogramMapShape(bpf_map__max_entries(m), bpf_map__value_size(m),
-                                static_cast<uint32_t>(ncpu), m == s->skel_->maps.histograms);
-    bpf_map__set_max_entries(m, shape.entries);
-    if (!shape.prealloc) bpf_map__set_map_flags(m, bpf_map__map_flags(m) | BPF_F_NO_PREALLOC);
-  }
+  // Each family's index, slot array and free queue hold the same count.
+  const auto size_slots = [&](HistogramSlotMaps m, uint32_t wanted) {
+    const uint32_t n =
+        ChooseHistogramSlots(wanted, bpf_map__value_size(m.slots), static_cast<uint32_t>(ncpu));
+    for (bpf_map* map : {m.index, m.slots, m.free}) bpf_map__set_max_entries(map, n);
+    return n;
+  };
+  const HistogramSlotMaps sys_maps = {s->skel_->maps.sys_hist_index, s->skel_->maps.sys_hist_slots,
+                                      s->skel_->maps.sys_hist_free};
+  const HistogramSlotMaps sched_maps = {s->skel_->maps.sched_hist_index,
+                                        s->skel_->maps.sched_hist_slots,
+                                        s->skel_->maps.sched_hist_free};
+  ro->sys_hist_count = size_slots(sys_maps, kSyscallHistogramSlots);
+  ro->sched_hist_count = size_slots(sched_maps, kSchedHistogramSlots);
   if (!s->CreateRings(config.ring_buffer_bytes, layout.rings, error)) return nullptr;
   if (int err = probe_bpf__load(s->skel_.get())) {
     *error = std::string("cannot load BPF programs: ") + strerror(-err) +
@@ -117,8 +124,8 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   }
   if (config.trace_syscalls && !s->ResolveEventfd(error)) return nullptr;
   if (context && !s->ResolveHrtimerWakeup(error)) return nullptr;
-  s->syscalls_ = config.trace_syscalls;
-  s->wakeups_ = wakeups;
+  if (config.trace_syscalls) s->sys_hist_ = HistogramSlots(sys_maps);
+  if (wakeups) s->sched_hist_ = HistogramSlots(sched_maps);
   // Every ring is in place before the programs run: none finds an empty slot.
   if (!s->InstallRings(error)) return nullptr;
   // The --max-rate bucket, shared with the kernel for the shim's records.
@@ -340,33 +347,6 @@ KernelCounters BpfSession::ReadCounters() const {
       std::fill(values.begin(), values.end(), 0);
     return values;
   });
-}
-
-bpf_map* BpfSession::HistogramMapOf(HistogramMap which) const {
-  if (which == HistogramMap::kSyscalls) return syscalls_ ? skel_->maps.histograms : nullptr;
-  return wakeups_ ? skel_->maps.sched_histograms : nullptr;
-}
-
-void BpfSession::ForEachHistogram(HistogramMap which, const HistogramVisitor& visit) const {
-  bpf_map* map = HistogramMapOf(which);
-  if (!map) return;
-  int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return;
-  std::vector<probe_hist> values(static_cast<size_t>(ncpu));
-  probe_hist_key key, next;
-  probe_hist_key* prev = nullptr;
-  while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
-    if (bpf_map__lookup_elem(map, &next, sizeof(next), values.data(),
-                             values.size() * sizeof(probe_hist), 0) == 0) {
-      visit(next, values.data(), ncpu);
-    }
-    key = next;
-    prev = &key;
-  }
-}
-
-void BpfSession::DeleteHistogram(HistogramMap which, const probe_hist_key& key) {
-  if (bpf_map* map = HistogramMapOf(which)) bpf_map__delete_elem(map, &key, sizeof(key), 0);
 }
 
 void BpfSession::AddExecInfo(int tgid, v1::ProcessLifetime* out) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "accounting.h"
+#include "histogram_slots.h"
 #include "probe.pb.h"
 #include "unique_fd.h"
 extern "C" {
@@ -52,12 +53,8 @@ struct KernelTableSizes {
   uint64_t processes = 0;  // fork/exec details of live targets
 };
 
-// Which kernel histogram map.
+// Which family of kernel histograms (bpf/hist_slots.bpf.h).
 enum class HistogramMap { kSyscalls, kScheduler };
-
-// Called with a key and its per-CPU values (ncpu of them).
-using HistogramVisitor =
-    std::function<void(const probe_hist_key& key, const probe_hist* per_cpu, int ncpu)>;
 
 using EventSink = std::function<void(const void* data, size_t size)>;
 
@@ -104,9 +101,15 @@ class BpfSession {
   void Detach();
   KernelCounters ReadCounters() const;
   KernelTableSizes CountTableEntries() const;
-  // Visits every syscall histogram in the kernel.
-  void ForEachHistogram(HistogramMap which, const HistogramVisitor& visit) const;
-  void DeleteHistogram(HistogramMap which, const probe_hist_key& key);
+  // Visits every histogram of the family in the kernel.
+  void ForEachHistogram(HistogramMap which, const HistogramVisitor& visit) const {
+    Slots(which).ForEach(visit);
+  }
+  // A finished key: its slot goes back to the kernel at the second
+  // RecycleHistograms from now (histogram_slots.h). Call that at the start
+  // of each pass over the family.
+  void DeleteHistogram(HistogramMap which, const probe_hist_key& key) { Slots(which).Delete(key); }
+  void RecycleHistograms(HistogramMap which) { Slots(which).Recycle(); }
   // Adds what the kernel saw at exec (time, path, argv) to an unfinished record.
   void AddExecInfo(int tgid, v1::ProcessLifetime* out) const;
   // How many ring buffers the kernel side writes to (sharded by CPU).
@@ -121,13 +124,17 @@ class BpfSession {
   static int OnEvent(void* ctx, void* data, size_t size);
   bool ResolveEventfd(std::string* error);
   bool ResolveHrtimerWakeup(std::string* error);
-  bpf_map* HistogramMapOf(HistogramMap which) const;
+  const HistogramSlots& Slots(HistogramMap which) const {
+    return which == HistogramMap::kSyscalls ? sys_hist_ : sched_hist_;
+  }
+  HistogramSlots& Slots(HistogramMap which) {
+    return which == HistogramMap::kSyscalls ? sys_hist_ : sched_hist_;
+  }
   // Destroyed in reverse order: the mapping, the drains, the epoll fd, then
   // the skeleton (its programs and maps), then the rings.
   std::vector<UniqueFd> ring_fds_;  // one RINGBUF map per shard, also held by the rings map
   std::unique_ptr<probe_bpf, SkeletonDeleter> skel_;
-  bool syscalls_ = false;
-  bool wakeups_ = false;
+  HistogramSlots sys_hist_, sched_hist_;  // empty for a family not loaded
   UniqueFd epoll_fd_;
   // One drain per ring (libbpf 1.1 cannot consume one ring of a multi-ring
   // ring_buffer), all behind epoll_fd_.

@@ -15,6 +15,7 @@ void HistogramWriter::Emit(BpfSession& bpf, HistogramMap which, HistogramLedger&
                            std::map<uint64_t, v1::Record>& cut, RecordWriter& writer,
                            AgentCounters& agent, bool seam) {
   const uint64_t now = MonotonicNs();
+  bpf.RecycleHistograms(which);
   std::vector<probe_hist_key> finished;
   v1::Record r, period;
   bpf.ForEachHistogram(which, [&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {

@@ -1,8 +1,8 @@
-// Both kernel histogram maps into the record file, each with its own ledger.
-// Written every --histogram-interval, and sooner when processes come and go
-// fast: each exit frees its entries, and the maps (16384 syscall keys, 4096
-// scheduler keys, two per process) must not fill with the dead between two
-// intervals. With --rotate each file holds its period's counts only: the
+// Both kernel histogram families into the record file, each with its own
+// ledger. Written every --histogram-interval, and sooner when processes come
+// and go fast: each exit frees its slots, and the slots (16384 syscall, 4096
+// scheduler, two per process; histogram_layout.h) must not fill with the dead
+// between two intervals. With --rotate each file holds its period's counts only: the
 // kernel's cumulative counts at the last seam are kept per key (the cut) and
 // subtracted.
 #pragma once

@@ -1,0 +1,55 @@
+#include "histogram_slots.h"
+
+#include <bpf/libbpf.h>
+
+namespace probe {
+
+namespace {
+
+int PossibleCpus() { return libbpf_num_possible_cpus(); }
+
+}  // namespace
+
+void HistogramSlots::ForEach(const HistogramVisitor& visit) const {
+  if (!loaded()) return;
+  const int ncpu = PossibleCpus();
+  if (ncpu <= 0) return;
+  std::vector<probe_hist> values(static_cast<size_t>(ncpu));
+  probe_hist_key key, next;
+  probe_hist_key* prev = nullptr;
+  while (bpf_map__get_next_key(maps_.index, prev, &next, sizeof(next)) == 0) {
+    uint32_t slot;
+    if (bpf_map__lookup_elem(maps_.index, &next, sizeof(next), &slot, sizeof(slot), 0) == 0 &&
+        bpf_map__lookup_elem(maps_.slots, &slot, sizeof(slot), values.data(),
+                             values.size() * sizeof(probe_hist), 0) == 0)
+      visit(next, values.data(), ncpu);
+    key = next;
+    prev = &key;
+  }
+}
+
+void HistogramSlots::Delete(const probe_hist_key& key) {
+  if (!loaded()) return;
+  uint32_t slot;
+  if (bpf_map__lookup_elem(maps_.index, &key, sizeof(key), &slot, sizeof(slot), 0) != 0) return;
+  if (bpf_map__delete_elem(maps_.index, &key, sizeof(key), 0) == 0) deleted_.push_back(slot);
+}
+
+void HistogramSlots::Recycle() {
+  if (!loaded()) return;
+  const int ncpu = PossibleCpus();
+  if (ncpu > 0 && !released_.empty()) {
+    const std::vector<probe_hist> zero(static_cast<size_t>(ncpu), probe_hist{});
+    for (uint32_t slot : released_) {
+      // A slot that cannot be zeroed stays out of the queue: never reused
+      // rather than reused with someone else's counts.
+      if (bpf_map__update_elem(maps_.slots, &slot, sizeof(slot), zero.data(),
+                               zero.size() * sizeof(probe_hist), BPF_ANY) == 0)
+        bpf_map__update_elem(maps_.free, nullptr, 0, &slot, sizeof(slot), BPF_ANY);
+    }
+  }
+  released_ = std::move(deleted_);
+  deleted_.clear();
+}
+
+}  // namespace probe
