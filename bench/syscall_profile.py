@@ -88,20 +88,20 @@ def profile_pass(bins, kinds, sleeper):
 # loaded behind tp_btf by the comparison loader and measured with bpf_stats.
 # Skipped, not failed, when the source no longer has the anchors.
 STAGE_PATCHES = [
-    ("  if (!capture_args(sys, regs, f)) {",
+    ("  if (!capture_args(sys, regs, f, sampled_out)) {",
      "#if ENTER_STAGE == 1\n  f->syscall = sys; f->nr = (__u32)id; return 0;\n#endif\n"
      "#if ENTER_STAGE == 2\n  f->syscall = sys; f->nr = (__u32)id; f->start_ns = bpf_ktime_get_ns(); return 0;\n#endif\n"
-     "  if (!capture_args(sys, regs, f)) {"),
-    ("  count(PROBE_CTR_SYS_PRODUCED);\n  add_to_histogram(tgid, sys, d, timed_out, error);\n",
+     "  if (!capture_args(sys, regs, f, sampled_out)) {"),
+    ("  count(PROBE_CTR_SYS_PRODUCED);\n  add_to_histogram(f, tgid, sys, d, timed_out, error);\n",
      "#if EXIT_STAGE == 1\n  return 0;\n#endif\n  count(PROBE_CTR_SYS_PRODUCED);\n"
-     "  add_to_histogram(tgid, sys, d, timed_out, error);\n#if EXIT_STAGE == 2\n  return 0;\n#endif\n"),
+     "  add_to_histogram(f, tgid, sys, d, timed_out, error);\n#if EXIT_STAGE == 2\n  return 0;\n#endif\n"),
 ]
 STAGES = [  # (label, ENTER_STAGE, EXIT_STAGE, which program the row is about)
     ("enter: switch on nr + task storage get (targets lookup on a thread's first call)", 1, 0, "enter"),
     ("enter: + bpf_ktime_get_ns", 2, 0, "enter"),
     ("enter: + capture_args (is_eventfd, user timeout/value reads) = full", 0, 0, "enter"),
     ("exit: switch + task storage get + bpf_ktime_get_ns", 0, 1, "exit"),
-    ("exit: + counter + per-CPU histogram", 0, 2, "exit"),
+    ("exit: + counter + histogram slot", 0, 2, "exit"),
     ("exit: + user read of value + ring buffer = full", 0, 0, "exit"),
 ]
 
