@@ -6,6 +6,13 @@ import os, re, shutil, subprocess, sys, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
+# A bench takes minutes and loads BPF: `--help` prints the script's own text
+# and runs nothing (it used to start the whole bench, every option being
+# optional). Here, because every bench imports this before it parses.
+if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:
+    print((getattr(sys.modules.get("__main__"), "__doc__", None) or "no help text").strip())
+    sys.exit(0)
+
 
 def arg(name, default, conv=int):
     """The value after `name` on the command line, converted, or default."""
