@@ -93,6 +93,7 @@ class Recorder {
   KernelNames kernel_names_;  // irq handler and timer names for waker contexts
   HistogramWriter histograms_;
   v1::Record event_record_, name_record_;
+  v1::Record folded_record_;  // the wakeup a blocked call's event can carry
   std::unique_ptr<ShimCollector> shim_;
   std::unique_ptr<BpfSession> bpf_;
   Launcher launcher_;  // after bpf_: a held child is killed before the programs go

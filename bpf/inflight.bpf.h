@@ -26,6 +26,12 @@ struct inflight {
   __u64 on_ns;      /* back on a CPU after wake_ns */
   __u64 blocked_ns; /* sum of off -> wake over the call */
   struct probe_waker waker;
+  /* 1 while the return from the call's last sleep (off_ns, wake_ns, on_ns,
+   * waker) is a kept wakeup record not yet written: the call's record
+   * carries it (wakeup_record.bpf.h). Counted as produced when written. */
+  __u16 fold_pending;
+  __u16 fold_state; /* PROBE_OFF_* of that sleep */
+  __u32 fold_cpu;   /* the CPU it came back on */
   /* The thread's scheduler state, in or out of a syscall. */
   __u64 s_off_ns;  /* switched out */
   __u64 s_wake_ns; /* woken (= s_off_ns when preempted), 0 while asleep */

@@ -187,6 +187,13 @@ struct probe_syscall_wait_event {
   __u64 on_ns;      /* back on a CPU */
   __u64 blocked_ns; /* total off CPU sleeping during the call */
   struct probe_waker waker;
+  /* With wakeup_folded = 1, the last sleep's return to a CPU (off_ns ->
+   * wake_ns -> on_ns, waker) is also the thread's wakeup record, carried
+   * here instead of written at the switch-in: one ring record fewer per
+   * blocked call (issue 19). The agent writes it as a Wakeup record. */
+  __u32 wakeup_cpu;    /* the CPU it came back on */
+  __u16 wakeup_state;  /* PROBE_OFF_* of that sleep */
+  __u16 wakeup_folded; /* 0 or 1 */
 };
 
 /* probe_wakeup_event.state: how the thread left the CPU. */

@@ -16,6 +16,7 @@
 #include "histogram.bpf.h"
 #include "hist_slots.bpf.h"
 #include "sampling.bpf.h"
+#include "wakeup_record.bpf.h"
 
 char LICENSE[] SEC("license") __weak = "GPL";
 
@@ -213,6 +214,9 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
     count(PROBE_CTR_SYS_TABLE_FULL);
     return 0;
   }
+  /* A wakeup its last call's record was to carry, that call's exit not seen
+   * (the kernel skipped the program): written on its own. */
+  if (f->fold_pending) write_folded_wakeup(f, task->tgid, task->pid);
   /* 1-in-N drawn here rather than at exit: a call it drops reads no user
    * memory at all. The other sampling rules need the exit's time. */
   bool sampled_out = one_in_n_drops(PROBE_SAMPLE_SYSCALLS);
@@ -269,6 +273,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   add_to_histogram(f, tgid, sys, d, timed_out, error);
   if (d < min_latency_ns) {
     count(PROBE_CTR_SYS_FILTERED);
+    if (f->fold_pending) write_folded_wakeup(f, tgid, task->pid);
     return 0;
   }
   __u32 dropped = f->sampled_out ? PROBE_CTR_SYS_SAMPLED
@@ -276,6 +281,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
                                                              PROBE_CTR_SYS_SAMPLED, tgid, sys, now);
   if (dropped) {
     count(dropped);
+    if (f->fold_pending) write_folded_wakeup(f, tgid, task->pid);
     return 0;
   }
 
@@ -297,11 +303,20 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   } else if (ring) {
     e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
   }
+  /* The wakeup this record carries, if any, is settled with it: written
+   * or lost. */
+  __u16 folded = f->fold_pending;
+  f->fold_pending = 0;
+  if (folded) count(PROBE_CTR_WAKE_PRODUCED);
   if (!e) {
     count(PROBE_CTR_SYS_RING_FULL);
+    if (folded) count(PROBE_CTR_WAKE_RING_FULL);
     return 0;
   }
   if (w) {
+    w->wakeup_folded = folded;
+    w->wakeup_state = folded ? f->fold_state : 0;
+    w->wakeup_cpu = folded ? f->fold_cpu : 0;
     fill_header(&e->hdr, PROBE_EV_SYSCALL_WAIT, sizeof(*w), f->start_ns);
     w->off_ns = f->off_ns;
     w->wake_ns = f->wake_ns;

@@ -153,6 +153,43 @@ TEST_F(RealProgramTest, RedisUnderRedisBenchmarkEveryContextSwitchIsAWakeupRecor
   EXPECT_GE(events, uint64_t(2 * kRequests)) << "one readable event per request at least";
 }
 
+// A wakeup back into a blocked traced call rides in the call's record (one
+// ring record fewer, issue 19), so it is written on its own whenever that
+// record is not: the call sampled out, or shorter than --min-latency. Either
+// way every context switch of redis's threads is still a wakeup record, by
+// the kernel's own counters, while the call records thin out.
+TEST_F(RealProgramTest, RedisWakeupsAreWholeWhenItsCallRecordsAreSampledOrFiltered) {
+  constexpr int kRequests = 10000;
+  for (const std::vector<std::string> thin :
+       {std::vector<std::string>{"--sample", "syscalls=1/100"},
+        std::vector<std::string>{"--min-latency", "1s"}}) {
+    SCOPED_TRACE(thin[0]);
+    std::vector<std::string> argv = {Agent(), "-o", file_, "--force"};
+    argv.insert(argv.end(), thin.begin(), thin.end());
+    for (const char* a : {"--", "/usr/bin/python3", PROBE_WORKLOADS_DIR "/redis_drive.py"})
+      argv.push_back(a);
+    argv.push_back(dir_);
+    argv.push_back(std::to_string(kRequests));
+    auto r = RunCommand(argv);
+    ASSERT_EQ(r.exit_status, 0) << r.err << r.out;
+    auto redis = Line(r.out, "redis ");
+    ASSERT_EQ(redis["bench_rc"], "0") << r.out << r.err;
+    auto threads = ParseThreadWindows(r.out);
+    ASSERT_GE(threads.size(), 1u);
+    auto records = ReadRecords(file_);
+    ASSERT_FALSE(records.empty());
+    ASSERT_TRUE(records.back().has_trailer());
+    const Totals tot = CheckSwitchAccounting(records, threads);
+    EXPECT_GT(tot.records, 200u) << "redis slept (about 900 times here), each sleep a record";
+    const auto* sys =
+        testing::CountersOf(records.back().trailer().counters(), v1::EVENT_KIND_SYSCALL);
+    ASSERT_NE(sys, nullptr);
+    testing::ExpectBalanced(*sys);
+    EXPECT_GT(sys->produced(), uint64_t(kRequests));
+    EXPECT_LT(sys->written() * 20, sys->produced()) << "the call records were thinned";
+  }
+}
+
 // Runs CMD under window_drive.py: the kernel's counters of its threads over a
 // window of `seconds` in its steady state.
 struct Windowed {

@@ -15,7 +15,7 @@ static_assert(sizeof(probe_proc_exit_event) ==
               16 + 16 + 32 + PROBE_COMM_LEN + sizeof(probe_proc_info));
 static_assert(sizeof(probe_syscall_event) == 56);
 static_assert(sizeof(probe_waker) == 48);
-static_assert(sizeof(probe_syscall_wait_event) == 56 + 32 + 48);
+static_assert(sizeof(probe_syscall_wait_event) == 56 + 32 + 48 + 8);
 static_assert(sizeof(probe_wakeup_event) == 16 + 8 + 16 + 8 + 48);
 static_assert(PROBE_SYS_MAX - 1 == probe::v1::Syscall_MAX);
 
@@ -172,6 +172,30 @@ void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
 }
 
 }  // namespace
+
+bool DecodeFoldedWakeup(const void* data, size_t size, v1::Record* out) {
+  out->Clear();
+  probe_syscall_wait_event w;
+  if (size < sizeof(w)) return false;
+  memcpy(&w, data, sizeof(w));
+  if (w.call.hdr.type != PROBE_EV_SYSCALL_WAIT || w.call.hdr.size != sizeof(w) ||
+      w.wakeup_folded != 1)
+    return false;
+  // The wakeup record the switch-in would have written.
+  probe_wakeup_event e = {};
+  e.hdr.type = PROBE_EV_WAKEUP;
+  e.hdr.size = sizeof(e);
+  e.hdr.cpu = w.wakeup_cpu;
+  e.hdr.time_ns = w.on_ns;
+  e.pid = w.call.pid;
+  e.tid = w.call.tid;
+  e.off_ns = w.off_ns;
+  e.wake_ns = w.wake_ns;
+  e.state = w.wakeup_state;
+  e.waker = w.waker;
+  DecodeWakeup(e, out->mutable_wakeup());
+  return true;
+}
 
 void SplitArgs(const char* data, size_t len, google::protobuf::RepeatedPtrField<std::string>* out) {
   size_t start = 0;

@@ -13,6 +13,11 @@ enum class DecodeResult { kOk, kMalformed, kUnknownType };
 
 DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_t page_size);
 
+// The second record some events hold: a blocked call's record can carry the
+// thread's wakeup from its last sleep (probe_syscall_wait_event's
+// wakeup_folded). True, with *out that Wakeup record, when this one does.
+bool DecodeFoldedWakeup(const void* data, size_t size, v1::Record* out);
+
 // Splits a NUL-separated argv area of len bytes into strings.
 void SplitArgs(const char* data, size_t len, google::protobuf::RepeatedPtrField<std::string>* out);
 

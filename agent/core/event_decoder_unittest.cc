@@ -250,6 +250,65 @@ TEST(EventDecoderTest, BlockedCallWithUnseenWakeupNamesTheUnknownPart) {
   EXPECT_EQ(b.to_block_ns() + b.unknown_ns() + b.return_ns(), r.syscall().duration_ns());
 }
 
+// A blocked call's record that carries the thread's wakeup from its last
+// sleep: the Wakeup record decoded from it is the one the switch-in would
+// have written, field for field.
+TEST(EventDecoderTest, FoldedWakeupIsTheSwitchInsRecord) {
+  probe_syscall_wait_event w = MakeBlockedWait();
+  w.wake_ns = 3'000;
+  w.on_ns = 3'500;
+  w.blocked_ns = 1'000;
+  w.waker.pid = 3;
+  w.waker.tid = 4;
+  w.waker.nr = 1;
+  w.waker.fd = 5;
+  memcpy(w.waker.comm, "writer", 7);
+  w.wakeup_cpu = 1;
+  w.wakeup_state = PROBE_OFF_SLEEPING;
+  w.wakeup_folded = 1;
+  probe_wakeup_event e;
+  memset(&e, 0, sizeof(e));
+  e.hdr.type = PROBE_EV_WAKEUP;
+  e.hdr.size = sizeof(e);
+  e.hdr.cpu = 1;
+  e.hdr.time_ns = 3'500;
+  e.pid = w.call.pid;
+  e.tid = w.call.tid;
+  e.off_ns = 2'000;
+  e.wake_ns = 3'000;
+  e.state = PROBE_OFF_SLEEPING;
+  e.waker = w.waker;
+  v1::Record folded, own, call;
+  ASSERT_TRUE(DecodeFoldedWakeup(&w, sizeof(w), &folded));
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &own, 4096), DecodeResult::kOk);
+  EXPECT_EQ(folded.SerializeAsString(), own.SerializeAsString()) << folded.ShortDebugString();
+  EXPECT_EQ(folded.wakeup().run_queue_ns(), 500u);
+  EXPECT_EQ(folded.wakeup().off_cpu_ns(), 1'000u);
+  // The call itself decodes as before.
+  ASSERT_EQ(DecodeEvent(&w, sizeof(w), &call, 4096), DecodeResult::kOk);
+  EXPECT_TRUE(call.syscall().breakdown().woken());
+  EXPECT_EQ(call.syscall().breakdown().run_queue_ns(), 500u);
+}
+
+TEST(EventDecoderTest, OnlyAFoldedWaitCarriesAWakeup) {
+  probe_syscall_wait_event w = MakeBlockedWait();
+  v1::Record r;
+  EXPECT_FALSE(DecodeFoldedWakeup(&w, sizeof(w), &r)) << "wakeup_folded = 0";
+  w.wakeup_folded = 2;
+  EXPECT_FALSE(DecodeFoldedWakeup(&w, sizeof(w), &r)) << "not a value the kernel writes";
+  w.wakeup_folded = 1;
+  EXPECT_FALSE(DecodeFoldedWakeup(&w, sizeof(w) - 1, &r)) << "short";
+  w.call.hdr.size = sizeof(w) - 8;
+  EXPECT_FALSE(DecodeFoldedWakeup(&w, sizeof(w), &r)) << "size field disagrees";
+  w.call.hdr.size = sizeof(w);
+  w.call.hdr.type = PROBE_EV_SYSCALL;
+  EXPECT_FALSE(DecodeFoldedWakeup(&w, sizeof(w), &r)) << "another type";
+  EXPECT_FALSE(r.has_wakeup());
+  w.call.hdr.type = PROBE_EV_SYSCALL_WAIT;
+  EXPECT_TRUE(DecodeFoldedWakeup(&w, sizeof(w), &r));
+  EXPECT_TRUE(r.has_wakeup());
+}
+
 TEST(EventDecoderTest, EventfdReadValueAndError) {
   auto e = MakeSyscall(PROBE_SYS_READ);
   e.fd = 3;
