@@ -204,6 +204,44 @@ TEST_F(WakeupTest, ACallThatSleepsAgainKeepsEveryWakeup) {
   }
 }
 
+// The exit record comes at sched_process_exit, but the process's last
+// thread runs on: it closes its files and gives back its memory, preempted
+// there by a spinner on its CPU (tests/workloads/slow_exit.c). Those
+// switch-ins are wakeup records and counts of its run-queue histogram, and
+// its final histogram must hold them all. It used to be written at the
+// first pass after the exit record (here every 100 ms), and a late count
+// then went into a new histogram record that superseded it (16 instead of
+// 292), or nowhere.
+TEST_F(WakeupTest, AProcessRunningOnAfterItsExitRecordKeepsEveryCountInItsHistogram) {
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--histogram-interval", "100ms", "--",
+                       PROBE_SLOW_EXIT, "9000", "1024"});
+  ASSERT_EQ(r.exit_status, 0) << r.err << r.out;
+  auto kv = testing::ParseKeyValues(r.out, "slow ");
+  ASSERT_FALSE(kv.empty()) << r.out;
+  const int pid = std::stoi(kv["pid"]);
+  auto records = ReadRecords(file_);
+  uint64_t exit_ns = 0;
+  for (const auto& rec : records)
+    if (rec.has_process() && rec.process().pid() == pid && rec.process().finished())
+      exit_ns = rec.process().exit_time_ns();
+  ASSERT_GT(exit_ns, 0u) << "its exit record";
+  uint64_t wakeups = 0, late = 0, run_queue = 0;
+  for (const auto& rec : records) {
+    if (rec.has_wakeup() && rec.wakeup().pid() == pid &&
+        rec.wakeup().waker().context() != v1::WAKER_CONTEXT_UNKNOWN) {
+      ++wakeups;
+      late += rec.wakeup().on_cpu_time_ns() > exit_ns;
+    }
+    if (rec.has_sched_histogram() && rec.sched_histogram().pid() == pid &&
+        rec.sched_histogram().kind() == v1::SCHED_HISTOGRAM_RUN_QUEUE)
+      run_queue = rec.sched_histogram().count();  // the last one stands
+  }
+  std::cout << "pid " << pid << ": " << wakeups << " wakeup records, " << late
+            << " after its exit record; final run-queue histogram " << run_queue << "\n";
+  EXPECT_GT(late, 0u) << "the workload runs on after its exit record";
+  EXPECT_EQ(run_queue, wakeups);
+}
+
 TEST_F(WakeupTest, WakeupsWithoutSyscallTracing) {
   auto r = RunCommand({PROBE_AGENT, "-o", file_, "--events", "process,wakeups", "--",
                        PROBE_EVENTFD_PINGPONG, "select", "2", "20"});

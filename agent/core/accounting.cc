@@ -107,7 +107,7 @@ bool HistogramLedger::Changed(uint64_t id, uint64_t count) const {
 }
 
 bool HistogramLedger::Visit(uint64_t id, uint64_t count, bool written, bool exited,
-                            const std::function<bool()>& process_exists) {
+                            const std::function<bool()>& may_run) {
   uint64_t& seen = written_[id];
   const bool unchanged = count == seen;
   bool in_file = unchanged;
@@ -116,9 +116,11 @@ bool HistogramLedger::Visit(uint64_t id, uint64_t count, bool written, bool exit
     in_file = true;
   }
   bool final = false;
-  if (exited && in_file) {
+  if (may_run()) {
+    // Still running (or exiting): not final.
+  } else if (exited && in_file) {
     final = true;
-  } else if (!process_exists()) {
+  } else {
     if (gone_.count(id) && unchanged)
       final = true;
     else

@@ -136,21 +136,23 @@ void FillCounters(const std::vector<v1::EventKind>& kinds, const KernelCounters&
                   google::protobuf::RepeatedPtrField<v1::KindCounters>* out);
 
 // What was written of one kernel histogram map, and when a key is final: its
-// process's exit record has been read (every call returned before its last
-// thread exited) and its latest count is in the file; or, when exits are not
-// traced, its process was already gone at the previous pass too and its
-// count has not moved since, so a last call racing the read is written
-// first, never lost.
+// process's exit record has been read, no thread of it can run any more (the
+// last one runs on after the exit record, closing its files, and can be
+// switched out and back in: those counts come later) and its latest count is
+// in the file; or, when exits are not traced or a thread still ran at the
+// exit's pass, no thread could run at the previous pass either and its count
+// has not moved since, so a last count racing the read is written first,
+// never lost.
 class HistogramLedger {
  public:
   // Whether a key's merged count differs from what was last written.
   bool Changed(uint64_t id, uint64_t count) const;
   // Notes one key of this pass: written says whether its record was just
   // appended. Returns true when the key is final (the caller deletes it from
-  // the kernel map; the ledger forgets it). process_exists is asked only
-  // when the exit record has not settled it.
+  // the kernel map; the ledger forgets it). may_run: whether a thread of the
+  // process can still run (ThreadsMayRun); asked at most once.
   bool Visit(uint64_t id, uint64_t count, bool written, bool exited,
-             const std::function<bool()>& process_exists);
+             const std::function<bool()>& may_run);
   // After every key of a pass was visited.
   void EndPass();
   static uint64_t Id(uint32_t pid, uint32_t key) { return (uint64_t(pid) << 32) | key; }

@@ -53,6 +53,7 @@ bool ParseStat(const std::string& text, ProcStat* out) {
   while (rest >> tok) f.push_back(tok);
   // rest starts at field 3 (state); field N is f[N-3].
   if (f.size() < 20) return false;
+  out->state = f[0].empty() ? 0 : f[0][0];
   out->ppid = atoi(f[1].c_str());
   out->flags = strtoul(f[6].c_str(), nullptr, 10);
   out->utime_ticks = strtoull(f[11].c_str(), nullptr, 10);
@@ -121,6 +122,20 @@ int InnermostPid(int pid) {
 }
 
 bool ProcessExists(int pid) { return access(("/proc/" + std::to_string(pid)).c_str(), F_OK) == 0; }
+
+bool ThreadsMayRun(int pid) {
+  // The leader alive answers at once; a zombie leader can have live threads.
+  ProcStat leader;
+  if (!ReadProcStat(pid, &leader)) return false;
+  if (leader.state != 'Z' && leader.state != 'X') return true;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task/";
+  for (int tid : ThreadIds(std::to_string(pid))) {
+    ProcStat st;
+    const std::string text = ReadFile(dir + std::to_string(tid) + "/stat");
+    if (!text.empty() && ParseStat(text, &st) && st.state != 'Z' && st.state != 'X') return true;
+  }
+  return false;
+}
 
 std::map<int, int> ReadParentMap() {
   std::map<int, int> parents;

@@ -16,6 +16,7 @@ struct ProcStat {
   std::string comm;
   uint64_t utime_ticks = 0, stime_ticks = 0, start_ticks = 0;
   unsigned long flags = 0;  // the task's PF_* flags
+  char state = 0;           // R, S, D, Z (zombie), X (dead), ...
 };
 
 bool ReadProcStat(int pid, ProcStat* out);
@@ -24,6 +25,12 @@ int ThreadGroupOf(int tid);
 // The thread ids of a process ("self" for this one); empty if it is gone.
 std::vector<int> ThreadIds(const std::string& pid);
 bool ProcessExists(int pid);
+// Whether some thread of pid can still run: false when the process is gone
+// or every thread is a zombie or dead. A process whose exit the kernel
+// reported can still run for a while: its last thread closes its files and
+// gives back its memory after sched_process_exit, and can sleep or be
+// preempted there.
+bool ThreadsMayRun(int pid);
 // The pid a process has in its own (innermost) pid namespace, from NSpid in
 // /proc/PID/status: what it calls getpid(); 0 if it is gone.
 int InnermostPid(int pid);

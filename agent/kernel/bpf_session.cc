@@ -106,14 +106,14 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   const auto size_slots = [&](HistogramSlotMaps m, uint32_t wanted) {
     const uint32_t n =
         ChooseHistogramSlots(wanted, bpf_map__value_size(m.slots), static_cast<uint32_t>(ncpu));
-    for (bpf_map* map : {m.index, m.slots, m.free}) bpf_map__set_max_entries(map, n);
+    for (bpf_map* map : {m.index, m.slots, m.free, m.owner}) bpf_map__set_max_entries(map, n);
     return n;
   };
   const HistogramSlotMaps sys_maps = {s->skel_->maps.sys_hist_index, s->skel_->maps.sys_hist_slots,
-                                      s->skel_->maps.sys_hist_free};
-  const HistogramSlotMaps sched_maps = {s->skel_->maps.sched_hist_index,
-                                        s->skel_->maps.sched_hist_slots,
-                                        s->skel_->maps.sched_hist_free};
+                                      s->skel_->maps.sys_hist_free, s->skel_->maps.sys_hist_owner};
+  const HistogramSlotMaps sched_maps = {
+      s->skel_->maps.sched_hist_index, s->skel_->maps.sched_hist_slots,
+      s->skel_->maps.sched_hist_free, s->skel_->maps.sched_hist_owner};
   ro->sys_hist_count = size_slots(sys_maps, kSyscallHistogramSlots);
   ro->sched_hist_count = size_slots(sched_maps, kSchedHistogramSlots);
   if (!s->CreateRings(config.ring_buffer_bytes, layout.rings, error)) return nullptr;

@@ -32,7 +32,12 @@ void HistogramSlots::Delete(const probe_hist_key& key) {
   if (!loaded()) return;
   uint32_t slot;
   if (bpf_map__lookup_elem(maps_.index, &key, sizeof(key), &slot, sizeof(slot), 0) != 0) return;
-  if (bpf_map__delete_elem(maps_.index, &key, sizeof(key), 0) == 0) deleted_.push_back(slot);
+  if (bpf_map__delete_elem(maps_.index, &key, sizeof(key), 0) != 0) return;
+  // After the delete: a thread that then finds its cached slot disowned
+  // looks the key up and makes a new one.
+  const uint32_t nobody = 0;
+  bpf_map__update_elem(maps_.owner, &slot, sizeof(slot), &nobody, sizeof(nobody), BPF_ANY);
+  deleted_.push_back(slot);
 }
 
 void HistogramSlots::Recycle() {

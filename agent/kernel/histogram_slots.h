@@ -1,10 +1,11 @@
 // One family of the kernel's histogram slots (bpf/hist_slots.bpf.h): the
-// index (pid, key) -> slot, the per-CPU slot array and the queue of slots
-// given back. Reads the histograms through the index and gives the slots of
-// finished keys back to the kernel a full pass after their key was deleted
-// (deleted in pass N, given back at the start of pass N + 2): a thread of the
-// exited process that still held the slot is gone by then, so no late count
-// can land in the slot's next owner.
+// index (pid, key) -> slot, the per-CPU slot array, each slot's owner and the
+// queue of slots given back. Reads the histograms through the index. A
+// finished key leaves the index and its slot's owner is cleared, so a thread
+// of the exited process still running (one asleep in its exit path) takes a
+// new key rather than count into the slot's next owner; the slot goes back
+// to the kernel a full pass later (deleted in pass N, given back at the
+// start of pass N + 2).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -30,6 +31,7 @@ struct HistogramSlotMaps {
   bpf_map* index = nullptr;
   bpf_map* slots = nullptr;
   bpf_map* free = nullptr;
+  bpf_map* owner = nullptr;
 };
 
 class HistogramSlots {

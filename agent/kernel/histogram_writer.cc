@@ -17,6 +17,12 @@ void HistogramWriter::Emit(BpfSession& bpf, HistogramMap which, HistogramLedger&
   const uint64_t now = MonotonicNs();
   bpf.RecycleHistograms(which);
   std::vector<probe_hist_key> finished;
+  std::map<uint32_t, bool> may_run;  // per process, read once this pass
+  auto threads_may_run = [&](uint32_t pid) {
+    auto [it, fresh] = may_run.try_emplace(pid, false);
+    if (fresh) it->second = ThreadsMayRun(static_cast<int>(pid));
+    return it->second;
+  };
   v1::Record r, period;
   bpf.ForEachHistogram(which, [&](const probe_hist_key& key, const probe_hist* per_cpu, int ncpu) {
     uint64_t count;
@@ -41,7 +47,7 @@ void HistogramWriter::Emit(BpfSession& bpf, HistogramMap which, HistogramLedger&
     const bool written = ledger.Changed(id, count) && writer.Append(*out);
     if (written) agent.histograms_written++;
     const bool final = ledger.Visit(id, count, written, exited_.count(key.pid) > 0,
-                                    [&] { return ProcessExists(static_cast<int>(key.pid)); });
+                                    [&] { return threads_may_run(key.pid); });
     if (final) {
       finished.push_back(key);
       cut.erase(id);
