@@ -115,6 +115,14 @@ bool Recorder::OpenOutput(std::string* error) {
   return true;
 }
 
+// A decoded kernel record into the file: names added, a thread's name record
+// before its first mention, counted written or lost under its kind.
+void Recorder::AppendEventRecord(v1::Record* record) {
+  kernel_names_.Annotate(record);
+  if (thread_names_.Intern(record, &name_record_)) writer_->Append(name_record_);
+  agent_.Appended(KindOfRecord(*record), writer_->Append(*record));
+}
+
 void Recorder::OnEvent(const void* data, size_t size) {
   // A blocked call's event can hold the thread's wakeup too: a second record,
   // counted under its own kind.
@@ -124,15 +132,9 @@ void Recorder::OnEvent(const void* data, size_t size) {
     if (folded) agent_.kind[v1::EVENT_KIND_WAKEUP].lost_decode++;
     return;
   }
-  kernel_names_.Annotate(&event_record_);
-  if (thread_names_.Intern(&event_record_, &name_record_)) writer_->Append(name_record_);
   if (repeat_ && event_record_.has_process()) repeat_->Tag(event_record_.mutable_process());
-  agent_.Appended(KindOfRecord(event_record_), writer_->Append(event_record_));
-  if (folded) {
-    kernel_names_.Annotate(&folded_record_);
-    if (thread_names_.Intern(&folded_record_, &name_record_)) writer_->Append(name_record_);
-    agent_.Appended(KindOfRecord(folded_record_), writer_->Append(folded_record_));
-  }
+  AppendEventRecord(&event_record_);
+  if (folded) AppendEventRecord(&folded_record_);
   Settle();
   // --rotate SIZE: the file is full; the drain loop closes it before the
   // next record.

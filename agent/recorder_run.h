@@ -48,6 +48,7 @@ class Recorder {
   bool StartShim(std::string* error);
   std::optional<int> AttachTargets(std::string* error);
   void OnEvent(const void* data, size_t size);
+  void AppendEventRecord(v1::Record* record);
   bool OnShimRecord(const v1::Record& record) { return writer_->Append(record); }
   bool IsTarget(int pid) const { return bpf_->IsTarget(pid); }
   void Settle() { agent_.Settle(writer_->failed(), writer_->bytes_buffered()); }

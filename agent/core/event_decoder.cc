@@ -176,11 +176,13 @@ void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
 bool DecodeFoldedWakeup(const void* data, size_t size, v1::Record* out) {
   out->Clear();
   probe_syscall_wait_event w;
+  // The header first: this runs on every event the agent drains.
+  probe_event_header hdr;
   if (size < sizeof(w)) return false;
+  memcpy(&hdr, data, sizeof(hdr));
+  if (hdr.type != PROBE_EV_SYSCALL_WAIT || hdr.size != sizeof(w)) return false;
   memcpy(&w, data, sizeof(w));
-  if (w.call.hdr.type != PROBE_EV_SYSCALL_WAIT || w.call.hdr.size != sizeof(w) ||
-      w.wakeup_folded != 1)
-    return false;
+  if (w.wakeup_folded != 1) return false;
   // The wakeup record the switch-in would have written.
   probe_wakeup_event e = {};
   e.hdr.type = PROBE_EV_WAKEUP;

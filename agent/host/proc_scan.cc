@@ -121,18 +121,14 @@ int InnermostPid(int pid) {
   return 0;
 }
 
-bool ProcessExists(int pid) { return access(("/proc/" + std::to_string(pid)).c_str(), F_OK) == 0; }
-
 bool ThreadsMayRun(int pid) {
   // The leader alive answers at once; a zombie leader can have live threads.
   ProcStat leader;
   if (!ReadProcStat(pid, &leader)) return false;
   if (leader.state != 'Z' && leader.state != 'X') return true;
-  const std::string dir = "/proc/" + std::to_string(pid) + "/task/";
   for (int tid : ThreadIds(std::to_string(pid))) {
-    ProcStat st;
-    const std::string text = ReadFile(dir + std::to_string(tid) + "/stat");
-    if (!text.empty() && ParseStat(text, &st) && st.state != 'Z' && st.state != 'X') return true;
+    ProcStat st;  // /proc/TID/stat is the thread's own
+    if (ReadProcStat(tid, &st) && st.state != 'Z' && st.state != 'X') return true;
   }
   return false;
 }

@@ -24,7 +24,6 @@ bool ReadProcStat(int pid, ProcStat* out);
 int ThreadGroupOf(int tid);
 // The thread ids of a process ("self" for this one); empty if it is gone.
 std::vector<int> ThreadIds(const std::string& pid);
-bool ProcessExists(int pid);
 // Whether some thread of pid can still run: false when the process is gone
 // or every thread is a zombie or dead. A process whose exit the kernel
 // reported can still run for a while: its last thread closes its files and

@@ -4,15 +4,9 @@
 
 namespace probe {
 
-namespace {
-
-int PossibleCpus() { return libbpf_num_possible_cpus(); }
-
-}  // namespace
-
 void HistogramSlots::ForEach(const HistogramVisitor& visit) const {
   if (!loaded()) return;
-  const int ncpu = PossibleCpus();
+  const int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return;
   std::vector<probe_hist> values(static_cast<size_t>(ncpu));
   probe_hist_key key, next;
@@ -42,7 +36,7 @@ void HistogramSlots::Delete(const probe_hist_key& key) {
 
 void HistogramSlots::Recycle() {
   if (!loaded()) return;
-  const int ncpu = PossibleCpus();
+  const int ncpu = libbpf_num_possible_cpus();
   if (ncpu > 0 && !released_.empty()) {
     const std::vector<probe_hist> zero(static_cast<size_t>(ncpu), probe_hist{});
     for (uint32_t slot : released_) {
