@@ -14,6 +14,23 @@ enum probe_event_type {
   PROBE_EV_SYSCALL = 2,
   PROBE_EV_SYSCALL_WAIT = 3, /* a syscall that blocked: probe_syscall_wait_event */
   PROBE_EV_WAKEUP = 4,       /* a target thread back on a CPU: probe_wakeup_event */
+  /* Records staged on one CPU and handed to the ring together
+   * (record_batch.bpf.h): this header, then whole records of the types
+   * above, each starting with its own header; hdr.size is the whole batch. */
+  PROBE_EV_BATCH = 5,
+};
+
+/* Bytes of one CPU's staging area, batch header included: up to 72 call
+ * records (56 bytes) or 28 blocked-call records (144) per ring record. */
+#define PROBE_BATCH_BYTES 4096
+
+/* One CPU's staging area (a per-CPU array of one entry). */
+struct probe_batch {
+  __u32 used;         /* bytes in data: 0, or the batch header and records */
+  __u32 busy;         /* a program on this CPU is writing or flushing it */
+  __u32 sys_records;  /* call records in data: each lost with it if the ring is full */
+  __u32 wake_records; /* wakeup records in data, carried ones included */
+  __u8 data[PROBE_BATCH_BYTES];
 };
 
 /* Index into the per-CPU counter array. Syscalls: produced == written +

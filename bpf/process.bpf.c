@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "probe_shared_maps.bpf.h"
+#include "record_batch.bpf.h"
 
 char LICENSE[] SEC("license") __weak = "GPL";
 
@@ -127,3 +128,9 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
   if (!target_all) bpf_map_delete_elem(&targets, &tgid);
   return 0;
 }
+
+/* The agent's way to empty a CPU's batch of staged records
+ * (record_batch.bpf.h): run there by BPF_PROG_TEST_RUN with
+ * BPF_F_TEST_RUN_ON_CPU, never attached. */
+SEC("raw_tp")
+int flush_batch(void *ctx) { return flush_this_cpu(); }

@@ -17,6 +17,7 @@
 #include "hist_slots.bpf.h"
 #include "sampling.bpf.h"
 #include "wakeup_record.bpf.h"
+#include "record_batch.bpf.h"
 
 char LICENSE[] SEC("license") __weak = "GPL";
 
@@ -296,12 +297,12 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   /* A call that blocked carries its scheduler breakdown. */
   struct probe_syscall_event *e = NULL;
   struct probe_syscall_wait_event *w = NULL;
-  void *ring = cpu_ring();
-  if (ring && f->off_ns) {
-    w = bpf_ringbuf_reserve(ring, sizeof(*w), 0);
+  struct staged at;
+  if (f->off_ns) {
+    w = stage_record(sizeof(*w), &at);
     e = w ? &w->call : NULL;
-  } else if (ring) {
-    e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
+  } else {
+    e = stage_record(sizeof(*e), &at);
   }
   /* The wakeup this record carries, if any, is settled with it: written
    * or lost. */
@@ -348,6 +349,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   e->arg = f->arg;
   e->syscall = sys;
   e->flags = flags;
-  bpf_ringbuf_submit(e, submit_flags(ring, w ? sizeof(*w) : sizeof(*e)));
+  if (w)
+    commit_record(w, sizeof(*w), &at, 1, folded ? 1 : 0);
+  else
+    commit_record(e, sizeof(*e), &at, 1, 0);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "probe_shared_maps.bpf.h"
 #include "inflight.bpf.h"
 #include "sampling.bpf.h"
+#include "record_batch.bpf.h"
 
 /* Writes one kept wakeup record (counted as produced): back on cpu at on_ns,
  * after the switch-out off_ns, woken at wake_ns; 0 marks a time that was
@@ -16,8 +17,8 @@ static __always_inline void write_wakeup(__u32 tgid, __u32 tid, __u32 cpu, __u64
                                          __u64 off_ns, __u64 wake_ns, __u32 state,
                                          const struct probe_waker *w) {
   count(PROBE_CTR_WAKE_PRODUCED);
-  void *ring = cpu_ring();
-  struct probe_wakeup_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : NULL;
+  struct staged at;
+  struct probe_wakeup_event *e = stage_record(sizeof(*e), &at);
   if (!e) {
     count(PROBE_CTR_WAKE_RING_FULL);
     return;
@@ -31,7 +32,7 @@ static __always_inline void write_wakeup(__u32 tgid, __u32 tid, __u32 cpu, __u64
   e->state = state;
   e->pad = 0;
   e->waker = *w;
-  bpf_ringbuf_submit(e, submit_flags(ring, sizeof(*e)));
+  commit_record(e, sizeof(*e), &at, 0, 1);
 }
 
 /* The wakeup a call holds (fold_pending), written on its own: its call's

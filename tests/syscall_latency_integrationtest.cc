@@ -489,6 +489,48 @@ TEST_F(SyscallLatencyTest, SmallRingIsDrainedOnWakeupWithoutLoss) {
   EXPECT_EQ(k->produced(), k->written());
 }
 
+// A call's record waits in its CPU's batch until the batch fills or the
+// agent flushes it (bpf/record_batch.bpf.h). Python makes 20 eventfd round
+// trips, 40 records, too few to fill a batch, then sleeps 5 s: the records
+// must reach the file while it sleeps (the agent flushes every CPU every
+// 50 ms and writes its file each second), and be there once, not again at
+// stop.
+TEST_F(SyscallLatencyTest, CallsOfATargetThatGoesQuietReachTheFileWhileItSleeps) {
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(PROBE_AGENT, PROBE_AGENT, "-o", file_.c_str(), "--events", "process,syscalls", "--",
+          "/usr/bin/python3", "-c",
+          "import os, time\n"
+          "fd = os.eventfd(0)\n"
+          "for _ in range(20):\n"
+          "    os.eventfd_write(fd, 1)\n"
+          "    os.eventfd_read(fd)\n"
+          "time.sleep(5)\n",
+          nullptr);
+    _exit(127);
+  }
+  auto eventfd_calls = [](const std::vector<v1::Record>& records) {
+    int pid = -1;
+    for (const auto& r : records)
+      if (r.has_header() && r.header().target_pids_size() == 1) pid = r.header().target_pids(0);
+    int n = 0;
+    for (const auto& c : Calls(records))
+      if (c.pid() == pid && (c.syscall() == v1::SYSCALL_READ || c.syscall() == v1::SYSCALL_WRITE))
+        ++n;
+    return n;
+  };
+  int seen = 0;
+  for (int i = 0; i < 40 && seen < 40; ++i) {  // up to 4 s of the 5 s sleep
+    usleep(100000);
+    seen = eventfd_calls(ReadRecords(file_));
+  }
+  EXPECT_EQ(seen, 40) << "the calls reach the file while the target sleeps";
+  int st;
+  ASSERT_EQ(waitpid(agent, &st, 0), agent);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  EXPECT_EQ(eventfd_calls(ReadRecords(file_)), 40) << "each once, the final flush adds none";
+}
+
 TEST_F(SyscallLatencyTest, ThreadKilledMidWaitIsRecordedAndBalanced) {
   // A process blocked in select() for 10 s is SIGKILLed after ~300 ms: the
   // call ends with the kernel's restart code and the counters still balance.

@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <utility>
 
 #include "event_decoder.h"
 #include "histogram_layout.h"
 #include "probe.skel.h"
+#include "record_batch.h"
 #include "ring_layout.h"
 extern "C" {
 #include "probe_events.h"
@@ -32,6 +34,12 @@ bool HasCapability(int cap) {
   __user_cap_data_struct data[2]{};
   if (syscall(SYS_capget, &hdr, data) != 0) return false;
   return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+uint64_t NowNs() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_nsec);
 }
 
 int QuietPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
@@ -88,6 +96,8 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   }
   ro->max_records_per_s = config.max_records_per_s;
   ro->sample_seed = config.sample_seed;
+  // Run on a CPU by FlushBatches, never attached.
+  bpf_program__set_autoattach(s->skel_->progs.flush_batch, false);
   // Families left out are not loaded, so they cost nothing at run time.
   const bool wakeups = config.trace_wakeups;
   for (bpf_program* p :
@@ -253,9 +263,77 @@ bool BpfSession::ResolveHrtimerWakeup(std::string* error) {
 
 int BpfSession::OnEvent(void* ctx, void* data, size_t size) {
   auto* self = static_cast<BpfSession*>(ctx);
-  self->sink_(data, size);
+  if (IsRecordBatch(data, size)) {
+    RecordBatchCursor batch(data, size);
+    self->Deliver(&batch);
+  } else {
+    self->sink_(data, size);
+    --self->budget_left_;
+  }
   // A negative return stops libbpf after this event (it is consumed).
-  return --self->budget_left_ > 0 && !self->end_pass_ ? 0 : -EAGAIN;
+  return self->budget_left_ > 0 && !self->end_pass_ ? 0 : -EAGAIN;
+}
+
+// A batch's records one by one, as if each were a ring record of its own.
+// If the sink ends the pass (the file is full) the rest waits in held_ for
+// the next pass, as it would have waited in the ring.
+void BpfSession::Deliver(RecordBatchCursor* batch) {
+  const void* record;
+  size_t size;
+  while (!end_pass_ && batch->Next(&record, &size)) {
+    sink_(record, size);
+    --budget_left_;
+  }
+  if (batch->rest_size() > 0)
+    held_.insert(held_.end(), batch->rest(), batch->rest() + batch->rest_size());
+}
+
+// What an ended pass left of a batch, before anything newer.
+void BpfSession::DeliverHeld() {
+  std::vector<uint8_t> held;
+  held.swap(held_);
+  RecordBatchCursor rest(held.data(), held.size(), RecordBatchCursor::kNoHeader);
+  Deliver(&rest);
+}
+
+void BpfSession::FlushBatches() {
+  last_flush_ns_ = NowNs();
+  const int fd = bpf_program__fd(skel_->progs.flush_batch);
+  const int ncpu = libbpf_num_possible_cpus();
+  for (int cpu = 0; cpu < ncpu; ++cpu) {
+    // 1: the flush interrupted a program writing the batch; it is free again
+    // microseconds later. An offline CPU fails (ENXIO): its batch is read
+    // from the map at stop.
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      LIBBPF_OPTS(bpf_test_run_opts, run, .flags = BPF_F_TEST_RUN_ON_CPU,
+                  .cpu = static_cast<__u32>(cpu));
+      if (bpf_prog_test_run_opts(fd, &run) != 0 || run.retval == 0) break;
+    }
+  }
+}
+
+// After Detach no program writes a batch: what FlushBatches could not hand
+// to a ring (an offline CPU, a full ring is counted already) is read here
+// and delivered behind everything drained.
+void BpfSession::TakeStrandedBatches() {
+  const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return;
+  std::vector<probe_batch> all(static_cast<size_t>(ncpu));
+  const uint32_t zero = 0;
+  if (bpf_map__lookup_elem(skel_->maps.batches, &zero, sizeof(zero), all.data(),
+                           all.size() * sizeof(probe_batch), 0) != 0)
+    return;
+  bool any = false;
+  for (const probe_batch& b : all) {
+    const size_t used = std::min<size_t>(b.used, sizeof(b.data));
+    if (used <= sizeof(probe_event_header)) continue;
+    held_.insert(held_.end(), b.data + sizeof(probe_event_header), b.data + used);
+    any = true;
+  }
+  if (!any) return;
+  std::fill(all.begin(), all.end(), probe_batch{});
+  bpf_map__update_elem(skel_->maps.batches, &zero, sizeof(zero), all.data(),
+                       all.size() * sizeof(probe_batch), BPF_ANY);
 }
 
 bool BpfSession::AddTarget(int tgid) {
@@ -310,6 +388,7 @@ int BpfSession::Poll(int timeout_ms) {
   epoll_event ready[8];
   if (epoll_wait(epoll_fd_.get(), ready, 8, backlog_ ? 0 : timeout_ms) < 0 && errno != EINTR)
     return -errno;
+  if (NowNs() - last_flush_ns_ >= kBatchFlushIntervalNs) FlushBatches();
   return Consume();
 }
 
@@ -317,6 +396,11 @@ int BpfSession::Consume() {
   int total = 0;
   backlog_ = false;
   end_pass_ = false;
+  if (!held_.empty()) {
+    budget_left_ = kEventsPerRingPerPass;
+    DeliverHeld();
+    total += kEventsPerRingPerPass - budget_left_;
+  }
   for (size_t k = 0; k < drains_.size() && !end_pass_; ++k) {
     budget_left_ = kEventsPerRingPerPass;
     int n = ring_buffer__consume(drains_[(next_drain_ + k) % drains_.size()].get());
@@ -326,16 +410,22 @@ int BpfSession::Consume() {
     }
     total += n;
   }
-  if (end_pass_) backlog_ = true;
+  if (end_pass_ || !held_.empty()) backlog_ = true;
   if (!drains_.empty()) next_drain_ = (next_drain_ + 1) % drains_.size();
   return total;
 }
 
 void BpfSession::ConsumeAll() {
+  FlushBatches();
+  if (detached_) TakeStrandedBatches();
   do Consume();
   while (backlog_);
 }
-void BpfSession::Detach() { probe_bpf__detach(skel_.get()); }
+
+void BpfSession::Detach() {
+  probe_bpf__detach(skel_.get());
+  detached_ = true;
+}
 
 KernelCounters BpfSession::ReadCounters() const {
   const int ncpu = libbpf_num_possible_cpus();

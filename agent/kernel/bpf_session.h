@@ -27,6 +27,8 @@ struct bpf_map;
 
 namespace probe {
 
+class RecordBatchCursor;
+
 struct BpfConfig {
   bool target_all = false;
   bool follow_children = true;
@@ -89,8 +91,14 @@ class BpfSession {
   // starting from a different ring each time: a producer faster than the
   // agent must not keep it from its signals, ticks and other rings.
   int Consume();
-  // Delivers everything, however long it takes (after Detach: finite).
+  // Delivers everything, however long it takes (after Detach: finite):
+  // the records staged in each CPU's batch first go to the rings.
   void ConsumeAll();
+  // Hands each CPU's staged records (bpf/record_batch.bpf.h) to its ring.
+  // Poll calls it every kBatchFlushIntervalNs, so a record waits at most
+  // about that long on a CPU that has gone quiet.
+  void FlushBatches();
+  static constexpr uint64_t kBatchFlushIntervalNs = 50'000'000;
   static constexpr int kEventsPerRingPerPass = 16384;
   // Called from the sink: the pass ends after the event being delivered and
   // the rest waits in the rings for the next one (--rotate SIZE: the file
@@ -122,6 +130,9 @@ class BpfSession {
   bool CreateRings(uint64_t bytes, uint32_t count, std::string* error);
   bool InstallRings(std::string* error);
   static int OnEvent(void* ctx, void* data, size_t size);
+  void Deliver(RecordBatchCursor* batch);
+  void DeliverHeld();
+  void TakeStrandedBatches();
   bool ResolveEventfd(std::string* error);
   bool ResolveHrtimerWakeup(std::string* error);
   const HistogramSlots& Slots(HistogramMap which) const {
@@ -144,6 +155,11 @@ class BpfSession {
   bool end_pass_ = false;
   int budget_left_ = 0;
   bool backlog_ = false;  // the last Consume left events behind
+  bool detached_ = false;
+  uint64_t last_flush_ns_ = 0;
+  // Records of a batch not yet delivered (no batch header): the rest of one
+  // whose pass ended, or batches read from the map after Detach.
+  std::vector<uint8_t> held_;
   EventSink sink_;
 };
 
