@@ -19,6 +19,9 @@ Usage: bench/hotpath_stats.py [--reps N] [--events LIST] [--extra 'ARGS'] LABEL=
   and BUILD_DIR (default build)."""
 import os, shlex, signal, statistics, subprocess, sys, tempfile, time
 
+if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:  # before the argument parsing below
+    print(__doc__.strip())
+    sys.exit(0)
 args = sys.argv[1:]
 reps, events, extra = 5, "", []
 while args and args[0].startswith("--"):

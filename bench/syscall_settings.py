@@ -11,6 +11,8 @@ loop_iters = arg("--loop-iters", 400000)
 only = arg("--only", "", str)
 profile = "--no-profile" not in sys.argv
 agent = os.path.join(build, "agent/probe-agent")
+# --baseline-agent PATH: another build's probe-agent, for the KIND@baseline sides.
+baseline_agent = arg("--baseline-agent", "", str)
 out_dir = os.path.join(build, "bench")
 tmp = tempfile.mkdtemp(prefix="probe_sysbench_")
 ncpu = os.cpu_count() or 1

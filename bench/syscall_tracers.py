@@ -4,7 +4,7 @@ target pid, and the workloads run under them."""
 import os, re, shutil, signal, subprocess
 
 from benchlib import wait_for
-from syscall_settings import LOOP_CPU, PP_CPU, agent, loop_iters, rounds, tmp
+from syscall_settings import LOOP_CPU, PP_CPU, agent, baseline_agent, loop_iters, rounds, tmp
 
 
 def file_has(path, text):
@@ -38,21 +38,29 @@ class Tracer:
             return self
         logf = open(self.log, "w")
         if self.kind.startswith("probe"):
-            self.out = os.path.join(tmp, f"{self.kind}.{Tracer.seq}.ptrace")
-            cmd = [agent, "--pid", str(self.target), "-o", self.out]
-            if self.kind == "probe-32M":
+            # KIND@baseline: the same side run by --baseline-agent's binary
+            # (an A/B of two builds in the same blocks).
+            kind, _, which = self.kind.partition("@")
+            self.out = os.path.join(tmp, f"{kind}.{which}.{Tracer.seq}.ptrace")
+            cmd = [baseline_agent if which == "baseline" else agent,
+                   "--pid", str(self.target), "-o", self.out]
+            if kind == "probe-32M":
                 cmd += ["--ring-buffer", "32M"]
-            if self.kind == "probe-no-wakeups":
+            if kind == "probe-no-wakeups":
                 cmd += ["--events", "process,syscalls"]
-            if self.kind == "probe-wakeups-only":
+            if kind == "probe-wakeups-only":
                 cmd += ["--events", "process,wakeups"]
-            if self.kind == "probe-percpu":
+            if kind == "probe-percpu":
                 cmd += ["--ring-buffers", "per-cpu"]
-            if self.kind == "probe-no-waker-context":
+            if kind == "probe-no-waker-context":
                 cmd += ["--no-waker-context"]
-            if self.kind == "probe-wakeups-no-context":
+            if kind == "probe-wakeups-no-context":
                 cmd += ["--events", "process,wakeups", "--no-waker-context"]
-            if self.kind == "probe-sample100":
+            if kind == "probe-histograms-only":
+                # Every call still in its exact histogram, none a record: the
+                # price of the per-call record is probe-no-wakeups minus this.
+                cmd += ["--events", "process,syscalls", "--min-latency", "1000s"]
+            if kind == "probe-sample100":
                 cmd += ["--sample", "syscalls=1/100,wakeups=1/100"]
             self.proc = subprocess.Popen(cmd, stdout=logf, stderr=logf)
             wait_for(lambda: os.path.exists(self.out) and os.path.getsize(self.out) > 0, self.proc,

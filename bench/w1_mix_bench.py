@@ -11,16 +11,20 @@ tracer is attached by pid before the loop starts, in blocks whose order
 rotates; per block the ratio to that block's untraced loop, medians over
 the blocks.
 
-usage: bench/w1_mix_bench.py [BUILD_DIR] [--blocks N] [--loop-iters N]"""
+usage: bench/w1_mix_bench.py [BUILD_DIR] [--blocks N] [--loop-iters N] [--kinds K,K...]
+                            [--baseline-agent PATH]
+--baseline-agent adds each probe side run by another build's agent (A/B)."""
 import statistics, subprocess, time
 
 from benchlib import log, mount_tracefs, report_failures, rotated, run_main
 from syscall_build import build_all
-from syscall_settings import LOOP_CPU, blocks, failures, loop_iters, tmp
+from benchlib import arg
+from syscall_settings import LOOP_CPU, baseline_agent, blocks, failures, loop_iters, tmp
 from syscall_tracers import run_traced
 
+only_kinds = arg("--kinds", "", str)  # comma-separated subset of KINDS; all by default
 KINDS = ["untraced", "cmp-tp_btf-empty", "cmp-tracepoint-empty", "probe", "probe-32M",
-         "probe-no-wakeups", "probe-sample100",
+         "probe-no-wakeups", "probe-histograms-only", "probe-sample100",
          "syscount", "bpftrace"]
 LABELS = {
     "untraced": "untraced",
@@ -29,6 +33,7 @@ LABELS = {
     "probe": "probe, everything on",
     "probe-32M": "probe, everything on, --ring-buffer 32M",
     "probe-no-wakeups": "probe --events process,syscalls",
+    "probe-histograms-only": "probe --events process,syscalls --min-latency 1000s (no records)",
     "probe-sample100": "probe --sample syscalls=1/100,wakeups=1/100",
     "syscount": "libbpf-tools syscount -L -p",
     "bpftrace": "bpftrace, pselect6 entry->exit histogram",
@@ -56,6 +61,10 @@ def main():
 def run_all(bins, have_tracefs):
     t_start = time.monotonic()
     kinds = [k for k in KINDS if not k.startswith("cmp-") or "cmp_loader" in bins]
+    if baseline_agent:  # each probe side also run by the baseline build
+        kinds += [k + "@baseline" for k in kinds if k.startswith("probe")]
+    if only_kinds:
+        kinds = [k for k in kinds if k.partition("@")[0] in only_kinds.split(",")]
     if "syscount" not in bins or not have_tracefs:
         kinds.remove("syscount")
         failures.append("syscount not run (peers did not build or no tracefs)")
@@ -87,7 +96,8 @@ def run_all(bins, have_tracefs):
             continue
         m = statistics.median(ns[k])
         r = ratios[k]
-        print(f"{LABELS[k]:<64} {m:>8.1f} {m - base:>+7.1f} {statistics.median(r):>5.3f}x "
+        label = LABELS[k.partition("@")[0]] + (" [baseline]" if k.endswith("@baseline") else "")
+        print(f"{label:<64} {m:>8.1f} {m - base:>+7.1f} {statistics.median(r):>5.3f}x "
               f"{min(r):>5.2f}-{max(r):.2f}x {lost[k]:>6}")
     return report_failures(failures)
 
