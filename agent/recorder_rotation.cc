@@ -28,6 +28,9 @@ bool Recorder::RotationDue(uint64_t now) const {
 // next, which starts with the header and a snapshot of the live targets. The
 // next file is made first: if it cannot be, the run stops in this one.
 void Recorder::Rotate(uint64_t now) {
+  // Records staged in a CPU's batch at the seam are then in a ring, where
+  // the format says records made before a seam may wait (proto/FORMAT.md).
+  bpf_->FlushBatches();
   histograms_.Emit(*bpf_, *writer_, agent_, /*seam=*/true);
   writer_->Flush();
   Settle();

@@ -47,6 +47,10 @@ struct inflight {
    * and per scheduler histogram: see hist_slots.bpf.h. */
   __u32 sys_slot[PROBE_SYS_MAX];
   __u32 sched_slot[PROBE_SCHED_KINDS];
+  /* Where the thread's last staged record waits (record_batch.bpf.h): CPU
+   * + 1 (0: none) and that batch's gen then. */
+  __u32 staged_cpu;
+  __u32 staged_gen;
 };
 
 struct {

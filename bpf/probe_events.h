@@ -30,6 +30,8 @@ struct probe_batch {
   __u32 busy;         /* a program on this CPU is writing or flushing it */
   __u32 sys_records;  /* call records in data: each lost with it if the ring is full */
   __u32 wake_records; /* wakeup records in data, carried ones included */
+  __u32 gen;          /* batches handed on from this CPU so far */
+  __u32 pad;
   __u8 data[PROBE_BATCH_BYTES];
 };
 

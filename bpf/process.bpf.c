@@ -97,6 +97,9 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
   struct probe_proc_exit_event *e = NULL;
   void *ring = NULL;
   if (emit_exits) {
+    /* The exiting thread's records still staged here go first: none of the
+     * process's records comes after its exit (record_batch.bpf.h). */
+    flush_this_cpu();
     count(PROBE_CTR_PROC_PRODUCED);
     ring = cpu_ring();
     if (ring) e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
@@ -133,4 +136,4 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
  * (record_batch.bpf.h): run there by BPF_PROG_TEST_RUN with
  * BPF_F_TEST_RUN_ON_CPU, never attached. */
 SEC("raw_tp")
-int flush_batch(void *ctx) { return flush_this_cpu(); }
+int flush_batch(void *ctx) { return flush_this_cpu() ? 0 : 1; }

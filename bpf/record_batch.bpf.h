@@ -6,17 +6,31 @@
  * was ~117 ns per call of wall clock (bench/w1_mix_bench.py: probe
  * --events process,syscalls against the same with every record filtered).
  * Staged here, records reach the ring one batch at a time: when the next one
- * does not fit, and when the agent runs flush_batch on each CPU (every
- * 50 ms, at the end of a --repeat run and at stop).
+ * does not fit, when a thread with a record in the batch leaves the CPU, and
+ * when the agent runs flush_batch on a CPU (about every 100 ms, at the end of
+ * a --repeat run, at a rotation seam and at stop).
  *
- * Only the programs of one CPU touch its batch, and they do not preempt one
- * another; an interrupt can still run one of ours in the middle of another.
- * busy keeps such a nested writer out (it writes to the ring directly), and
- * a flush that finds busy set leaves the batch for the agent's next call. */
+ * Order: a thread's records reach the ring in the order it made them, as
+ * they did one by one. Its records wait in one CPU's batch at a time, and
+ * that batch is handed on when the thread is switched out (flush_for_leaving
+ * from sched_switch), which comes before it can run anywhere else.
+ *
+ * Only the programs of one CPU touch its batch. They run with preemption
+ * off, so one interrupts another only from an interrupt: today that is the
+ * agent's flush (an IPI). busy keeps the interrupting one out: a writer
+ * then goes to the ring directly, the flush leaves the batch for next time.
+ * A kernel that ran these programs preemptibly (PREEMPT_RT) would need an
+ * atomic exchange on busy instead. */
 #ifndef PROBE_RECORD_BATCH_BPF_H
 #define PROBE_RECORD_BATCH_BPF_H
 
 #include "probe_shared_maps.bpf.h"
+#include "inflight.bpf.h"
+
+/* Bytes of a batch in use, header included; set by the agent to at most a
+ * sixteenth of a ring, so a batch always fits, and to 0 for rings too small
+ * to batch (records then go to the ring one by one). */
+const volatile __u32 batch_bytes __weak = PROBE_BATCH_BYTES;
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -62,25 +76,40 @@ static __always_inline void flush_held_batch(struct probe_batch *b) {
       count_n(PROBE_CTR_SYS_RING_FULL, b->sys_records);
       count_n(PROBE_CTR_WAKE_RING_FULL, b->wake_records);
     }
+    b->gen++;
   }
   b->used = 0;
   b->sys_records = 0;
   b->wake_records = 0;
 }
 
-/* Room for a record of size bytes: in this CPU's batch, or in the ring when
- * the batch is taken (a program interrupted by this one). NULL only when the
+/* busy is the batch's lock against an interrupting program of ours on this
+ * CPU: the compiler must not move the batch's loads and stores across it
+ * (it did: used was stored after busy was cleared). */
+static __always_inline void take_batch(struct probe_batch *b) {
+  b->busy = 1;
+  barrier();
+}
+
+static __always_inline void release_batch(struct probe_batch *b) {
+  barrier();
+  b->busy = 0;
+}
+
+/* Room for a record of size bytes, made by the thread whose in-flight state
+ * is f: in this CPU's batch, or in the ring when the batch is taken (a
+ * program interrupted by this one) or batching is off. NULL only when the
  * ring is full: the caller counts the loss. Always followed by
  * commit_record. */
-static __always_inline void *stage_record(__u32 size, struct staged *s) {
+static __always_inline void *stage_record(__u32 size, struct staged *s, struct inflight *f) {
   __u32 zero = 0;
-  struct probe_batch *b = bpf_map_lookup_elem(&batches, &zero);
+  struct probe_batch *b = batch_bytes ? bpf_map_lookup_elem(&batches, &zero) : NULL;
   s->batch = NULL;
   s->ring = NULL;
   if (b && !b->busy) {
-    b->busy = 1;
+    take_batch(b);
     __u32 used = b->used;
-    if (used > PROBE_BATCH_BYTES - size) {
+    if (used + size > batch_bytes) {
       flush_held_batch(b);
       used = 0;
     }
@@ -88,13 +117,16 @@ static __always_inline void *stage_record(__u32 size, struct staged *s) {
       fill_header((struct probe_event_header *)b->data, PROBE_EV_BATCH, 0, 0);
       used = sizeof(struct probe_event_header);
     }
-    /* Known already; said again for the verifier, which bounds the offset. */
-    if (used <= PROBE_BATCH_BYTES - size) {
+    /* The first test for a batch_bytes too small for the record; the second
+     * for the verifier, which bounds the offset by it. */
+    if (used + size <= batch_bytes && used <= PROBE_BATCH_BYTES - size) {
       b->used = used;
       s->batch = b;
+      f->staged_cpu = bpf_get_smp_processor_id() + 1;
+      f->staged_gen = b->gen;
       return b->data + used;
     }
-    b->busy = 0;
+    release_batch(b);
   }
   s->ring = cpu_ring();
   return s->ring ? bpf_ringbuf_reserve(s->ring, size, 0) : NULL;
@@ -109,23 +141,36 @@ static __always_inline void commit_record(void *rec, __u32 size, struct staged *
     b->used += size;
     b->sys_records += sys;
     b->wake_records += wake;
-    b->busy = 0;
+    release_batch(b);
     return;
   }
   bpf_ringbuf_submit(rec, submit_flags(s->ring, size));
 }
 
-/* Run by the agent on each CPU (BPF_F_TEST_RUN_ON_CPU): 1 when a program it
- * interrupted holds the batch, so the agent calls again. */
-static __always_inline int flush_this_cpu(void) {
+/* Empties this CPU's batch into its ring; false when a program this one
+ * interrupted holds it. */
+static __always_inline bool flush_this_cpu(void) {
   __u32 zero = 0;
   struct probe_batch *b = bpf_map_lookup_elem(&batches, &zero);
-  if (!b) return 0;
-  if (b->busy) return 1;
-  b->busy = 1;
+  if (!b) return true;
+  if (b->busy) return false;
+  take_batch(b);
   flush_held_batch(b);
-  b->busy = 0;
-  return 0;
+  release_batch(b);
+  return true;
+}
+
+/* The thread of f leaves this CPU (sched_switch): if its last record still
+ * waits in this CPU's batch, the batch goes to the ring now, before the
+ * thread can make a record anywhere else. */
+static __always_inline void flush_for_leaving(struct inflight *f) {
+  __u32 cpu1 = f->staged_cpu;
+  if (!cpu1) return;
+  f->staged_cpu = 0;
+  if (cpu1 != bpf_get_smp_processor_id() + 1) return;
+  __u32 zero = 0;
+  struct probe_batch *b = bpf_map_lookup_elem(&batches, &zero);
+  if (b && b->gen == f->staged_gen) flush_this_cpu();
 }
 
 #endif

@@ -299,10 +299,10 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   struct probe_syscall_wait_event *w = NULL;
   struct staged at;
   if (f->off_ns) {
-    w = stage_record(sizeof(*w), &at);
+    w = stage_record(sizeof(*w), &at, f);
     e = w ? &w->call : NULL;
   } else {
-    e = stage_record(sizeof(*e), &at);
+    e = stage_record(sizeof(*e), &at, f);
   }
   /* The wakeup this record carries, if any, is settled with it: written
    * or lost. */
@@ -353,5 +353,16 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
     commit_record(w, sizeof(*w), &at, 1, folded ? 1 : 0);
   else
     commit_record(e, sizeof(*e), &at, 1, 0);
+  return 0;
+}
+
+/* Without the scheduler programs, this keeps a thread's records in order
+ * (record_batch.bpf.h): its CPU's batch is handed on when it leaves the CPU
+ * with a record in it. Loaded only when on_switch is not. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch_flush, bool preempt, struct task_struct *prev) {
+  if (!prev->bpf_storage) return 0;
+  struct inflight *f = bpf_task_storage_get(&inflight, prev, NULL, 0);
+  if (f) flush_for_leaving(f);
   return 0;
 }

@@ -10,15 +10,16 @@
 #include "sampling.bpf.h"
 #include "record_batch.bpf.h"
 
-/* Writes one kept wakeup record (counted as produced): back on cpu at on_ns,
+/* Writes one kept wakeup record (counted as produced) of the thread whose
+ * in-flight state is f: back on cpu at on_ns,
  * after the switch-out off_ns, woken at wake_ns; 0 marks a time that was
  * not seen, w then says why. */
-static __always_inline void write_wakeup(__u32 tgid, __u32 tid, __u32 cpu, __u64 on_ns,
-                                         __u64 off_ns, __u64 wake_ns, __u32 state,
+static __always_inline void write_wakeup(struct inflight *f, __u32 tgid, __u32 tid, __u32 cpu,
+                                         __u64 on_ns, __u64 off_ns, __u64 wake_ns, __u32 state,
                                          const struct probe_waker *w) {
   count(PROBE_CTR_WAKE_PRODUCED);
   struct staged at;
-  struct probe_wakeup_event *e = stage_record(sizeof(*e), &at);
+  struct probe_wakeup_event *e = stage_record(sizeof(*e), &at, f);
   if (!e) {
     count(PROBE_CTR_WAKE_RING_FULL);
     return;
@@ -40,7 +41,8 @@ static __always_inline void write_wakeup(__u32 tgid, __u32 tid, __u32 cpu, __u64
  * again in the call). */
 static __always_inline void write_folded_wakeup(struct inflight *f, __u32 tgid, __u32 tid) {
   f->fold_pending = 0;
-  write_wakeup(tgid, tid, f->fold_cpu, f->on_ns, f->off_ns, f->wake_ns, f->fold_state, &f->waker);
+  write_wakeup(f, tgid, tid, f->fold_cpu, f->on_ns, f->off_ns, f->wake_ns, f->fold_state,
+               &f->waker);
 }
 
 #endif

@@ -141,11 +141,12 @@ static __always_inline bool wakeup_kept(__u32 tgid, __u64 now) {
 
 /* One wakeup record: a switch-in (on_ns), after the switch-out off_ns, woken
  * at wake_ns. 0 marks a time that was not seen; w then says why. */
-static __always_inline void emit_wakeup(struct task_struct *t, __u64 now, __u64 on_ns, __u64 off_ns,
-                                        __u64 wake_ns, __u32 state, const struct probe_waker *w) {
+static __always_inline void emit_wakeup(struct task_struct *t, struct inflight *f, __u64 now,
+                                        __u64 on_ns, __u64 off_ns, __u64 wake_ns, __u32 state,
+                                        const struct probe_waker *w) {
   __u32 tgid = t->tgid;
   if (!wakeup_kept(tgid, now)) return;
-  write_wakeup(tgid, t->pid, bpf_get_smp_processor_id(), on_ns, off_ns, wake_ns, state, w);
+  write_wakeup(f, tgid, t->pid, bpf_get_smp_processor_id(), on_ns, off_ns, wake_ns, state, w);
 }
 
 static __always_inline void set_unknown(struct probe_waker *w, __u32 reason) {
@@ -156,15 +157,16 @@ static __always_inline void set_unknown(struct probe_waker *w, __u32 reason) {
   w->ctx_id = reason;
 }
 
-static __always_inline void switched_out(struct task_struct *prev, unsigned int prev_state,
-                                         __u64 *clock) {
+/* Returns prev's in-flight state, NULL when it has none. */
+static __always_inline struct inflight *switched_out(struct task_struct *prev,
+                                                     unsigned int prev_state, __u64 *clock) {
   struct inflight *f = has_storage(prev) ? bpf_task_storage_get(&inflight, prev, NULL, 0) : NULL;
   if (!f) {
-    if (!is_target_cached(prev->tgid)) return;
+    if (!is_target_cached(prev->tgid)) return NULL;
     f = bpf_task_storage_get(&inflight, prev, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!f) {
       count(PROBE_CTR_WAKE_TABLE_FULL);
-      return;
+      return NULL;
     }
   }
   __u64 now = clock_once(clock);
@@ -173,7 +175,7 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
   if (f->s_out) {
     count(PROBE_CTR_WAKE_NO_SWITCH_IN);
     set_unknown(&f->s_waker, PROBE_UNKNOWN_SWITCH_IN_NOT_SEEN);
-    emit_wakeup(prev, now, 0, f->s_off_ns, 0, f->s_state, &f->s_waker);
+    emit_wakeup(prev, f, now, 0, f->s_off_ns, 0, f->s_state, &f->s_waker);
   }
   f->s_off_ns = now;
   f->s_out = 1;
@@ -188,7 +190,7 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
     f->s_waker.ctx = PROBE_WAKER_TASK;
     f->s_waker.ctx_id = 0;
     f->s_waker.ctx_fn = 0;
-    return;
+    return f;
   }
   f->s_state = prev_state & TASK_INTERRUPTIBLE     ? PROBE_OFF_SLEEPING
                : prev_state & TASK_UNINTERRUPTIBLE ? PROBE_OFF_BLOCKED
@@ -202,6 +204,7 @@ static __always_inline void switched_out(struct task_struct *prev, unsigned int 
     f->wake_ns = 0;
     f->on_ns = 0;
   }
+  return f;
 }
 
 /* Back on a CPU after a sleep whose wakeup was not seen (e.g. a program
@@ -224,7 +227,7 @@ static __always_inline void switched_in(struct task_struct *next, __u64 *clock) 
   if (!f->s_out) {
     count(PROBE_CTR_WAKE_NO_SWITCH_OUT);
     set_unknown(&f->s_waker, PROBE_UNKNOWN_SWITCH_OUT_NOT_SEEN);
-    emit_wakeup(next, now, now, 0, 0, PROBE_OFF_OTHER, &f->s_waker);
+    emit_wakeup(next, f, now, now, 0, 0, PROBE_OFF_OTHER, &f->s_waker);
     return;
   }
   f->s_out = 0;
@@ -250,7 +253,7 @@ static __always_inline void switched_in(struct task_struct *next, __u64 *clock) 
     }
     return;
   }
-  emit_wakeup(next, now, now, f->s_off_ns, f->s_wake_ns, f->s_state, &f->s_waker);
+  emit_wakeup(next, f, now, now, f->s_off_ns, f->s_wake_ns, f->s_state, &f->s_waker);
 }
 
 SEC("tp_btf/sched_switch")
@@ -259,7 +262,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
   __u64 clock = 0;
   /* Preempted after setting a sleep state but before sleeping: still
    * runnable, so a preemption, whatever prev_state says. */
-  switched_out(prev, preempt ? 0 : prev_state, &clock);
+  struct inflight *f = switched_out(prev, preempt ? 0 : prev_state, &clock);
+  /* After switched_out, which can write a record of prev's. */
+  if (f) flush_for_leaving(f);
   switched_in(next, &clock);
   return 0;
 }

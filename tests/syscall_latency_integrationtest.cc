@@ -531,6 +531,42 @@ TEST_F(SyscallLatencyTest, CallsOfATargetThatGoesQuietReachTheFileWhileItSleeps)
   EXPECT_EQ(eventfd_calls(ReadRecords(file_)), 40) << "each once, the final flush adds none";
 }
 
+// A thread's records reach the file in the order it made them, though they
+// wait in per-CPU batches: Python moves itself between the two CPUs every
+// 10 eventfd round trips (sched_setaffinity), 6,000 calls in all. Each
+// batch must be handed on when the thread leaves its CPU, by on_switch with
+// the scheduler programs and by on_switch_flush without them; else records
+// of the earlier CPU come after later ones (the report's shim matching
+// relies on this order, and so does anyone reading a thread's calls).
+TEST_F(SyscallLatencyTest, AThreadMovingBetweenCpusHasItsRecordsInItsOrder) {
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs two CPUs";
+  for (const char* events : {"process,syscalls", "process,syscalls,wakeups"}) {
+    SCOPED_TRACE(events);
+    unlink(file_.c_str());
+    auto r =
+        RunCommand({PROBE_AGENT, "-o", file_, "--events", events, "--", "/usr/bin/python3", "-c",
+                    "import os\n"
+                    "fd = os.eventfd(0)\n"
+                    "for i in range(3000):\n"
+                    "    if i % 10 == 0: os.sched_setaffinity(0, {i // 10 % 2})\n"
+                    "    os.eventfd_write(fd, 1)\n"
+                    "    os.eventfd_read(fd)\n"});
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    const auto records = ReadRecords(file_);
+    ASSERT_FALSE(records.empty());
+    const int pid = records.front().header().target_pids(0);
+    uint64_t last = 0, calls = 0, reversals = 0;
+    for (const auto& c : Calls(records)) {
+      if (c.pid() != pid) continue;
+      ++calls;
+      if (c.start_time_ns() < last) ++reversals;
+      last = c.start_time_ns();
+    }
+    EXPECT_EQ(calls, 6001u) << "3,000 writes and reads, one eventfd()";
+    EXPECT_EQ(reversals, 0u) << "records of the thread out of its order";
+  }
+}
+
 TEST_F(SyscallLatencyTest, ThreadKilledMidWaitIsRecordedAndBalanced) {
   // A process blocked in select() for 10 s is SIGKILLed after ~300 ms: the
   // call ends with the kernel's restart code and the counters still balance.

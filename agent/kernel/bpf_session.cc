@@ -81,6 +81,10 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   ro->emit_exits = config.emit_process_exits;
   ro->self_tgid = static_cast<uint32_t>(getpid());
   ro->wakeup_bytes = config.ring_buffer_bytes / 4;  // per ring
+  // A batch (bpf/record_batch.bpf.h) takes at most a sixteenth of a ring,
+  // so a ring holds many; rings under 8 KiB per batch get records one by one.
+  const uint64_t batch = std::min<uint64_t>(PROBE_BATCH_BYTES, config.ring_buffer_bytes / 16);
+  ro->batch_bytes = batch >= 512 ? static_cast<uint32_t>(batch) : 0;
   const int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) {
     *error = std::string("cannot count the possible CPUs: ") + strerror(-ncpu);
@@ -106,6 +110,8 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   for (bpf_program* p :
        {s->skel_->progs.on_waking, s->skel_->progs.on_wakeup, s->skel_->progs.on_switch})
     bpf_program__set_autoload(p, wakeups);
+  // on_switch hands a leaving thread's staged records on; without it, this.
+  bpf_program__set_autoload(s->skel_->progs.on_switch_flush, config.trace_syscalls && !wakeups);
   const bool context = wakeups && config.waker_context;
   for (bpf_program* p : {s->skel_->progs.resolve_wakeup_ksyms, s->skel_->progs.on_irq_entry,
                          s->skel_->progs.on_irq_exit, s->skel_->progs.on_softirq_entry,
@@ -300,7 +306,16 @@ void BpfSession::FlushBatches() {
   last_flush_ns_ = NowNs();
   const int fd = bpf_program__fd(skel_->progs.flush_batch);
   const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return;
+  // Only CPUs whose batch holds records get the IPI: an idle or isolated
+  // CPU is left in peace. One that fills after this read waits for the next.
+  std::vector<probe_batch> all(static_cast<size_t>(ncpu));
+  const uint32_t zero = 0;
+  if (bpf_map__lookup_elem(skel_->maps.batches, &zero, sizeof(zero), all.data(),
+                           all.size() * sizeof(probe_batch), 0) != 0)
+    return;
   for (int cpu = 0; cpu < ncpu; ++cpu) {
+    if (all[static_cast<size_t>(cpu)].used <= sizeof(probe_event_header)) continue;
     // 1: the flush interrupted a program writing the batch; it is free again
     // microseconds later. An offline CPU fails (ENXIO): its batch is read
     // from the map at stop.
@@ -313,8 +328,8 @@ void BpfSession::FlushBatches() {
 }
 
 // After Detach no program writes a batch: what FlushBatches could not hand
-// to a ring (an offline CPU, a full ring is counted already) is read here
-// and delivered behind everything drained.
+// to a ring (a CPU gone offline) is read here and delivered with the next
+// Consume, ahead of what is in the rings then.
 void BpfSession::TakeStrandedBatches() {
   const int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return;

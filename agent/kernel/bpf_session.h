@@ -95,8 +95,9 @@ class BpfSession {
   // the records staged in each CPU's batch first go to the rings.
   void ConsumeAll();
   // Hands each CPU's staged records (bpf/record_batch.bpf.h) to its ring.
-  // Poll calls it every kBatchFlushIntervalNs, so a record waits at most
-  // about that long on a CPU that has gone quiet.
+  // Poll calls it at most every kBatchFlushIntervalNs (its wait can make it
+  // up to 100 ms), so a record waits about that long at most on a CPU that
+  // has gone quiet.
   void FlushBatches();
   static constexpr uint64_t kBatchFlushIntervalNs = 50'000'000;
   static constexpr int kEventsPerRingPerPass = 16384;
