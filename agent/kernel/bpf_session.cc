@@ -302,20 +302,26 @@ void BpfSession::DeliverHeld() {
   Deliver(&rest);
 }
 
-void BpfSession::FlushBatches() {
-  last_flush_ns_ = NowNs();
-  const int fd = bpf_program__fd(skel_->progs.flush_batch);
+// Every CPU's batch as the map holds it now; empty if it cannot be read.
+std::vector<probe_batch> BpfSession::ReadBatches() const {
   const int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return;
-  // Only CPUs whose batch holds records get the IPI: an idle or isolated
-  // CPU is left in peace. One that fills after this read waits for the next.
+  if (ncpu <= 0) return {};
   std::vector<probe_batch> all(static_cast<size_t>(ncpu));
   const uint32_t zero = 0;
   if (bpf_map__lookup_elem(skel_->maps.batches, &zero, sizeof(zero), all.data(),
                            all.size() * sizeof(probe_batch), 0) != 0)
-    return;
-  for (int cpu = 0; cpu < ncpu; ++cpu) {
-    if (all[static_cast<size_t>(cpu)].used <= sizeof(probe_event_header)) continue;
+    return {};
+  return all;
+}
+
+void BpfSession::FlushBatches() {
+  last_flush_ns_ = NowNs();
+  const int fd = bpf_program__fd(skel_->progs.flush_batch);
+  // Only CPUs whose batch holds records get the IPI: an idle or isolated
+  // CPU is left in peace. One that fills after this read waits for the next.
+  const std::vector<probe_batch> all = ReadBatches();
+  for (size_t cpu = 0; cpu < all.size(); ++cpu) {
+    if (all[cpu].used <= sizeof(probe_event_header)) continue;
     // 1: the flush interrupted a program writing the batch; it is free again
     // microseconds later. An offline CPU fails (ENXIO): its batch is read
     // from the map at stop.
@@ -331,13 +337,7 @@ void BpfSession::FlushBatches() {
 // to a ring (a CPU gone offline) is read here and delivered with the next
 // Consume, ahead of what is in the rings then.
 void BpfSession::TakeStrandedBatches() {
-  const int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return;
-  std::vector<probe_batch> all(static_cast<size_t>(ncpu));
-  const uint32_t zero = 0;
-  if (bpf_map__lookup_elem(skel_->maps.batches, &zero, sizeof(zero), all.data(),
-                           all.size() * sizeof(probe_batch), 0) != 0)
-    return;
+  std::vector<probe_batch> all = ReadBatches();
   bool any = false;
   for (const probe_batch& b : all) {
     const size_t used = std::min<size_t>(b.used, sizeof(b.data));
@@ -347,6 +347,7 @@ void BpfSession::TakeStrandedBatches() {
   }
   if (!any) return;
   std::fill(all.begin(), all.end(), probe_batch{});
+  const uint32_t zero = 0;
   bpf_map__update_elem(skel_->maps.batches, &zero, sizeof(zero), all.data(),
                        all.size() * sizeof(probe_batch), BPF_ANY);
 }

@@ -134,6 +134,7 @@ class BpfSession {
   void Deliver(RecordBatchCursor* batch);
   void DeliverHeld();
   void TakeStrandedBatches();
+  std::vector<probe_batch> ReadBatches() const;
   bool ResolveEventfd(std::string* error);
   bool ResolveHrtimerWakeup(std::string* error);
   const HistogramSlots& Slots(HistogramMap which) const {
