@@ -60,4 +60,8 @@ struct {
   __type(value, struct inflight);
 } inflight SEC(".maps") __weak;
 
+/* A task no BPF program gave local storage (most untargeted ones): a plain
+ * load instead of a helper call per scheduler event (issue 19). */
+static __always_inline bool has_storage(struct task_struct *t) { return t->bpf_storage != NULL; }
+
 #endif

@@ -52,10 +52,12 @@ struct {
   __array(values, struct probe_ring);
 } rings SEC(".maps") __weak;
 
-static __always_inline void count(__u32 idx) {
+static __always_inline void count_n(__u32 idx, __u32 n) {
   __u64 *v = bpf_map_lookup_elem(&counters, &idx);
-  if (v) *v += 1;
+  if (v) *v += n;
 }
+
+static __always_inline void count(__u32 idx) { count_n(idx, 1); }
 
 static __always_inline bool is_target(__u32 tgid) {
   if (target_all) return tgid != self_tgid;
@@ -130,14 +132,23 @@ static __always_inline void *cpu_ring(void) {
   return bpf_map_lookup_elem(&rings, &idx);
 }
 
-/* Wakes the agent when this record (already reserved, so counted in the
- * ring's pending data) takes the ring's pending data across wakeup_bytes:
- * one wakeup per crossing per ring, none per event even when the agent is
- * stalled. */
-static __always_inline __u64 submit_flags(void *ring, __u32 size) {
-  __u64 pending = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+/* Wakes the agent when a record of size bytes took the ring's pending data
+ * (pending, that record and its 8-byte header included) across
+ * wakeup_bytes: one wakeup per crossing per ring, none per event even when
+ * the agent is stalled. */
+static __always_inline __u64 wakeup_flag(__u64 pending, __u32 size) {
   return pending >= wakeup_bytes && pending < wakeup_bytes + size + 8 ? BPF_RB_FORCE_WAKEUP
                                                                       : BPF_RB_NO_WAKEUP;
+}
+
+/* For a record already reserved, so counted in the ring's pending data. */
+static __always_inline __u64 submit_flags(void *ring, __u32 size) {
+  return wakeup_flag(bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA), size);
+}
+
+/* For a record about to be copied in (bpf_ringbuf_output), not yet counted. */
+static __always_inline __u64 output_flags(void *ring, __u32 size) {
+  return wakeup_flag(bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) + size + 8, size);
 }
 
 #endif

@@ -46,20 +46,6 @@ struct staged {
   void *ring;
 };
 
-static __always_inline void count_n(__u32 idx, __u32 n) {
-  __u64 *v = bpf_map_lookup_elem(&counters, &idx);
-  if (v) *v += n;
-}
-
-/* Wakes the agent when a record of size bytes, not yet in the ring, takes
- * its pending data across wakeup_bytes (submit_flags counts a reserved one
- * as pending already). */
-static __always_inline __u64 output_flags(void *ring, __u32 size) {
-  __u64 pending = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
-  return pending < wakeup_bytes && pending + size + 8 >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                      : BPF_RB_NO_WAKEUP;
-}
-
 /* Hands the batch's records to this CPU's ring as one record. If the ring
  * has no room they are lost, each counted under its kind, as they would
  * have been one by one. The caller holds busy. */

@@ -217,7 +217,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   }
   /* A wakeup its last call's record was to carry, that call's exit not seen
    * (the kernel skipped the program): written on its own. */
-  if (f->fold_pending) write_folded_wakeup(f, task->tgid, task->pid);
+  write_folded_wakeup(f, task->tgid, task->pid);
   /* 1-in-N drawn here rather than at exit: a call it drops reads no user
    * memory at all. The other sampling rules need the exit's time. */
   bool sampled_out = one_in_n_drops(PROBE_SAMPLE_SYSCALLS);
@@ -274,7 +274,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   add_to_histogram(f, tgid, sys, d, timed_out, error);
   if (d < min_latency_ns) {
     count(PROBE_CTR_SYS_FILTERED);
-    if (f->fold_pending) write_folded_wakeup(f, tgid, task->pid);
+    write_folded_wakeup(f, tgid, task->pid);
     return 0;
   }
   __u32 dropped = f->sampled_out ? PROBE_CTR_SYS_SAMPLED
@@ -282,7 +282,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
                                                              PROBE_CTR_SYS_SAMPLED, tgid, sys, now);
   if (dropped) {
     count(dropped);
-    if (f->fold_pending) write_folded_wakeup(f, tgid, task->pid);
+    write_folded_wakeup(f, tgid, task->pid);
     return 0;
   }
 
@@ -361,7 +361,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
  * with a record in it. Loaded only when on_switch is not. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch_flush, bool preempt, struct task_struct *prev) {
-  if (!prev->bpf_storage) return 0;
+  if (!has_storage(prev)) return 0;
   struct inflight *f = bpf_task_storage_get(&inflight, prev, NULL, 0);
   if (f) flush_for_leaving(f);
   return 0;

@@ -36,10 +36,11 @@ static __always_inline void write_wakeup(struct inflight *f, __u32 tgid, __u32 t
   commit_record(e, sizeof(*e), &at, 0, 1);
 }
 
-/* The wakeup a call holds (fold_pending), written on its own: its call's
- * record will not carry it (sampled out, filtered, or the thread sleeps
- * again in the call). */
+/* The wakeup a call holds (fold_pending), if any, written on its own: its
+ * call's record will not carry it (sampled out, filtered, the thread sleeps
+ * again in the call, or the call's exit was not seen). */
 static __always_inline void write_folded_wakeup(struct inflight *f, __u32 tgid, __u32 tid) {
+  if (!f->fold_pending) return;
   f->fold_pending = 0;
   write_wakeup(f, tgid, tid, f->fold_cpu, f->on_ns, f->off_ns, f->wake_ns, f->fold_state,
                &f->waker);

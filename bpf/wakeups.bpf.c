@@ -31,10 +31,6 @@ char LICENSE[] SEC("license") __weak = "GPL";
 /* Per-process run-queue and off-CPU histograms. */
 PROBE_HIST_SLOT_MAPS(sched_hist)
 
-/* A task no BPF program gave local storage (most untargeted ones): a plain
- * load instead of a helper call per scheduler event (issue 19). */
-static __always_inline bool has_storage(struct task_struct *t) { return t->bpf_storage != NULL; }
-
 /* Plain loads from the trusted task and its saved registers: cheaper than a
  * helper call per field, and this runs on every wakeup of a target. */
 static __always_inline void fill_waker(struct probe_waker *w, struct task_struct *wakee) {
@@ -199,7 +195,7 @@ static __always_inline struct inflight *switched_out(struct task_struct *prev,
   if (f->syscall) {
     /* Asleep again in the same call: the last return from a sleep is not
      * the one the call's record will carry. */
-    if (f->fold_pending) write_folded_wakeup(f, prev->tgid, prev->pid);
+    write_folded_wakeup(f, prev->tgid, prev->pid);
     f->off_ns = now;
     f->wake_ns = 0;
     f->on_ns = 0;

@@ -11,12 +11,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <utility>
 
 #include "event_decoder.h"
 #include "histogram_layout.h"
 #include "probe.skel.h"
+#include "proc_scan.h"
 #include "record_batch.h"
 #include "ring_layout.h"
 extern "C" {
@@ -34,12 +34,6 @@ bool HasCapability(int cap) {
   __user_cap_data_struct data[2]{};
   if (syscall(SYS_capget, &hdr, data) != 0) return false;
   return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
-}
-
-uint64_t NowNs() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_nsec);
 }
 
 int QuietPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
@@ -315,7 +309,7 @@ std::vector<probe_batch> BpfSession::ReadBatches() const {
 }
 
 void BpfSession::FlushBatches() {
-  last_flush_ns_ = NowNs();
+  last_flush_ns_ = MonotonicNs();
   const int fd = bpf_program__fd(skel_->progs.flush_batch);
   // Only CPUs whose batch holds records get the IPI: an idle or isolated
   // CPU is left in peace. One that fills after this read waits for the next.
@@ -404,7 +398,7 @@ int BpfSession::Poll(int timeout_ms) {
   epoll_event ready[8];
   if (epoll_wait(epoll_fd_.get(), ready, 8, backlog_ ? 0 : timeout_ms) < 0 && errno != EINTR)
     return -errno;
-  if (NowNs() - last_flush_ns_ >= kBatchFlushIntervalNs) FlushBatches();
+  if (MonotonicNs() - last_flush_ns_ >= kBatchFlushIntervalNs) FlushBatches();
   return Consume();
 }
 
