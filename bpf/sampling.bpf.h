@@ -71,8 +71,10 @@ static __always_inline bool first_k_keeps(__u32 k, __u32 tgid, __u32 key, __u64 
     return true;
   }
   /* A new second: whoever sees it first restarts the window (a race loses
-   * at most a few counts at the boundary). */
-  if (now - w->start_ns >= 1000000000ull) {
+   * at most a few counts at the boundary). Compared without subtracting: a
+   * thread whose now predates a restart by another CPU would wrap and
+   * restart the window again, letting K more through. */
+  if (now >= w->start_ns + 1000000000ull) {
     w->start_ns = now;
     w->count = 0;
   }
@@ -87,7 +89,12 @@ static __always_inline bool rate_keeps(__u64 now) {
   struct rate_bucket *b = bpf_map_lookup_elem(&rate, &zero);
   if (!b) return true;
   __u64 last = b->refilled_ns;
-  if (now - last >= 1000000ull && __sync_val_compare_and_swap(&b->refilled_ns, last, now) == last) {
+  /* now can be before last: read at this program's start, while another CPU
+   * or the agent (shim records) refilled since. now - last would wrap, and
+   * the bucket fill up to a whole burst at once (the likely cause of a CI
+   * run that saw 22 records kept in 53 ms at 100/s, burst 11). The agent's
+   * TakeRateToken already compared this way. */
+  if (now >= last + 1000000ull && __sync_val_compare_and_swap(&b->refilled_ns, last, now) == last) {
     __u64 elapsed = now - last;
     if (elapsed > 1000000000ull) elapsed = 1000000000ull;
     __s64 burst = max_records_per_s / 10 + 1;
