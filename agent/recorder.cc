@@ -136,10 +136,9 @@ void Recorder::OnEvent(const void* data, size_t size) {
   AppendEventRecord(&event_record_);
   if (folded) AppendEventRecord(&folded_record_);
   Settle();
-  // --rotate SIZE: the file is full; the drain loop closes it before the
-  // next record.
-  if (rotated_ && options_.rotate_bytes > 0 && stop_reason_.empty() && RotationDue(0))
-    bpf_->EndPass();
+  // --rotate SIZE: the file is full; the drain loop (or the drain after a
+  // stop) closes it before the next record.
+  if (SizeSeamDue()) bpf_->EndPass();
   const v1::ProcessLifetime* process = ProcessOf(event_record_);
   if (!process) return;
   if (process->finished()) histograms_.NoteExit(uint32_t(process->pid()));
@@ -346,7 +345,11 @@ void Recorder::DrainLoop() {
 
 void Recorder::Finish() {
   bpf_->Detach();
-  bpf_->ConsumeAll();  // everything submitted before the programs stopped
+  // Everything submitted before the programs stopped; a file that fills on
+  // the way is closed at a seam like any other.
+  bpf_->ConsumeAll([this] {
+    if (SizeSeamDue()) Rotate(MonotonicNs());
+  });
   histograms_.Emit(*bpf_, *writer_, agent_);
   auto is_target = [this](int pid) { return IsTarget(pid); };
   if (shim_)
@@ -470,7 +473,10 @@ void Recorder::StepRepeat(uint64_t now) {
 // dropped from the maps, so a pid reused by a later run starts afresh), the
 // shim's regions read, then its RepeatRun record.
 void Recorder::EndRun() {
-  bpf_->ConsumeAll();  // a process's exit is submitted before its target is removed
+  // A process's exit is submitted before its target is removed.
+  bpf_->ConsumeAll([this] {
+    if (SizeSeamDue()) Rotate(MonotonicNs());
+  });
   histograms_.Emit(*bpf_, *writer_, agent_);
   if (shim_)
     shim_->Tick([this](int pid) { return IsTarget(pid); }, std::vector<int>(), true,

@@ -22,6 +22,19 @@ bool Recorder::RotationDue(uint64_t now) const {
   return writer_->bytes_written() + writer_->bytes_buffered() >= options_.rotate_bytes;
 }
 
+bool Recorder::SizeSeamDue() const {
+  return rotated_ && options_.rotate_bytes > 0 && !rotation_failed_ && !writer_->failed() &&
+         RotationDue(0);
+}
+
+// A seam that cannot be made stops the run (in the drain loop) or leaves
+// the rest of the last drain in the open file (after a stop, whose reason
+// stays the trailer's).
+void Recorder::RotationFailed() {
+  rotation_failed_ = true;
+  if (stop_reason_.empty()) stop_reason_ = "rotation failed";
+}
+
 // A seam: every record drained so far and the histograms up to now go into
 // the closing file, closed with its period's counters (a last Stats and a
 // Trailer saying "rotated"); the records drained from here on go into the
@@ -39,7 +52,7 @@ void Recorder::Rotate(uint64_t now) {
   if (!next) {
     fprintf(stderr, "probe-agent: %s; the run stops in %s\n", error.c_str(),
             rotated_->open_path().c_str());
-    stop_reason_ = "rotation failed";
+    RotationFailed();
     return;
   }
   // The counters once, for the last Stats and the Trailer alike.
@@ -70,7 +83,7 @@ void Recorder::Rotate(uint64_t now) {
   if (!rotated_->Advance(&error, &warning)) {
     fprintf(stderr, "probe-agent: %s; it stays as %s%s\n", error.c_str(),
             rotated_->NameOf(rotated_->sequence() - 1).c_str(), RotatedFiles::kPartSuffix);
-    stop_reason_ = "rotation failed";
+    RotationFailed();
   }
   if (!warning.empty()) fprintf(stderr, "probe-agent: warning: %s", warning.c_str());
   StartFile(now, record.trailer().time_ns());

@@ -67,6 +67,10 @@ class Recorder {
   // --rotate: the open file is due to close; Rotate closes it at a seam and
   // goes on in the next; CloseLastFile renames the last one into place.
   bool RotationDue(uint64_t now) const;
+  // --rotate SIZE: the open file is full and a seam can still be made; the
+  // cap holds for the drain after a stop too.
+  bool SizeSeamDue() const;
+  void RotationFailed();
   void Rotate(uint64_t now);
   void StartFile(uint64_t now, uint64_t seam_ns);
   void CloseLastFile();
@@ -86,6 +90,7 @@ class Recorder {
   v1::Record header_;       // every file's, with its own sequence and period
   CounterCut counter_cut_;  // --rotate: counters at the last seam
   uint64_t next_rotate_ = 0, bytes_closed_ = 0;
+  bool rotation_failed_ = false;  // the run goes on in the open file
   // Declared before the session, whose sink writes into them (and so
   // destroyed after it). The shim's rate check reads the session's bucket:
   // it is only called from the drain loop and Finish.

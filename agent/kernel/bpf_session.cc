@@ -425,11 +425,13 @@ int BpfSession::Consume() {
   return total;
 }
 
-void BpfSession::ConsumeAll() {
+void BpfSession::ConsumeAll(const std::function<void()>& between) {
   FlushBatches();
   if (detached_) TakeStrandedBatches();
-  do Consume();
-  while (backlog_);
+  do {
+    Consume();
+    between();
+  } while (backlog_);
 }
 
 void BpfSession::Detach() {

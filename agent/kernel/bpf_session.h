@@ -92,8 +92,10 @@ class BpfSession {
   // agent must not keep it from its signals, ticks and other rings.
   int Consume();
   // Delivers everything, however long it takes (after Detach: finite):
-  // the records staged in each CPU's batch first go to the rings.
-  void ConsumeAll();
+  // the records staged in each CPU's batch first go to the rings. between
+  // runs after each pass, so that a pass the sink ended (EndPass: the file
+  // is full) can be followed by a seam before the next.
+  void ConsumeAll(const std::function<void()>& between = [] {});
   // Hands each CPU's staged records (bpf/record_batch.bpf.h) to its ring.
   // Poll calls it at most every kBatchFlushIntervalNs (its wait can make it
   // up to 100 ms), so a record waits about that long at most on a CPU that
