@@ -35,6 +35,12 @@ def print_report(kinds, pp, counts, seen, pipe_kinds, pipe_pp, ukinds, loops, pr
                   f"{traced:>8} {what:<8} {added if k != 'untraced' else 0:>7.0f} ns  {s}")
         spread = {k: (min(v) / 1e6, max(v) / 1e6) for k, v in pp.items() if v}
         print("   run-to-run range (ms): " + ", ".join(f"{k} {a:.0f}-{b:.0f}" for k, (a, b) in spread.items()))
+        # A VM's steal and a neighbour's bursts only ever add time: the fastest
+        # run of each side is its least disturbed one, and their ratio moves
+        # less from one bench run to the next than the medians' does.
+        lo = min(pp["untraced"])
+        print("   fastest run / fastest untraced: " +
+              ", ".join(f"{k} {min(v) / lo:.3f}x" for k, v in pp.items() if v and k != "untraced"))
 
     if pipe_pp.get("untraced"):
         pbase = statistics.median(pipe_pp["untraced"])
