@@ -14,6 +14,11 @@ const volatile __u32 self_tgid __weak = 0;
 /* Submits wake the agent only once this much is waiting: batching keeps a
  * busy target's cost down, and a filling ring still drains before 100 ms. */
 const volatile __u64 wakeup_bytes __weak = 1 << 18;
+/* How full calls and wakeups may make a ring: the rest is kept for process
+ * exits, so that a flood of calls the agent cannot drain in time does not
+ * also cost the lifetime of the process that made them. Set by the agent
+ * (a sixteenth of a ring kept, in rings big enough to keep a few exits). */
+const volatile __u64 bulk_limit_bytes __weak = ~0ull;
 /* Ring buffers sharded by CPU: CPU c writes to ring c / cpus_per_ring (the
  * last ring takes any CPU past ring_count * cpus_per_ring). Producers on one
  * ring serialise on its spinlock; on different rings they do not. */
@@ -146,9 +151,16 @@ static __always_inline __u64 submit_flags(void *ring, __u32 size) {
   return wakeup_flag(bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA), size);
 }
 
-/* For a record about to be copied in (bpf_ringbuf_output), not yet counted. */
-static __always_inline __u64 output_flags(void *ring, __u32 size) {
-  return wakeup_flag(bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) + size + 8, size);
+/* For a record about to be copied in (bpf_ringbuf_output) to a ring holding
+ * pending bytes. */
+static __always_inline __u64 output_flags(__u64 pending, __u32 size) {
+  return wakeup_flag(pending + size + 8, size);
+}
+
+/* Whether a call or wakeup record of size bytes may go into a ring holding
+ * pending bytes (bulk_limit_bytes). */
+static __always_inline bool bulk_fits(__u64 pending, __u32 size) {
+  return pending + size + 8 <= bulk_limit_bytes;
 }
 
 #endif

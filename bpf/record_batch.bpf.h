@@ -47,8 +47,9 @@ struct staged {
 };
 
 /* Hands the batch's records to this CPU's ring as one record. If the ring
- * has no room they are lost, each counted under its kind, as they would
- * have been one by one. The caller holds busy. */
+ * has no room (short of what is kept for process exits) they are lost, each
+ * counted under its kind, as they would have been one by one. The caller
+ * holds busy. */
 static __always_inline void flush_held_batch(struct probe_batch *b) {
   __u64 used = b->used;
   bool empty = used <= sizeof(struct probe_event_header);
@@ -58,7 +59,9 @@ static __always_inline void flush_held_batch(struct probe_batch *b) {
   if (!empty && used <= PROBE_BATCH_BYTES) {
     ((struct probe_event_header *)b->data)->size = used;
     void *ring = cpu_ring();
-    if (!ring || bpf_ringbuf_output(ring, b->data, used, output_flags(ring, used)) != 0) {
+    __u64 pending = ring ? bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) : 0;
+    if (!ring || !bulk_fits(pending, used) ||
+        bpf_ringbuf_output(ring, b->data, used, output_flags(pending, used)) != 0) {
       count_n(PROBE_CTR_SYS_RING_FULL, b->sys_records);
       count_n(PROBE_CTR_WAKE_RING_FULL, b->wake_records);
     }
@@ -85,8 +88,8 @@ static __always_inline void release_batch(struct probe_batch *b) {
 /* Room for a record of size bytes, made by the thread whose in-flight state
  * is f: in this CPU's batch, or in the ring when the batch is taken (a
  * program interrupted by this one) or batching is off. NULL only when the
- * ring is full: the caller counts the loss. Always followed by
- * commit_record. */
+ * ring is full (short of what is kept for process exits): the caller counts
+ * the loss. Always followed by commit_record. */
 static __always_inline void *stage_record(__u32 size, struct staged *s, struct inflight *f) {
   __u32 zero = 0;
   struct probe_batch *b = batch_bytes ? bpf_map_lookup_elem(&batches, &zero) : NULL;
@@ -115,7 +118,11 @@ static __always_inline void *stage_record(__u32 size, struct staged *s, struct i
     release_batch(b);
   }
   s->ring = cpu_ring();
-  return s->ring ? bpf_ringbuf_reserve(s->ring, size, 0) : NULL;
+  if (!s->ring) return NULL;
+  /* Read-only: without a limit the verifier drops the query. */
+  if (bulk_limit_bytes != ~0ull && !bulk_fits(bpf_ringbuf_query(s->ring, BPF_RB_AVAIL_DATA), size))
+    return NULL;
+  return bpf_ringbuf_reserve(s->ring, size, 0);
 }
 
 /* The record stage_record gave is complete: it holds sys call records and

@@ -211,5 +211,45 @@ TEST_F(RingShardsTest, BatchesLostToFullRingsAreCountedRecordByRecord) {
   }
 }
 
+// Three python3 processes flood 64 KiB rings with eventfd calls while the
+// agent drains every 200 ms, and exit with status 7 while the rings are
+// full: calls are lost (counted), but every process's lifetime is written,
+// with the exit status the kernel gave it, because a sixteenth of each ring
+// is kept for process exits.
+TEST_F(RingShardsTest, ProcessExitsAreWrittenWhileCallsFillTheRings) {
+  const std::string flood =
+      "/usr/bin/python3 -c 'import os; fd = os.eventfd(0); print(\"flood pid=%d\" % os.getpid(), "
+      "flush=True)\nfor _ in range(30000): os.eventfd_write(fd, 1); os.eventfd_read(fd)\n"
+      "os._exit(7)'";
+  auto r = RunCommand({PROBE_AGENT, "-o", file_, "--events", "process,syscalls", "--ring-buffers",
+                       "per-cpu", "--ring-buffer", "64K", "--drain-delay", "200ms", "--", "/bin/sh",
+                       "-c", flood + "; " + flood + "; " + flood + "; true"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  std::set<int> flooders;
+  for (size_t at = r.out.find("flood pid="); at != std::string::npos;
+       at = r.out.find("flood pid=", at + 1))
+    flooders.insert(std::stoi(r.out.substr(at + 10)));
+  ASSERT_EQ(flooders.size(), 3u) << r.out;
+  auto records = ReadRecords(file_);
+  ASSERT_FALSE(records.empty());
+  const v1::Record& trailer = records.back();
+  ExpectBalanced(trailer);
+  const auto* calls = Counters(trailer, v1::EVENT_KIND_SYSCALL);
+  ASSERT_NE(calls, nullptr);
+  EXPECT_GT(calls->lost_ring_full(), 0u) << "the rings must have been full";
+  const auto* processes = Counters(trailer, v1::EVENT_KIND_PROCESS);
+  ASSERT_NE(processes, nullptr);
+  EXPECT_EQ(Lost(*processes), 0u) << processes->DebugString();
+  std::map<int, int> exit_status;  // pid -> exit code, of finished lifetimes
+  for (const auto& rec : records)
+    if (rec.has_process() && rec.process().finished())
+      exit_status[rec.process().pid()] = rec.process().exit_code();
+  for (int pid : flooders) {
+    SCOPED_TRACE(pid);
+    ASSERT_TRUE(exit_status.count(pid)) << "its lifetime is written";
+    EXPECT_EQ(exit_status[pid], 7);
+  }
+}
+
 }  // namespace
 }  // namespace probe

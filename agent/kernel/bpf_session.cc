@@ -79,6 +79,11 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   // so a ring holds many; rings under 8 KiB per batch get records one by one.
   const uint64_t batch = std::min<uint64_t>(PROBE_BATCH_BYTES, config.ring_buffer_bytes / 16);
   ro->batch_bytes = batch >= 512 ? static_cast<uint32_t>(batch) : 0;
+  // A sixteenth of each ring is kept for process exits (bulk_limit_bytes in
+  // bpf/probe_shared_maps.bpf.h), in rings where that holds at least four of them.
+  const uint64_t kept = config.ring_buffer_bytes / 16;
+  if (kept >= 4 * (sizeof(probe_proc_exit_event) + 8))
+    ro->bulk_limit_bytes = config.ring_buffer_bytes - kept;
   const int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) {
     *error = std::string("cannot count the possible CPUs: ") + strerror(-ncpu);
