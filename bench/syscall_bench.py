@@ -33,6 +33,9 @@ tracefs, which is not mounted at boot here: the bench mounts it at
 
 Usage: bench/syscall_bench.py BUILD_DIR [--blocks N] [--rounds N]
            [--loop-iters N] [--no-profile] [--only pingpong|pipe|untargeted] [--per-cpu]
+           [--kinds K,K...] [--baseline-agent PATH]
+  --kinds: only these ping-pong sides (untraced always); --baseline-agent: the
+     probe sides also run by another build's agent, in the same blocks (A/B).
   1b. the same ping-pong over pipes (--pipe): untraced, probe with and without
      the wakeups family, runqlat; cost per scheduler event.
   defaults: 8 blocks, 100000 round trips, 400000 calls per loop (~2.5 min);
@@ -46,8 +49,9 @@ from benchlib import log, mount_tracefs, report_failures, rotated, run_main
 from syscall_build import build_all
 from syscall_profile import breakdown_pass, build_stages, profile_pass
 from syscall_report import print_report
-from syscall_settings import (LOOP_CPU, PP_CPU, agent, blocks, failures, loop_iters, only, profile,
-                              rounds, tmp)
+from benchlib import arg
+from syscall_settings import (LOOP_CPU, PP_CPU, agent, baseline_agent, blocks, failures, loop_iters,
+                              only, profile, rounds, tmp)
 from syscall_tracers import Tracer, run_loop, run_pingpong
 
 
@@ -101,6 +105,13 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
         kinds.append("runqlat")  # tp_btf: no tracefs needed
     else:
         skipped["runqlat"] = "libbpf-tools peers did not build (bench/peers)"
+    if baseline_agent:  # A/B of two builds in the same blocks
+        kinds += ["probe@baseline", "probe-no-wakeups@baseline"]
+    # --kinds K,K...: only these sides (untraced always), for a shorter run.
+    wanted = arg("--kinds", "", str)
+    if wanted:
+        keep = set(wanted.split(",")) | {"untraced"}
+        kinds = [k for k in kinds if k in keep]
 
     print(f"syscall_bench: {blocks} blocks; ping-pong {rounds} round trips per run on CPU {PP_CPU}; "
           f"untargeted loops {loop_iters} calls x 3 reps (fastest rep) on CPU {LOOP_CPU}")
