@@ -446,6 +446,7 @@ void Recorder::StepRepeat(uint64_t now) {
   next_target_check_ = now + 10000000ull;  // the next run waits for this look: 10 ms
   if (!bpf_->Targets().empty()) return;
   EndRun();
+  if (!stop_reason_.empty()) return;  // its drain's seam could not be made
   if (repeat_->done()) {
     stop_reason_ = "targets exited";
     return;
