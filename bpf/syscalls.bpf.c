@@ -91,6 +91,11 @@ static __always_inline __u16 classify(long nr) {
  * linker rejects two. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
+/* Kernels before 6.17 reject a cast to untyped memory (btf_id 0): the agent
+ * then loads with this off, and the fd slot is read by a helper call. The
+ * verifier never walks the branch a read-only false rules out. */
+const volatile bool untyped_loads = true;
+
 /* The file_operations of eventfds, learnt from the first file whose
  * read_iter is eventfd_read: one table for all eventfds, so afterwards the
  * f_op pointer alone answers (one kernel read per call fewer). */
@@ -103,8 +108,13 @@ static __always_inline bool is_eventfd(int fd) {
   if ((unsigned int)fd >= fdt->max_fds) return false;
   /* The fd array, as untyped memory (btf_id 0): the table stays valid under
    * the RCU read lock the program runs in. */
-  struct file **slots = bpf_rdonly_cast(fdt->fd, 0);
-  struct file *file = slots[fd];
+  struct file *file = NULL;
+  if (untyped_loads) {
+    struct file **slots = bpf_rdonly_cast(fdt->fd, 0);
+    file = slots[fd];
+  } else if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd])) {
+    return false;
+  }
   if (!file) return false;
   struct file *typed = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
   __u64 fops = (__u64)typed->f_op;

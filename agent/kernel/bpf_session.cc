@@ -79,11 +79,6 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   // so a ring holds many; rings under 8 KiB per batch get records one by one.
   const uint64_t batch = std::min<uint64_t>(PROBE_BATCH_BYTES, config.ring_buffer_bytes / 16);
   ro->batch_bytes = batch >= 512 ? static_cast<uint32_t>(batch) : 0;
-  // A sixteenth of each ring is kept for process exits (bulk_limit_bytes in
-  // bpf/probe_shared_maps.bpf.h), in rings where that holds at least four of them.
-  const uint64_t kept = config.ring_buffer_bytes / 16;
-  if (kept >= 4 * (sizeof(probe_proc_exit_event) + 8))
-    ro->bulk_limit_bytes = config.ring_buffer_bytes - kept;
   const int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) {
     *error = std::string("cannot count the possible CPUs: ") + strerror(-ncpu);
@@ -92,6 +87,15 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   const RingLayout layout = ChooseRingLayout(config.ring_buffers, static_cast<uint32_t>(ncpu));
   ro->cpus_per_ring = layout.cpus_per_ring;
   ro->ring_count = layout.rings;
+  // A sixteenth of each ring is kept for process exits (bulk_limit_bytes in
+  // bpf/probe_shared_maps.bpf.h), in rings where that holds four of them
+  // even after the CPUs sharing the ring all passed the limit's test at
+  // once, each with a whole batch.
+  const uint64_t kept = config.ring_buffer_bytes / 16;
+  const uint64_t sharing = std::min<uint64_t>(layout.cpus_per_ring, static_cast<uint64_t>(ncpu));
+  const uint64_t overshoot = (sharing - 1) * (ro->batch_bytes + 8);
+  if (kept >= overshoot + 4 * (sizeof(probe_proc_exit_event) + 8))
+    ro->bulk_limit_bytes = config.ring_buffer_bytes - kept;
   ro->min_latency_ns = config.min_latency_ns;
   for (int k = 0; k < PROBE_SAMPLE_KINDS; ++k) {
     ro->keep_one_in[k] = config.keep_one_in[k];
@@ -99,6 +103,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   }
   ro->max_records_per_s = config.max_records_per_s;
   ro->sample_seed = config.sample_seed;
+  ro->untyped_loads = config.untyped_loads && !getenv("PROBE_BPF_COMPAT");
   // Run on a CPU by FlushBatches, never attached.
   bpf_program__set_autoattach(s->skel_->progs.flush_batch, false);
   // Families left out are not loaded, so they cost nothing at run time.
@@ -133,6 +138,14 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   ro->sched_hist_count = size_slots(sched_maps, kSchedHistogramSlots);
   if (!s->CreateRings(config.ring_buffer_bytes, layout.rings, error)) return nullptr;
   if (int err = probe_bpf__load(s->skel_.get())) {
+    // An older kernel's verifier: once more, as for it.
+    if (ro->untyped_loads && config.trace_syscalls) {
+      BpfConfig older = config;
+      older.untyped_loads = false;
+      EventSink again = std::move(s->sink_);
+      s.reset();
+      return Create(older, std::move(again), error);
+    }
     *error = std::string("cannot load BPF programs: ") + strerror(-err) +
              " (set PROBE_DEBUG_LIBBPF=1 for the verifier log)";
     return nullptr;

@@ -45,6 +45,10 @@ struct BpfConfig {
   uint32_t first_per_second[PROBE_SAMPLE_KINDS] = {0, 0};
   uint64_t max_records_per_s = 0;
   uint64_t sample_seed = 0;
+  // Plain loads through untyped read-only views of kernel memory (kernel
+  // 6.17+); Create retries without them when the kernel refuses, and
+  // PROBE_BPF_COMPAT=1 in the environment turns them off.
+  bool untyped_loads = true;
 };
 
 // Entries in the kernel's per-process tables. Each is removed at its
