@@ -209,6 +209,7 @@ std::optional<int> Recorder::AttachTargets(std::string* error) {
   initial.erase(CommandPid());  // not yet exec'd: its lifetime record says all
   WriteSnapshots(initial);
   writer_->Flush();
+  opening_bytes_ = writer_->bytes_written() + writer_->bytes_buffered();
   // Everything that needs root is done: the programs are attached, the
   // maps, rings, socket and file are open. Fail closed: a run that cannot
   // drop does not go on as root.

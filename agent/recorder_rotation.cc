@@ -1,5 +1,6 @@
 // --rotate: the seams of a run, where one file closes and the next begins
 // (proto/FORMAT.md, "Rotated runs").
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -17,9 +18,15 @@ void Recorder::WriteSnapshots(const std::set<int>& pids) {
   }
 }
 
+// By size: once the file holds SIZE. A file opens with the header and a
+// snapshot of every live target (with --all, every process): where that
+// alone takes more than half of SIZE, the file also holds SIZE / 2 of what
+// follows, or each file would hold one record after its opening and a busy
+// machine would make a file per record.
 bool Recorder::RotationDue(uint64_t now) const {
   if (options_.rotate_ns > 0) return now >= next_rotate_;
-  return writer_->bytes_written() + writer_->bytes_buffered() >= options_.rotate_bytes;
+  const uint64_t held = writer_->bytes_written() + writer_->bytes_buffered();
+  return held >= std::max(options_.rotate_bytes, opening_bytes_ + options_.rotate_bytes / 2);
 }
 
 bool Recorder::SizeSeamDue() const {
@@ -108,6 +115,7 @@ void Recorder::StartFile(uint64_t now, uint64_t seam_ns) {
   WriteSnapshots(live);
   writer_->Flush();
   Settle();
+  opening_bytes_ = writer_->bytes_written() + writer_->bytes_buffered();
 }
 
 // The last file is renamed into place once whole and on disk; one the

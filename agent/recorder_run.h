@@ -91,6 +91,7 @@ class Recorder {
   CounterCut counter_cut_;  // --rotate: counters at the last seam
   uint64_t next_rotate_ = 0, bytes_closed_ = 0;
   bool rotation_failed_ = false;  // the run goes on in the open file
+  uint64_t opening_bytes_ = 0;    // the open file's header and snapshots
   // Declared before the session, whose sink writes into them (and so
   // destroyed after it). The shim's rate check reads the session's bucket:
   // it is only called from the drain loop and Finish.

@@ -231,6 +231,46 @@ TEST_F(RotationTest, TheDrainAfterTheStopClosesFilesAtTheCapToo) {
   BurstIntoMegabyteFiles({"--ring-buffer", "16M", "--drain-delay", "30ms"});
 }
 
+// --all --rotate 64K on a machine with many processes: 300 sleeps with
+// 300-byte names make each file's opening snapshots alone more than 64 KiB.
+// Such a file still holds a share of records after its opening (SIZE / 2),
+// instead of one record per file, a file per event on a busy machine. A
+// burst of 20,000 polls half a second in makes enough records for several.
+TEST_F(RotationTest, FilesWhoseSnapshotsAloneFillSizeStillHoldRecords) {
+  const std::string pad(300, 'p');
+  const std::string script =
+      "pids=; i=0; while [ $i -lt 300 ]; do bash -c 'exec -a \"$0\" sleep 30' " + pad +
+      "$i & pids=\"$pids $!\"; i=$((i+1)); done; sleep 0.5; (sleep 0.5; " + PROBE_SYSCALL_BURST +
+      " --events 20000 --kind poll0 >/dev/null) & " + PROBE_AGENT + " -o " + file_ +
+      " --all --rotate 64K --duration 2; st=$?; kill $pids; exit $st";
+  auto r = RunCommand({"/bin/sh", "-c", script});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  std::vector<std::string> names = Names(dir_, "run.ptrace", false);
+  ASSERT_GE(names.size(), 3u) << r.err;
+  for (size_t i = 0; i < names.size(); ++i) {
+    SCOPED_TRACE(names[i]);
+    FileRead f = ReadFile(dir_, names[i]);
+    ASSERT_EQ(f.status, ReadStatus::kEnd) << f.reason;
+    int snapshots = 0, records = 0;
+    for (const auto& rec : f.records) {
+      if (rec.has_snapshot()) {
+        ++snapshots;
+      } else if (!rec.has_header() && !rec.has_stats() && !rec.has_trailer()) {
+        ++records;
+      }
+    }
+    EXPECT_GE(snapshots, 300) << "every sleep is in the opening";
+    if (i + 1 < names.size()) {
+      struct stat st;
+      ASSERT_EQ(stat((dir_ + "/" + names[i]).c_str(), &st), 0);
+      EXPECT_GE(st.st_size, 64 << 10);
+      EXPECT_GE(records, 100) << "a closed file holds records, not just its opening";
+    }
+  }
+  std::cout << names.size() << " files\n";
+  EXPECT_LE(names.size(), 100u) << "not a file per record";
+}
+
 // --keep 2: the two newest files stay, every older one this run made is
 // removed, and files it did not make are left, whatever their names.
 TEST_F(RotationTest, KeepLeavesTheNewestAndNothingItDidNotMake) {
