@@ -209,7 +209,7 @@ std::optional<int> Recorder::AttachTargets(std::string* error) {
   initial.erase(CommandPid());  // not yet exec'd: its lifetime record says all
   WriteSnapshots(initial);
   writer_->Flush();
-  opening_bytes_ = writer_->bytes_written() + writer_->bytes_buffered();
+  opening_bytes_ = OpenFileBytes();
   // Everything that needs root is done: the programs are attached, the
   // maps, rings, socket and file are open. Fail closed: a run that cannot
   // drop does not go on as root.
@@ -346,11 +346,7 @@ void Recorder::DrainLoop() {
 
 void Recorder::Finish() {
   bpf_->Detach();
-  // Everything submitted before the programs stopped; a file that fills on
-  // the way is closed at a seam like any other.
-  bpf_->ConsumeAll([this] {
-    if (SizeSeamDue()) Rotate(MonotonicNs());
-  });
+  DrainAll();  // everything submitted before the programs stopped
   histograms_.Emit(*bpf_, *writer_, agent_);
   auto is_target = [this](int pid) { return IsTarget(pid); };
   if (shim_)
@@ -475,10 +471,7 @@ void Recorder::StepRepeat(uint64_t now) {
 // dropped from the maps, so a pid reused by a later run starts afresh), the
 // shim's regions read, then its RepeatRun record.
 void Recorder::EndRun() {
-  // A process's exit is submitted before its target is removed.
-  bpf_->ConsumeAll([this] {
-    if (SizeSeamDue()) Rotate(MonotonicNs());
-  });
+  DrainAll();  // a process's exit is submitted before its target is removed
   histograms_.Emit(*bpf_, *writer_, agent_);
   if (shim_)
     shim_->Tick([this](int pid) { return IsTarget(pid); }, std::vector<int>(), true,

@@ -25,8 +25,14 @@ void Recorder::WriteSnapshots(const std::set<int>& pids) {
 // machine would make a file per record.
 bool Recorder::RotationDue(uint64_t now) const {
   if (options_.rotate_ns > 0) return now >= next_rotate_;
-  const uint64_t held = writer_->bytes_written() + writer_->bytes_buffered();
-  return held >= std::max(options_.rotate_bytes, opening_bytes_ + options_.rotate_bytes / 2);
+  return OpenFileBytes() >=
+         std::max(options_.rotate_bytes, opening_bytes_ + options_.rotate_bytes / 2);
+}
+
+void Recorder::DrainAll() {
+  bpf_->ConsumeAll([this] {
+    if (SizeSeamDue()) Rotate(MonotonicNs());
+  });
 }
 
 bool Recorder::SizeSeamDue() const {
@@ -115,7 +121,7 @@ void Recorder::StartFile(uint64_t now, uint64_t seam_ns) {
   WriteSnapshots(live);
   writer_->Flush();
   Settle();
-  opening_bytes_ = writer_->bytes_written() + writer_->bytes_buffered();
+  opening_bytes_ = OpenFileBytes();
 }
 
 // The last file is renamed into place once whole and on disk; one the

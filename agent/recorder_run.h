@@ -52,6 +52,11 @@ class Recorder {
   bool OnShimRecord(const v1::Record& record) { return writer_->Append(record); }
   bool IsTarget(int pid) const { return bpf_->IsTarget(pid); }
   void Settle() { agent_.Settle(writer_->failed(), writer_->bytes_buffered()); }
+  // What the open file holds once flushed.
+  uint64_t OpenFileBytes() const { return writer_->bytes_written() + writer_->bytes_buffered(); }
+  // Delivers everything in the rings and batches (Finish, and each --repeat
+  // run's end), closing a file that fills on the way at a seam like any other.
+  void DrainAll();
   v1::Record MakeStats(const KernelCounters& kernel) const;
   void Tick(uint64_t now);
   // The launched command (--repeat: the current run's): its pid, its release.

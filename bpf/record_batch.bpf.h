@@ -140,17 +140,20 @@ static __always_inline void commit_record(void *rec, __u32 size, struct staged *
   bpf_ringbuf_submit(rec, submit_flags(s->ring, size));
 }
 
-/* Empties this CPU's batch into its ring; false when a program this one
- * interrupted holds it. */
-static __always_inline bool flush_this_cpu(void) {
-  __u32 zero = 0;
-  struct probe_batch *b = bpf_map_lookup_elem(&batches, &zero);
-  if (!b) return true;
+/* Empties b, this CPU's batch, into its ring; false when a program this
+ * one interrupted holds it. */
+static __always_inline bool flush_batch_now(struct probe_batch *b) {
   if (b->busy) return false;
   take_batch(b);
   flush_held_batch(b);
   release_batch(b);
   return true;
+}
+
+static __always_inline bool flush_this_cpu(void) {
+  __u32 zero = 0;
+  struct probe_batch *b = bpf_map_lookup_elem(&batches, &zero);
+  return b ? flush_batch_now(b) : true;
 }
 
 /* The thread of f leaves this CPU (sched_switch): if its last record still
@@ -163,7 +166,7 @@ static __always_inline void flush_for_leaving(struct inflight *f) {
   if (cpu1 != bpf_get_smp_processor_id() + 1) return;
   __u32 zero = 0;
   struct probe_batch *b = bpf_map_lookup_elem(&batches, &zero);
-  if (b && b->gen == f->staged_gen) flush_this_cpu();
+  if (b && b->gen == f->staged_gen) flush_batch_now(b);
 }
 
 #endif
