@@ -6,7 +6,8 @@ select, one CPU) traced, (b) a read(/dev/zero, 0) and a getppid loop in a
 process the agent does NOT target. Prints the median ns/run per program.
 
 Peers are measured the same way, their own programs' figures side by side
-with probe's: LABEL=peer:syscount (libbpf-tools `syscount -L -p PID`),
+with probe's: LABEL=cmp:MODE runs bench/bpf/tp_cmp_loader.c in MODE (tp_btf-timer: the
+least that times each call; tp_btf-empty: empty programs); LABEL=peer:syscount (libbpf-tools `syscount -L -p PID`),
 peer:runqlat (`runqlat -p PID`) and peer:bpftrace (one pselect6 entry->exit
 histogram, as in syscall_bench.py); the libbpf-tools peers are built from
 bench/peers by bench/peer_build.py (needs BUILD_DIR/bpf/vmlinux.h), and
@@ -66,6 +67,17 @@ def names():
 def agent_on(binary, pid):
     """The tracer (a probe agent, or peer:TOOL) on pid, once its programs are
     attached."""
+    if binary.startswith("cmp:"):
+        # bench/bpf/tp_cmp_loader.c: the design-comparison programs, e.g.
+        # cmp:tp_btf-timer (the least that times each call) or cmp:tp_btf-empty.
+        cmd = [os.path.join(bindir, "tp_cmp_loader"), os.path.join(bindir, "syscalls_tp_cmp.bpf.o"),
+               binary[4:], "--pid", str(pid)]
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(400):
+            if stats(p.pid): break
+            time.sleep(0.05)
+        time.sleep(0.5)  # attached after loading
+        return p
     if binary.startswith("peer:"):
         tool = binary[5:]
         if tool == "bpftrace":

@@ -83,7 +83,7 @@ def run_all(bins, have_tracefs, mounted, sleeper, t_start):
     if "--per-cpu" in sys.argv:
         kinds.insert(2, "probe-percpu")
     if "cmp_loader" in bins:
-        kinds += ["cmp-tp_btf", "cmp-tp_btf-empty"]
+        kinds += ["cmp-tp_btf", "cmp-tp_btf-empty", "cmp-tp_btf-timer"]
         if have_tracefs:
             kinds += ["cmp-tracepoint", "cmp-tracepoint-empty"]
         else:

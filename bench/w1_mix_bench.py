@@ -23,12 +23,13 @@ from syscall_settings import LOOP_CPU, baseline_agent, blocks, failures, loop_it
 from syscall_tracers import run_traced
 
 only_kinds = arg("--kinds", "", str)  # comma-separated subset of KINDS; all by default
-KINDS = ["untraced", "cmp-tp_btf-empty", "cmp-tracepoint-empty", "probe", "probe-32M",
+KINDS = ["untraced", "cmp-tp_btf-empty", "cmp-tp_btf-timer", "cmp-tracepoint-empty", "probe", "probe-32M",
          "probe-no-wakeups", "probe-histograms-only", "probe-sample100",
          "syscount", "bpftrace"]
 LABELS = {
     "untraced": "untraced",
     "cmp-tp_btf-empty": "empty tp_btf programs at probe's two points (floor)",
+    "cmp-tp_btf-timer": "the least that times each call: task storage, 2 clock reads (floor)",
     "cmp-tracepoint-empty": "empty programs on raw_syscalls tracepoints (syscount's floor)",
     "probe": "probe, everything on",
     "probe-32M": "probe, everything on, --ring-buffer 32M",

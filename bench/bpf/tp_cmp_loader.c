@@ -7,6 +7,8 @@
  *                     programs running the same bodies (needs tracefs mounted)
  *   tp_btf-empty      empty programs on tp_btf/sys_enter + sys_exit
  *   tracepoint-empty  empty programs on the same 26 tracepoints
+ *   tp_btf-timer      the least that times each traced call (m_sys_*): target
+ *                     test, task storage, a clock read per side, a sum
  * Seeds the targets map with the given tgids (no descendants), resolves
  * eventfd_read like the agent, drains the ring buffer every 100 ms (events are
  * submitted without wakeups, as in the agent) and discards the records.
@@ -61,13 +63,15 @@ int main(int argc, char **argv) {
   static const char *const modes[][2] = {{"tp_btf", "on_sys_"},
                                          {"tracepoint", "tp_"},
                                          {"tp_btf-empty", "e_sys_"},
-                                         {"tracepoint-empty", "te_"}};
+                                         {"tracepoint-empty", "te_"},
+                                         {"tp_btf-timer", "m_sys_"}};
   const char *prefix = NULL;
   for (size_t i = 0; argc >= 3 && i < sizeof(modes) / sizeof(modes[0]); i++)
     if (!strcmp(argv[2], modes[i][0])) prefix = modes[i][1];
   if (!prefix) {
     fprintf(stderr,
-            "usage: tp_cmp_loader OBJ tp_btf|tracepoint|tp_btf-empty|tracepoint-empty [--pid N]...\n");
+            "usage: tp_cmp_loader OBJ tp_btf|tracepoint|tp_btf-empty|tracepoint-empty|tp_btf-timer "
+            "[--pid N]...\n");
     return 2;
   }
   libbpf_set_print(silent);
