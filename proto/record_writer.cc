@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "format.h"
 #include "frame.h"
@@ -16,10 +17,10 @@ namespace {
 // The only string fields left (text the agent makes: record_bytes_unittest.cc)
 // are in these rare kinds: checked by parsing them back, so even a bad one is
 // refused rather than written unreadable. Every other kind holds no string.
-bool ParsesBack(const v1::Record& record, const std::string& bytes) {
+bool ParsesBack(const v1::Record& record, std::string_view bytes) {
   if (!HoldsProtoStrings(record)) return true;
   v1::Record check;
-  return check.ParseFromString(bytes);
+  return check.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
 }
 
 }  // namespace
@@ -28,17 +29,27 @@ RecordWriter::~RecordWriter() { Flush(); }
 
 bool RecordWriter::Append(const v1::Record& record) {
   if (failed()) return false;
-  scratch_.clear();
-  // Never write what the reader would call corrupt: a record that does not
-  // serialize, or one over the reader's length limit, is refused alone (the
-  // caller counts it lost) and the file goes on.
-  if (!record.SerializeToString(&scratch_) || scratch_.size() > format::kMaxRecordBytes ||
-      !ParsesBack(record, scratch_)) {
+  // Never write what the reader would call corrupt: a record over the
+  // reader's length limit, or one whose strings do not parse back, is
+  // refused alone (the caller counts it lost) and the file goes on.
+  const size_t bytes = record.ByteSizeLong();
+  if (bytes > format::kMaxRecordBytes) {
     ++refused_;
     return false;
   }
-  AppendFrameHeader(&buffer_, scratch_.size());
-  buffer_ += scratch_;
+  // Serialized in place after its frame header: no copy through a scratch
+  // string (the agent appends every event it drains here).
+  const size_t start = buffer_.size();
+  AppendFrameHeader(&buffer_, bytes);
+  const size_t body = buffer_.size();
+  buffer_.resize(body + bytes);
+  uint8_t* out = reinterpret_cast<uint8_t*>(buffer_.data() + body);
+  if (record.SerializeWithCachedSizesToArray(out) != out + bytes ||
+      !ParsesBack(record, std::string_view(buffer_.data() + body, bytes))) {
+    buffer_.resize(start);
+    ++refused_;
+    return false;
+  }
   if (buffer_.size() >= (1u << 20)) return Flush();
   return true;
 }

@@ -43,7 +43,6 @@ class RecordWriter {
   UniqueFd fd_;
   std::string name_;
   std::string buffer_;
-  std::string scratch_;
   uint64_t committed_ = 0;
   uint64_t refused_ = 0;
   std::string error_;

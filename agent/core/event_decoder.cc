@@ -173,8 +173,31 @@ void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
 
 }  // namespace
 
+namespace {
+
+// The kind message of *out, empty, for the record being decoded. The agent
+// decodes every event into the same Record; when the last one was of the
+// same kind its message is cleared and reused, not freed and allocated again
+// (that free and allocation were ~10% of the agent's time draining W1).
+template <class M>
+M* Fresh(v1::Record* out, bool (v1::Record::*has)() const, M* (v1::Record::*mutable_kind)()) {
+  if (!(out->*has)()) out->Clear();
+  M* m = (out->*mutable_kind)();
+  m->Clear();
+  return m;
+}
+
+v1::SyscallCall* FreshSyscall(v1::Record* out) {
+  return Fresh(out, &v1::Record::has_syscall, &v1::Record::mutable_syscall);
+}
+
+v1::Wakeup* FreshWakeup(v1::Record* out) {
+  return Fresh(out, &v1::Record::has_wakeup, &v1::Record::mutable_wakeup);
+}
+
+}  // namespace
+
 bool DecodeFoldedWakeup(const void* data, size_t size, v1::Record* out) {
-  out->Clear();
   probe_syscall_wait_event w;
   // The header first: this runs on every event the agent drains.
   probe_event_header hdr;
@@ -195,7 +218,7 @@ bool DecodeFoldedWakeup(const void* data, size_t size, v1::Record* out) {
   e.wake_ns = w.wake_ns;
   e.state = w.wakeup_state;
   e.waker = w.waker;
-  DecodeWakeup(e, out->mutable_wakeup());
+  DecodeWakeup(e, FreshWakeup(out));
   return true;
 }
 
@@ -211,7 +234,6 @@ void SplitArgs(const char* data, size_t len, google::protobuf::RepeatedPtrField<
 }
 
 DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_t page_size) {
-  out->Clear();
   probe_event_header hdr;
   if (size < sizeof(hdr)) return DecodeResult::kMalformed;
   memcpy(&hdr, data, sizeof(hdr));
@@ -221,6 +243,7 @@ DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_
       if (hdr.size != sizeof(probe_proc_exit_event)) return DecodeResult::kMalformed;
       probe_proc_exit_event e;
       memcpy(&e, data, sizeof(e));
+      out->Clear();  // rare: no reuse
       DecodeProcExit(e, out->mutable_process(), page_size);
       return DecodeResult::kOk;
     }
@@ -229,7 +252,7 @@ DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_
       probe_syscall_event e;
       memcpy(&e, data, sizeof(e));
       if (e.syscall == 0 || e.syscall >= PROBE_SYS_MAX) return DecodeResult::kMalformed;
-      DecodeSyscall(e, out->mutable_syscall());
+      DecodeSyscall(e, FreshSyscall(out));
       return DecodeResult::kOk;
     }
     case PROBE_EV_SYSCALL_WAIT: {
@@ -237,15 +260,16 @@ DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_
       probe_syscall_wait_event w;
       memcpy(&w, data, sizeof(w));
       if (w.call.syscall == 0 || w.call.syscall >= PROBE_SYS_MAX) return DecodeResult::kMalformed;
-      DecodeSyscall(w.call, out->mutable_syscall());
-      DecodeWait(w, out->mutable_syscall());
+      v1::SyscallCall* call = FreshSyscall(out);
+      DecodeSyscall(w.call, call);
+      DecodeWait(w, call);
       return DecodeResult::kOk;
     }
     case PROBE_EV_WAKEUP: {
       if (hdr.size != sizeof(probe_wakeup_event)) return DecodeResult::kMalformed;
       probe_wakeup_event e;
       memcpy(&e, data, sizeof(e));
-      DecodeWakeup(e, out->mutable_wakeup());
+      DecodeWakeup(e, FreshWakeup(out));
       return DecodeResult::kOk;
     }
     default:

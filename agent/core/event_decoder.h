@@ -11,11 +11,14 @@ namespace probe {
 
 enum class DecodeResult { kOk, kMalformed, kUnknownType };
 
+// *out is the record on kOk, unspecified otherwise. Decoding into the same
+// Record again reuses its message when the kind is the same.
 DecodeResult DecodeEvent(const void* data, size_t size, v1::Record* out, uint64_t page_size);
 
 // The second record some events hold: a blocked call's record can carry the
 // thread's wakeup from its last sleep (probe_syscall_wait_event's
-// wakeup_folded). True, with *out that Wakeup record, when this one does.
+// wakeup_folded). True, with *out that Wakeup record, when this one does;
+// *out is untouched otherwise.
 bool DecodeFoldedWakeup(const void* data, size_t size, v1::Record* out);
 
 // Splits a NUL-separated argv area of len bytes into strings.

@@ -338,5 +338,43 @@ TEST(EventDecoderTest, SyscallOutOfRangeOrWrongSizeIsMalformed) {
   EXPECT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kMalformed);
 }
 
+// The agent decodes every event into one Record, which keeps its message
+// from the last event of the same kind: nothing of an earlier event may show
+// through, whatever came before (a blocked call's breakdown, a wakeup's
+// waker, another kind, a malformed event).
+TEST(EventDecoderTest, ARecordDecodedIntoAgainHoldsOnlyTheNewEvent) {
+  probe_syscall_wait_event wait = MakeBlockedWait();
+  wait.wake_ns = 3'000;
+  wait.on_ns = 3'500;
+  wait.waker.pid = 3;
+  memcpy(wait.waker.comm, "writer", 7);
+  wait.wakeup_folded = 1;
+  probe_syscall_event call = MakeSyscall(PROBE_SYS_READ);
+  probe_wakeup_event wakeup = MakeWakeup();
+  probe_proc_exit_event exit = MakeExit();
+  struct Event {
+    const void* data;
+    size_t size;
+  };
+  const Event events[] = {
+      {&wait, sizeof(wait)}, {&call, sizeof(call)},     {&wakeup, sizeof(wakeup)},
+      {&wait, sizeof(wait)}, {&wakeup, sizeof(wakeup)}, {&call, sizeof(call)},
+      {&exit, sizeof(exit)}, {&call, sizeof(call)},     {&wait, sizeof(wait)}};
+  v1::Record reused, reused_folded;
+  for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); ++i) {
+    // A malformed event between each pair leaves nothing behind either.
+    EXPECT_NE(DecodeEvent(&call, 8, &reused, 4096), DecodeResult::kOk);
+    const Event& e = events[i];
+    v1::Record fresh, fresh_folded;
+    ASSERT_EQ(DecodeEvent(e.data, e.size, &fresh, 4096), DecodeResult::kOk);
+    ASSERT_EQ(DecodeEvent(e.data, e.size, &reused, 4096), DecodeResult::kOk);
+    EXPECT_EQ(reused.SerializeAsString(), fresh.SerializeAsString())
+        << "event " << i << ": " << reused.ShortDebugString();
+    const bool folded = DecodeFoldedWakeup(e.data, e.size, &fresh_folded);
+    EXPECT_EQ(DecodeFoldedWakeup(e.data, e.size, &reused_folded), folded);
+    if (folded) EXPECT_EQ(reused_folded.SerializeAsString(), fresh_folded.SerializeAsString());
+  }
+}
+
 }  // namespace
 }  // namespace probe

@@ -10,6 +10,7 @@ bool ThreadNames::Take(v1::Waker* w, v1::Record* name) {
   auto it = known_.find(w->tid());
   bool announce = it == known_.end() || it->second != w->comm();
   if (announce) {
+    name->Clear();
     if (known_.size() >= kMaxThreads) known_.clear();
     known_[w->tid()] = w->comm();
     auto* t = name->mutable_thread_name();
@@ -22,7 +23,6 @@ bool ThreadNames::Take(v1::Waker* w, v1::Record* name) {
 }
 
 bool ThreadNames::Intern(v1::Record* r, v1::Record* name) {
-  name->Clear();
   v1::Waker* w = MutableWakerOf(r);
   return w != nullptr && Take(w, name);
 }
