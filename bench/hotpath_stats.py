@@ -64,35 +64,32 @@ def names():
     return {p["id"]: p.get("name", "?") for p in ps}
 
 
+def attached(cmd):
+    """cmd started, once it holds BPF programs (and a moment to attach them)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(400):
+        if stats(p.pid): break
+        time.sleep(0.05)
+    time.sleep(0.5)  # attached after loading
+    return p
+
+
 def agent_on(binary, pid):
-    """The tracer (a probe agent, or peer:TOOL) on pid, once its programs are
-    attached."""
+    """The tracer (a probe agent, cmp:MODE or peer:TOOL) on pid, once its
+    programs are attached."""
     if binary.startswith("cmp:"):
         # bench/bpf/tp_cmp_loader.c: the design-comparison programs, e.g.
         # cmp:tp_btf-timer (the least that times each call) or cmp:tp_btf-empty.
-        cmd = [os.path.join(bindir, "tp_cmp_loader"), os.path.join(bindir, "syscalls_tp_cmp.bpf.o"),
-               binary[4:], "--pid", str(pid)]
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(400):
-            if stats(p.pid): break
-            time.sleep(0.05)
-        time.sleep(0.5)  # attached after loading
-        return p
+        return attached([os.path.join(bindir, "tp_cmp_loader"),
+                         os.path.join(bindir, "syscalls_tp_cmp.bpf.o"), binary[4:], "--pid", str(pid)])
     if binary.startswith("peer:"):
         tool = binary[5:]
         if tool == "bpftrace":
-            cmd = ["bpftrace", "-e",
-                   f"tracepoint:syscalls:sys_enter_pselect6 /pid == {pid}/ {{ @s[tid] = nsecs; }} "
-                   "tracepoint:syscalls:sys_exit_pselect6 /@s[tid]/ "
-                   "{ @h = hist(nsecs - @s[tid]); delete(@s[tid]); }"]
-        else:
-            cmd = [peers[tool]] + (["-L"] if tool == "syscount" else []) + ["-p", str(pid)]
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(400):
-            if stats(p.pid): break
-            time.sleep(0.05)
-        time.sleep(0.5)  # attached after loading
-        return p
+            return attached(["bpftrace", "-e",
+                             f"tracepoint:syscalls:sys_enter_pselect6 /pid == {pid}/ {{ @s[tid] = nsecs; }} "
+                             "tracepoint:syscalls:sys_exit_pselect6 /@s[tid]/ "
+                             "{ @h = hist(nsecs - @s[tid]); delete(@s[tid]); }"])
+        return attached([peers[tool]] + (["-L"] if tool == "syscount" else []) + ["-p", str(pid)])
     out = os.path.join(tmp, "r.ptrace")
     if os.path.exists(out): os.unlink(out)
     binary, *own = shlex.split(binary)
