@@ -37,6 +37,15 @@ void MergeHistogram(const probe_hist_key& key, const probe_hist* per_cpu, int nc
   for (int i = 0; i <= last; ++i) out->add_log2_buckets(buckets[i]);
 }
 
+bool HistogramCopiesWhole(const probe_hist* per_cpu, int ncpu) {
+  for (int cpu = 0; cpu < ncpu; ++cpu) {
+    uint64_t in_buckets = 0;
+    for (uint64_t b : per_cpu[cpu].buckets) in_buckets += b;
+    if (in_buckets != per_cpu[cpu].count) return false;
+  }
+  return true;
+}
+
 void MergeSchedHistogram(const probe_hist_key& key, const probe_hist* per_cpu, int ncpu,
                          uint64_t time_ns, v1::SchedHistogram* out) {
   v1::SyscallHistogram merged;

@@ -15,6 +15,12 @@ namespace probe {
 void MergeHistogram(const probe_hist_key& key, const probe_hist* per_cpu, int ncpu,
                     uint64_t time_ns, v1::SyscallHistogram* out);
 
+// True when every CPU's copy counts each call once in count and once in a
+// bucket. A copy read while that CPU's programs run can be torn: the kernel
+// copies count before the buckets, so a reader stalled in between (a VM's
+// vCPU descheduled) sees the buckets of later calls without their count.
+bool HistogramCopiesWhole(const probe_hist* per_cpu, int ncpu);
+
 // The same for a scheduler histogram (key.syscall holds the kind).
 void MergeSchedHistogram(const probe_hist_key& key, const probe_hist* per_cpu, int ncpu,
                          uint64_t time_ns, v1::SchedHistogram* out);

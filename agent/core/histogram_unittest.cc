@@ -61,5 +61,22 @@ TEST(HistogramTest, UnknownSyscallIsUnspecifiedAndEmptyHasNoBuckets) {
   EXPECT_EQ(out.log2_buckets_size(), 0);
 }
 
+// A copy taken while a CPU's programs run can hold buckets of calls its
+// count does not have yet (the count is copied first): such a read is torn
+// and must be taken again.
+TEST(HistogramTest, ACopyWhoseCountIsNotItsBucketsSumIsTorn) {
+  probe_hist cpu[2] = {Empty(), Empty()};
+  EXPECT_TRUE(HistogramCopiesWhole(cpu, 2)) << "empty";
+  cpu[0].count = 3;
+  cpu[0].buckets[4] = 2;
+  cpu[0].buckets[40] = 1;
+  cpu[1].count = 1;
+  cpu[1].buckets[0] = 1;
+  EXPECT_TRUE(HistogramCopiesWhole(cpu, 2));
+  cpu[1].buckets[7] = 39;  // the CI run's tear: 39 calls in the buckets only
+  EXPECT_FALSE(HistogramCopiesWhole(cpu, 2));
+  EXPECT_TRUE(HistogramCopiesWhole(cpu, 1)) << "only the CPUs given are checked";
+}
+
 }  // namespace
 }  // namespace probe

@@ -2,6 +2,8 @@
 
 #include <bpf/libbpf.h>
 
+#include "histogram.h"
+
 namespace probe {
 
 void HistogramSlots::ForEach(const HistogramVisitor& visit) const {
@@ -14,12 +16,28 @@ void HistogramSlots::ForEach(const HistogramVisitor& visit) const {
   while (bpf_map__get_next_key(maps_.index, prev, &next, sizeof(next)) == 0) {
     uint32_t slot;
     if (bpf_map__lookup_elem(maps_.index, &next, sizeof(next), &slot, sizeof(slot), 0) == 0 &&
-        bpf_map__lookup_elem(maps_.slots, &slot, sizeof(slot), values.data(),
-                             values.size() * sizeof(probe_hist), 0) == 0)
+        ReadWhole(slot, &values))
       visit(next, values.data(), ncpu);
     key = next;
     prev = &key;
   }
+}
+
+// The programs keep counting while a slot is read, and a read stalled
+// between a CPU's count and its buckets (this VM's vCPU descheduled: 39 calls
+// apart in a CI run) gave a file a histogram whose count was not its
+// buckets' sum. Read again until every CPU's copy is whole; a few tries
+// suffice, since a tear needs a stall in mid-copy. After kTries the last read
+// is used: the next read makes up the difference.
+bool HistogramSlots::ReadWhole(uint32_t slot, std::vector<probe_hist>* values) const {
+  constexpr int kTries = 16;
+  for (int i = 0; i < kTries; ++i) {
+    if (bpf_map__lookup_elem(maps_.slots, &slot, sizeof(slot), values->data(),
+                             values->size() * sizeof(probe_hist), 0) != 0)
+      return false;
+    if (HistogramCopiesWhole(values->data(), static_cast<int>(values->size()))) return true;
+  }
+  return true;
 }
 
 void HistogramSlots::Delete(const probe_hist_key& key) {

@@ -47,6 +47,9 @@ class HistogramSlots {
   void Recycle();
 
  private:
+  // slot's per-CPU values, read again while a copy is torn; false if the
+  // read fails.
+  bool ReadWhole(uint32_t slot, std::vector<probe_hist>* values) const;
   HistogramSlotMaps maps_;
   std::vector<uint32_t> deleted_;   // since the last Recycle
   std::vector<uint32_t> released_;  // deleted before it: given back at the next
