@@ -351,15 +351,27 @@ TEST(EventDecoderTest, ARecordDecodedIntoAgainHoldsOnlyTheNewEvent) {
   wait.wakeup_folded = 1;
   probe_syscall_event call = MakeSyscall(PROBE_SYS_READ);
   probe_wakeup_event wakeup = MakeWakeup();
+  wakeup.waker.ctx = PROBE_WAKER_TIMER;
+  wakeup.waker.ctx_fn = 0xffffffff81000000ull;
+  // Then one with less in it: preempted, so no waker and no wake of its own.
+  probe_wakeup_event preempted = MakeWakeup();
+  preempted.state = PROBE_OFF_PREEMPTED;
+  preempted.wake_ns = preempted.off_ns;
+  memset(&preempted.waker, 0, sizeof(preempted.waker));
+  preempted.waker.nr = -1;
+  preempted.waker.fd = -1;
+  // A wait with less in it than the first: still asleep when it returned.
+  probe_syscall_wait_event bare_wait = MakeBlockedWait();
   probe_proc_exit_event exit = MakeExit();
   struct Event {
     const void* data;
     size_t size;
   };
   const Event events[] = {
-      {&wait, sizeof(wait)}, {&call, sizeof(call)},     {&wakeup, sizeof(wakeup)},
-      {&wait, sizeof(wait)}, {&wakeup, sizeof(wakeup)}, {&call, sizeof(call)},
-      {&exit, sizeof(exit)}, {&call, sizeof(call)},     {&wait, sizeof(wait)}};
+      {&wait, sizeof(wait)},           {&call, sizeof(call)}, {&wakeup, sizeof(wakeup)},
+      {&preempted, sizeof(preempted)}, {&wait, sizeof(wait)}, {&bare_wait, sizeof(bare_wait)},
+      {&wakeup, sizeof(wakeup)},       {&call, sizeof(call)}, {&exit, sizeof(exit)},
+      {&call, sizeof(call)},           {&wait, sizeof(wait)}};
   v1::Record reused, reused_folded;
   for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); ++i) {
     // A malformed event between each pair leaves nothing behind either.

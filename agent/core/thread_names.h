@@ -15,8 +15,8 @@ class ThreadNames {
   static constexpr size_t kMaxThreads = 65536;  // then forgotten and announced again
 
   // Takes the waker name out of r. Returns true with *name set when a
-  // ThreadName record must be written before r; *name is untouched (and
-  // holds nothing to write) when it returns false.
+  // ThreadName record must be written before r; false leaves *name as it
+  // was (the last name announced, not to be written again).
   bool Intern(v1::Record* r, v1::Record* name);
   // A new file (--rotate): every name is announced again in it.
   void Reset() { known_.clear(); }
