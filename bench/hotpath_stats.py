@@ -6,8 +6,9 @@ select, one CPU) traced, (b) a read(/dev/zero, 0) and a getppid loop in a
 process the agent does NOT target. Prints the median ns/run per program.
 
 Peers are measured the same way, their own programs' figures side by side
-with probe's: LABEL=cmp:MODE runs bench/bpf/tp_cmp_loader.c in MODE (tp_btf-timer: the
-least that times each call; tp_btf-empty: empty programs); LABEL=peer:syscount (libbpf-tools `syscount -L -p PID`),
+with probe's: LABEL=cmp:MODE runs bench/bpf/tp_cmp_loader.c in MODE
+(tp_btf-timer: the least that times each call; tp_btf-empty: empty
+programs); LABEL=peer:syscount (libbpf-tools `syscount -L -p PID`),
 peer:runqlat (`runqlat -p PID`) and peer:bpftrace (one pselect6 entry->exit
 histogram, as in syscall_bench.py); the libbpf-tools peers are built from
 bench/peers by bench/peer_build.py (needs BUILD_DIR/bpf/vmlinux.h), and

@@ -39,6 +39,12 @@ struct {
   __type(value, struct probe_batch);
 } batches SEC(".maps") __weak;
 
+/* This CPU's batch (NULL only if the map lookup fails). */
+static __always_inline struct probe_batch *this_cpu_batch(void) {
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&batches, &zero);
+}
+
 /* Where a record being written lives: in this CPU's batch, or reserved in
  * the ring (then ring is set and the record must be submitted). */
 struct staged {
@@ -91,8 +97,7 @@ static __always_inline void release_batch(struct probe_batch *b) {
  * ring is full (short of what is kept for process exits): the caller counts
  * the loss. Always followed by commit_record. */
 static __always_inline void *stage_record(__u32 size, struct staged *s, struct inflight *f) {
-  __u32 zero = 0;
-  struct probe_batch *b = batch_bytes ? bpf_map_lookup_elem(&batches, &zero) : NULL;
+  struct probe_batch *b = batch_bytes ? this_cpu_batch() : NULL;
   s->batch = NULL;
   s->ring = NULL;
   if (b && !b->busy) {
@@ -151,8 +156,7 @@ static __always_inline bool flush_batch_now(struct probe_batch *b) {
 }
 
 static __always_inline bool flush_this_cpu(void) {
-  __u32 zero = 0;
-  struct probe_batch *b = bpf_map_lookup_elem(&batches, &zero);
+  struct probe_batch *b = this_cpu_batch();
   return b ? flush_batch_now(b) : true;
 }
 
@@ -164,8 +168,7 @@ static __always_inline void flush_for_leaving(struct inflight *f) {
   if (!cpu1) return;
   f->staged_cpu = 0;
   if (cpu1 != bpf_get_smp_processor_id() + 1) return;
-  __u32 zero = 0;
-  struct probe_batch *b = bpf_map_lookup_elem(&batches, &zero);
+  struct probe_batch *b = this_cpu_batch();
   if (b && b->gen == f->staged_gen) flush_batch_now(b);
 }
 

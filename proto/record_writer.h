@@ -23,8 +23,9 @@ class RecordWriter {
   // Returns false once the file has failed, or when this record cannot be
   // written whole and readable (it is over format::kMaxRecordBytes, or a
   // header, stats or trailer record, the only kinds with string fields, does
-  // not parse back: refused, the file goes on); the record is then lost. Names and argv are bytes
-  // fields (proto/probe.proto), so untrusted bytes never make a record unparsable.
+  // not parse back: refused, the file goes on); the record is then lost.
+  // Names and argv are bytes fields (proto/probe.proto), so untrusted bytes
+  // never make a record unparsable.
   bool Append(const v1::Record& record);
   // Records refused by Append without failing the file.
   uint64_t refused() const { return refused_; }

@@ -171,10 +171,6 @@ void DecodeWait(const probe_syscall_wait_event& w, v1::SyscallCall* c) {
   DecodeWaker(w.waker, b->mutable_waker());
 }
 
-}  // namespace
-
-namespace {
-
 // The kind message of *out, empty, for the record being decoded. The agent
 // decodes every event into the same Record; when the last one was of the
 // same kind its message is cleared and reused, not freed and allocated again
