@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Where W1's CPU goes while a tracer is on it, down to the source line of
+each BPF program: perf samples of CPU 0 (`perf record -C 0`) for exactly
+the length of the W1 ping-pong (eventfd + select, both threads on CPU 0),
+each sample in one of the tracer's programs mapped to the source line that
+its JIT offset falls in (bench/bpf/jited_lines.c: the kernel's JIT line
+table, which Debian's bpftool, built without libbfd, cannot print).
+
+Figures are ns per W1 call (6 calls a round trip: 2 pselect6, 2 read, 2
+write): samples x the sampling period / calls. The machines have no PMU, so
+perf samples with cpu-clock, an hrtimer: time with interrupts off (the
+sched_switch programs run inside __schedule with them off) is charged to
+where they come back on (finish_task_switch, _raw_spin_unlock_irq), and a
+sample lands a few instructions past a slow one. Read lines as "about
+here", and compare two tracers only within one run of this script.
+
+Usage: bench/bpf_line_profile.py [--rounds N] [--freq HZ] [--top N]
+                                 LABEL='AGENT [ARGS]' | LABEL=cmp:MODE | LABEL=- [...]
+  LABEL=- profiles W1 untraced, for its own kernel time beside the others;
+  LABEL=cmp:MODE runs bench/bpf/tp_cmp_loader.c in MODE (tp_btf-timer: the
+  least that times each call; tp_btf-empty: empty programs; built by
+  `bench/syscall_bench.py BUILD` into BENCH_BIN).
+  e.g. bench/bpf_line_profile.py un=- 'sys=build/agent/probe-agent --events process,syscalls'
+  with BENCH_BIN=dir holding pingpong (default build/bench)."""
+import collections, bisect, os, shlex, shutil, signal, subprocess, sys, tempfile, time
+
+if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:
+    print(__doc__.strip())
+    sys.exit(0)
+HERE = os.path.dirname(os.path.abspath(__file__))
+CALLS_PER_ROUND = 6
+args = sys.argv[1:]
+opts = {"--rounds": 300000, "--freq": 10000, "--top": 25}
+while args and args[0] in opts:
+    opts[args[0]] = int(args[1])
+    args = args[2:]
+sides = [a.split("=", 1) for a in args]
+if not sides or any(len(s) != 2 for s in sides):
+    sys.exit("bpf_line_profile: give LABEL='AGENT [ARGS]' or LABEL=- (see --help)")
+bindir = os.environ.get("BENCH_BIN", "build/bench")
+if not shutil.which("perf"):
+    sys.exit("bpf_line_profile: needs perf (Debian: linux-perf)")
+tmp = tempfile.mkdtemp(prefix="bpf_lines_")
+
+
+def build_jited_lines():
+    cc = shutil.which("gcc") or shutil.which("cc") or "clang"
+    out = os.path.join(tmp, "jited_lines")
+    libbpf = subprocess.run(["pkg-config", "--cflags", "--libs", "libbpf"], capture_output=True,
+                            text=True).stdout.split() or ["-lbpf", "-lelf", "-lz"]
+    r = subprocess.run([cc, "-O2", "-Wall", os.path.join(HERE, "bpf/jited_lines.c"), "-o", out,
+                        *libbpf], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("bpf_line_profile: jited_lines did not build:\n" + r.stderr)
+    return out
+
+
+def prog_ids(pid):
+    """The ids of the BPF programs process pid holds."""
+    ids = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-prog": continue
+            for line in open(f"/proc/{pid}/fdinfo/{fd}"):
+                if line.startswith("prog_id:"): ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
+def line_tables(jited_lines, ids):
+    """{program tag suffix: (offsets, lines)} for each program that has one;
+    perf names a JIT'd program bpf_prog_<tag>_<name>."""
+    import json
+    shown = {p["id"]: p for p in json.loads(subprocess.run(
+        ["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout or "[]")}
+    tables = {}
+    for i in ids:
+        p = shown.get(i)
+        if not p or "name" not in p: continue
+        r = subprocess.run([jited_lines, str(i)], capture_output=True, text=True)
+        if r.returncode != 0: continue
+        rows = [l.split(" ", 2) for l in r.stdout.splitlines()]
+        tables[f"bpf_prog_{p['tag']}_{p['name']}"] = (
+            p["name"], [int(x[0], 16) for x in rows], [" ".join(x[1:]).strip() for x in rows])
+    return tables
+
+
+def profile(label, cmd, jited_lines):
+    """perf samples of CPU 0 over one W1 run under cmd (None: untraced),
+    and the line tables of cmd's programs."""
+    pp = subprocess.Popen([os.path.join(bindir, "pingpong"), "--rounds", str(opts["--rounds"]),
+                           "--cpu", "0", "--wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True)
+    pp.stdout.readline()
+    ag, tables = None, {}
+    if cmd and cmd.startswith("cmp:"):
+        # bench/bpf/tp_cmp_loader.c, e.g. cmp:tp_btf-timer (the least that
+        # times each call) or cmp:tp_btf-empty (empty programs).
+        ag = subprocess.Popen([os.path.join(bindir, "tp_cmp_loader"),
+                               os.path.join(bindir, "syscalls_tp_cmp.bpf.o"), cmd[4:], "--pid",
+                               str(pp.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            if prog_ids(ag.pid): break
+            time.sleep(0.05)
+        time.sleep(0.5)  # attached after loading
+    elif cmd:
+        binary, *own = shlex.split(cmd)
+        out = os.path.join(tmp, "r.ptrace")
+        ag = subprocess.Popen([binary, "--pid", str(pp.pid), "--force", "-o", out] + own,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            if os.path.exists(out) and os.path.getsize(out) > 0: break
+            time.sleep(0.05)
+        time.sleep(0.3)
+    if ag:
+        tables = line_tables(jited_lines, prog_ids(ag.pid))
+    data = os.path.join(tmp, f"{label}.perf")
+    perf = subprocess.Popen(["perf", "record", "-q", "-F", str(opts["--freq"]), "-C", "0", "-o", data],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # perf is sampling
+    t0 = time.monotonic()
+    pp.stdin.write("go\n"); pp.stdin.flush()
+    pp.communicate()
+    seconds = time.monotonic() - t0
+    perf.send_signal(signal.SIGINT); perf.wait()
+    if ag:
+        ag.send_signal(signal.SIGINT); ag.wait()
+    script = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym,symoff,dso"],
+                            capture_output=True, text=True).stdout
+    return script, tables, seconds
+
+
+# Kernel symbols by what a tracer pays them for; the untraced side shows
+# the kernel's own share of the same symbols (select reads the clock too).
+GROUPS = {
+    "clock reads": ("read_tsc", "ktime_get_mono_fast_ns"),
+    "user-memory reads": ("copy_from_user_nofault", "bpf_probe_read_user", "nmi_uaccess_okay"),
+    "task storage helper": ("bpf_task_storage_get_recur", "bpf_task_storage_get"),
+    "reaching the program": ("bpf_trace_run1", "bpf_trace_run2", "bpf_trace_run3", "bpf_trace_run4",
+                             "its_return_thunk", "__x86_indirect_thunk_rax", "__bpf_prog_enter_recur",
+                             "__bpf_prog_exit_recur", "migrate_disable", "migrate_enable"),
+    "ring buffer": ("bpf_ringbuf_output", "__bpf_ringbuf_reserve", "bpf_ringbuf_submit",
+                    "bpf_ringbuf_reserve", "bpf_ringbuf_commit", "bpf_ringbuf_query",
+                    "irq_work_queue"),
+}
+
+
+def tally(script, tables):
+    """Samples by symbol, by program and by (program, line), and how many
+    fell in W1's own user-space code."""
+    syms, progs, lines = collections.Counter(), collections.Counter(), collections.Counter()
+    total = user = 0
+    for row in script.splitlines():
+        parts = row.split()
+        if not parts: continue
+        total += 1
+        at = parts[1] if len(parts) > 2 else "[unknown]"
+        dso = parts[-1]
+        if dso not in ("([kernel.kallsyms])", "([unknown])") and not at.startswith("bpf_prog_"):
+            user += 1
+        sym, _, off = at.partition("+0x")
+        syms[sym] += 1
+        if sym in tables and off:
+            name, offsets, text = tables[sym]
+            i = bisect.bisect_right(offsets, int(off, 16)) - 1
+            progs[name] += 1
+            lines[(name, text[i] if i >= 0 else "?")] += 1
+    return total, user, syms, progs, lines
+
+
+jited_lines = build_jited_lines()
+calls = opts["--rounds"] * CALLS_PER_ROUND
+period_ns = 1e9 / opts["--freq"]
+try:
+    for label, cmd in sides:
+        script, tables, seconds = profile(label, None if cmd == "-" else cmd, jited_lines)
+        total, user, syms, progs, lines = tally(script, tables)
+        per_call = lambda n: n * period_ns / calls
+        # The same user-space instructions under every side: when this
+        # moves, the machine's speed moved (a third within minutes, the
+        # host's) or the tracer slowed W1's own code (its caches).
+        print(f"\n== {label}: {cmd}")
+        print(f"   W1 {opts['--rounds']} round trips in {seconds * 1e3:.0f} ms; "
+              f"{total} samples of CPU 0 at {opts['--freq']} Hz = {per_call(total):.0f} ns per call; "
+              f"W1's own user-space code {per_call(user):.1f}")
+        print(f"   {'ns/call':>8} {'share':>6}  symbol")
+        for sym, n in syms.most_common(opts["--top"]):
+            print(f"   {per_call(n):8.1f} {100 * n / total:5.1f}%  {sym}")
+        print(f"   {'ns/call':>8}  kernel work done for the tracer (and by the kernel itself)")
+        for group, members in GROUPS.items():
+            n = sum(syms[m] for m in members)
+            print(f"   {per_call(n):8.1f}  {group}: {', '.join(m for m in members if syms[m])}")
+        print(f"   {per_call(sum(progs.values())):8.1f}  the programs' own code")
+        for name, n in progs.most_common():
+            print(f"\n   program {name}: {per_call(n):.1f} ns per call; its lines of 1% or more:")
+            for (prog, text), k in lines.most_common():
+                if prog != name or k * 100 < n: continue
+                print(f"   {per_call(k):8.1f} {100 * k / n:5.1f}%  {text[:100]}")
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
