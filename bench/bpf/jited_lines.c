@@ -62,13 +62,25 @@ int main(int argc, char **argv) {
     fprintf(stderr, "jited_lines: line table: %s\n", strerror(errno));
     return 1;
   }
+  /* A kernel that hides its addresses (kptr_restrict, no CAP_SYSLOG) zeroes
+   * them rather than failing: every offset would read 0. */
+  if (!info.jited_line_info || !info.jited_ksyms || !ksyms[0]) {
+    fprintf(stderr, "jited_lines: the kernel hides the JIT addresses (kptr_restrict?)\n");
+    return 1;
+  }
   struct btf *btf = btf__load_from_kernel_by_id(btf_id);
   if (!btf) {
     fprintf(stderr, "jited_lines: BTF %u: %s\n", btf_id, strerror(errno));
     return 1;
   }
-  /* Our programs inline everything, so one subprogram (ksyms[0]) holds
-   * every line; a line of another subprogram would print a huge offset. */
+  /* Offsets from the program's start (ksyms[0]), as perf gives them for
+   * its symbol. Our programs inline everything, so they have one
+   * subprogram; another would be a symbol of its own in perf. */
+  if (syms > 1) {
+    fprintf(stderr, "jited_lines: program %s has %u subprograms; only one is supported\n", argv[1],
+            syms);
+    return 1;
+  }
   for (__u32 i = 0; i < lines; i++) {
     const struct bpf_line_info *l = (const void *)(line_info + (size_t)i * line_size);
     const char *file = btf__name_by_offset(btf, l->file_name_off);
