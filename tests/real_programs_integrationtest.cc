@@ -358,5 +358,28 @@ TEST_F(RealProgramTest, AProcessIsNamedAfterItsLeaderWhenAnotherThreadExitsLast)
   EXPECT_EQ(seen, 1);
 }
 
+// The process's CPU time is every thread's, the leader's included, though
+// the leader exited first: a leader is released only when the whole process
+// is, so the kernel has not yet added its time to the process's dead
+// threads' sum when the last thread exits. Truth: getrusage(RUSAGE_SELF) of
+// the last thread just before it ends the process. probe counts ticks
+// (4 ms at HZ=250) where getrusage scales them to the exact run time.
+TEST_F(RealProgramTest, ACpuTimeOfAProcessWhoseLeaderExitedFirstCountsTheLeader) {
+  auto r = RunCommand({Agent(), "-o", file_, "--", PROBE_LEADER_EXITS, "burn", "300"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const int pid = std::stoi(Line(r.out, "leader ")["pid"]);
+  auto truth = Line(r.out, "rusage ");
+  const double truth_ms = (std::stoll(truth["user_ns"]) + std::stoll(truth["system_ns"])) / 1e6;
+  ASSERT_GE(truth_ms, 290.0) << "the leader spent 300 ms of CPU";
+  int seen = 0;
+  for (const auto& rec : ReadRecords(file_)) {
+    if (!rec.has_process() || rec.process().pid() != pid) continue;
+    seen++;
+    const double ms = (rec.process().user_time_ns() + rec.process().system_time_ns()) / 1e6;
+    EXPECT_NEAR(ms, truth_ms, 20.0 + truth_ms / 10) << "getrusage says " << truth_ms << " ms";
+  }
+  EXPECT_EQ(seen, 1);
+}
+
 }  // namespace
 }  // namespace probe
