@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include "probe_shared_maps.bpf.h"
 #include "record_batch.bpf.h"
+#include "process_cputime.bpf.h"
 
 char LICENSE[] SEC("license") __weak = "GPL";
 
@@ -87,58 +88,6 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   info->args_len = 0;
   if (len > 0 && bpf_probe_read_user(info->args, len, (void *)arg_start) == 0) info->args_len = len;
   return 0;
-}
-
-/* The open-coded thread iterator (kernel 6.7 on) and a referenced task by
- * pid (6.2 on). Weak, and used only by on_exit: on an older kernel its load
- * fails and the agent loads on_exit_before_6_7 instead, which uses none. */
-extern int bpf_iter_task_new(struct bpf_iter_task *it, struct task_struct *task,
-                             unsigned int flags) __weak __ksym;
-extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task *it) __weak __ksym;
-extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __weak __ksym;
-extern struct task_struct *bpf_task_from_pid(s32 pid) __weak __ksym;
-extern void bpf_task_release(struct task_struct *p) __weak __ksym;
-
-/* Every listed thread's own CPU time, walked from the leader: the iterator
- * goes onwards from the task it is given, and the leader comes first. The
- * leader is taken by its pid (= the tgid) because the verifier does not
- * trust last->group_leader as it stands. False when it cannot be done. */
-static __always_inline bool listed_threads_cputime(struct task_struct *last, __u64 *utime,
-                                                   __u64 *stime) {
-  struct task_struct *leader = bpf_task_from_pid(last->tgid);
-  if (!leader) return false;
-  struct bpf_iter_task it;
-  struct task_struct *t;
-  bpf_iter_task_new(&it, leader, BPF_TASK_ITER_PROC_THREADS);
-  while ((t = bpf_iter_task_next(&it))) {
-    *utime += t->utime;
-    *stime += t->stime;
-  }
-  bpf_iter_task_destroy(&it);
-  bpf_task_release(leader);
-  return true;
-}
-
-/* The process's CPU time when its last thread exits, summed as the kernel's
- * thread_group_cputime() does: the released threads' sums in the signal
- * struct, plus every thread still listed. A leader that exited first is one
- * of those: it is released only with the whole process, so the signal
- * struct does not hold its time yet (a process whose leader did all the
- * work showed 0 ns). So are other threads still on their way out. */
-static __always_inline void process_cputime(struct task_struct *last, __u64 *utime, __u64 *stime,
-                                            bool thread_iterator) {
-  *utime = BPF_CORE_READ(last, signal, utime);
-  *stime = BPF_CORE_READ(last, signal, stime);
-  if (thread_iterator && listed_threads_cputime(last, utime, stime)) return;
-  /* Older kernels: the last thread and the leader; a thread exiting at the
-   * same moment as the last one is missed. */
-  *utime += BPF_CORE_READ(last, utime);
-  *stime += BPF_CORE_READ(last, stime);
-  struct task_struct *leader = BPF_CORE_READ(last, group_leader);
-  if (leader != last) {
-    *utime += BPF_CORE_READ(leader, utime);
-    *stime += BPF_CORE_READ(leader, stime);
-  }
 }
 
 /* The last thread of a process exits (group_dead). */
