@@ -171,12 +171,14 @@ constexpr FileSpec kFiles[kFileKinds] = {
     {"syscalls.csv",
      "pid,tid,syscall,start_time_ns,duration_ns,ret,interrupted,fd,nfds,timeout_ns,timed_out,"
      "value,eventfd_flags,to_block_ns,blocked_ns,run_queue_ns,return_ns,total_blocked_ns,woken,"
-     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd,waker_syscall"},
+     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd,waker_syscall,waker_context,"
+     "waker_context_detail"},
     {"syscall_histograms.csv",
      "pid,syscall,time_ns,count,sum_ns,min_ns,max_ns,timeouts,errors,log2_buckets"},
     {"wakeups.csv",
      "pid,tid,on_cpu_time_ns,cpu,off_cpu_time_ns,wake_time_ns,state,off_cpu_ns,run_queue_ns,"
-     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd,waker_syscall"},
+     "waker_pid,waker_tid,waker_comm,waker_syscall_nr,waker_fd,waker_syscall,waker_context,"
+     "waker_context_detail"},
     {"sched_histograms.csv", "pid,kind,time_ns,count,sum_ns,min_ns,max_ns,log2_buckets"},
     {"shim_calls.csv", "pid,tid,function,entry_ns,duration_ns,result,fd,error"},
     {"markers.csv", "pid,tid,type,name,time_ns,arg0,arg1"},
@@ -254,14 +256,17 @@ class CsvExporter : public Exporter {
     f.Bool(p.argv_truncated());
     f.Empty();  // start_time_ns
     f.Empty();  // threads
+    // Empty, not 0, where the value is not known: no exec seen, or not
+    // finished when the recording stopped (a 0 would enter averages).
+    const bool exec = p.exec_time_ns() != 0, done = p.finished();
     f.Num(p.fork_time_ns());
-    f.Num(p.exec_time_ns());
-    f.Num(p.exit_time_ns());
-    f.Num(p.exec_to_exit_ns());
-    f.Num(p.fork_to_exec_ns());
-    f.Num(p.exit_code());
-    f.Num(p.exit_signal());
-    f.Bool(p.core_dumped());
+    exec ? f.Num(p.exec_time_ns()) : f.Empty();
+    done ? f.Num(p.exit_time_ns()) : f.Empty();
+    exec&& done ? f.Num(p.exec_to_exit_ns()) : f.Empty();
+    exec ? f.Num(p.fork_to_exec_ns()) : f.Empty();
+    done ? f.Num(p.exit_code()) : f.Empty();
+    done ? f.Num(p.exit_signal()) : f.Empty();
+    done ? f.Bool(p.core_dumped()) : f.Empty();
     f.Num(p.user_time_ns());
     f.Num(p.system_time_ns());
     f.Num(p.peak_rss_bytes());
@@ -302,10 +307,14 @@ class CsvExporter : public Exporter {
       f.Empty();
     // Its name, as the text report gives it (the number stays for scripts).
     f.Text(w.syscall_nr() >= 0 ? X86SyscallName(w.syscall_nr()) : std::string());
+    // What woke it: in every context but "task", the columns before are the
+    // task the interrupt or timer happened to interrupt, not the waker.
+    f.Text(EnumName(v1::WakerContext_descriptor(), w.context(), "WAKER_CONTEXT_"));
+    f.Text(WakerContextDetail(w));
   }
 
   static void NoWaker(CsvFile& f) {
-    for (int i = 0; i < 6; ++i) f.Empty();
+    for (int i = 0; i < 8; ++i) f.Empty();
   }
 
   void Syscall(const v1::SyscallCall& c) {

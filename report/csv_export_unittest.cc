@@ -411,6 +411,38 @@ TEST_F(CsvExportTest, FieldsAndEnumNames) {
   EXPECT_EQ(counters.Get(4, "kind"), "process");
 }
 
+// A process still running when the recording stopped has no exit: its
+// exit fields are empty, not 0 (which a spreadsheet would average in), and
+// so are the exec fields of a process whose exec was not seen.
+TEST_F(CsvExportTest, UnknownLifetimeFieldsAreEmptyNotZero) {
+  v1::Record running;
+  running.mutable_process()->set_pid(20);
+  running.mutable_process()->set_comm("server");
+  running.mutable_process()->set_fork_time_ns(100);
+  running.mutable_process()->set_exec_time_ns(200);
+  running.mutable_process()->set_fork_to_exec_ns(100);
+  running.mutable_process()->set_finished(false);
+  v1::Record no_exec;
+  no_exec.mutable_process()->set_pid(21);
+  no_exec.mutable_process()->set_fork_time_ns(100);
+  no_exec.mutable_process()->set_exit_time_ns(900);
+  no_exec.mutable_process()->set_finished(true);
+  Export(root_, {running, no_exec});
+  Table procs = ReadTable(root_ / "processes.csv");
+  ASSERT_EQ(procs.rows.size(), 2u);
+  EXPECT_EQ(procs.Get(0, "exec_time_ns"), "200");
+  EXPECT_EQ(procs.Get(0, "fork_to_exec_ns"), "100");
+  for (const char* column :
+       {"exit_time_ns", "exec_to_exit_ns", "exit_code", "exit_signal", "core_dumped"})
+    EXPECT_EQ(procs.Get(0, column), "") << column;
+  EXPECT_EQ(procs.Get(0, "finished"), "false");
+  EXPECT_EQ(procs.Get(1, "exec_time_ns"), "");
+  EXPECT_EQ(procs.Get(1, "exec_to_exit_ns"), "");
+  EXPECT_EQ(procs.Get(1, "fork_to_exec_ns"), "");
+  EXPECT_EQ(procs.Get(1, "exit_time_ns"), "900");
+  EXPECT_EQ(procs.Get(1, "exit_code"), "0");
+}
+
 TEST_F(CsvExportTest, QuotedMarkerNameRoundTrips) {
   Export(root_, SampleRecords());
   Table markers = ReadTable(root_ / "markers.csv");

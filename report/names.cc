@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
+
+#include "column_text.h"
 
 namespace probe {
 
@@ -148,6 +152,26 @@ static std::string WakerContextText(const v1::Waker& w) {
              (w.softirq_name().empty() ? std::to_string(w.softirq()) : w.softirq_name());
     case v1::WAKER_CONTEXT_UNKNOWN:
       return "an unseen wakeup";
+    default:
+      return "";
+  }
+}
+
+std::string WakerContextDetail(const v1::Waker& w) {
+  switch (w.context()) {
+    case v1::WAKER_CONTEXT_HARDIRQ:
+      return w.irq_name().empty() ? std::to_string(w.irq()) : w.irq_name();
+    case v1::WAKER_CONTEXT_SOFTIRQ:
+      return w.softirq_name().empty() ? std::to_string(w.softirq()) : w.softirq_name();
+    case v1::WAKER_CONTEXT_OWN_TIMEOUT:
+    case v1::WAKER_CONTEXT_TIMER: {
+      if (!w.timer_function_name().empty()) return w.timer_function_name();
+      char hex[32];
+      snprintf(hex, sizeof(hex), "0x%" PRIx64, w.timer_function());
+      return w.timer_function() ? hex : "";
+    }
+    case v1::WAKER_CONTEXT_UNKNOWN:
+      return EnumName(v1::WakeUnknownReason_descriptor(), w.unknown_reason(), "WAKE_UNKNOWN_");
     default:
       return "";
   }

@@ -30,6 +30,10 @@ std::string FormatWakerSyscall(const v1::Waker& w);
 enum class WakerStyle { kTid, kPidTid, kPair, kGroup };
 // The one place a waker becomes words (without "woken by"), given its comm.
 std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle style);
+// What a waker that was not a task was: the irq's name (or number), the
+// softirq's name (or vector), the hrtimer function's name (or address, in
+// hex), why no wakeup was seen; empty for a task.
+std::string WakerContextDetail(const v1::Waker& w);
 // "select", "eventfd_read": a shim function's C name.
 std::string ShimFunctionName(v1::ShimFunction f);
 

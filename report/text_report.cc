@@ -70,7 +70,8 @@ void AppendProcesses(const TraceSummary& s, std::ostringstream& o) {
            "COMM", "EXEC->EXIT", "FORK->EXEC", "USER", "SYS", "PEAK RSS", "STATUS", "COMMAND");
   o << line;
   for (const auto& p : procs) {
-    std::string e2e = p.exec_time_ns() ? FormatDuration(p.exec_to_exit_ns()) : "-";
+    // Not finished when the recording stopped: no exit, so no exec-to-exit.
+    std::string e2e = p.exec_time_ns() && p.finished() ? FormatDuration(p.exec_to_exit_ns()) : "-";
     std::string f2e = p.exec_time_ns() ? FormatDuration(p.fork_to_exec_ns()) : "-";
     char rss[32];
     snprintf(rss, sizeof(rss), "%.1f MiB", p.peak_rss_bytes() / 1048576.0);

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "agent_test.h"
@@ -212,6 +213,19 @@ TEST_F(ProcessLifetimeTest, UnfinishedLaunchedChildKeepsExecTime) {
     EXPECT_LT(rec.process().fork_to_exec_ns(), 50'000'000u);
   }
   EXPECT_TRUE(found);
+  // The report gives it no exec-to-exit: "-" (it said "0 ns"), and "running".
+  auto rep = RunCommand({PROBE_REPORT, file_});
+  ASSERT_EQ(rep.exit_status, 0) << rep.err;
+  std::string line;  // sleep's row of the processes table, its first table
+  std::istringstream rows(rep.out);
+  bool in_table = false;
+  for (std::string l; line.empty() && std::getline(rows, l);) {
+    if (l.rfind("processes (", 0) == 0) in_table = true;
+    if (in_table && l.find(" sleep ") != std::string::npos) line = l;
+  }
+  ASSERT_FALSE(line.empty()) << rep.out;
+  EXPECT_NE(line.find(" - "), std::string::npos) << line;
+  EXPECT_NE(line.find("running"), std::string::npos) << line;
 }
 
 TEST_F(ProcessLifetimeTest, SigkillLosesAtMostTheLastSecond) {

@@ -270,10 +270,61 @@ TEST_F(ReportOutputsTest, CsvNamesTheWakersSyscall) {
     const std::string header = text.substr(0, text.find('\n'));
     ASSERT_NE(header.find(",waker_syscall_nr,waker_fd,waker_syscall"), std::string::npos)
         << file << ": " << header;
-    EXPECT_NE(text.find(",worker,1,7,write\n"), std::string::npos) << file << "\n" << text;
+    EXPECT_NE(text.find(",worker,1,7,write,task,\n"), std::string::npos) << file << "\n" << text;
   }
   // A kernel waker has no syscall: an empty field.
-  EXPECT_NE(Slurp(csv + "/wakeups.csv").find(",swapper/1,-1,,\n"), std::string::npos);
+  EXPECT_NE(Slurp(csv + "/wakeups.csv").find(",swapper/1,-1,,,task,\n"), std::string::npos);
+}
+
+// What woke a thread when it was not a task: the text report says "its own
+// timeout" or "softirq NET_RX"; the CSV said only which task the interrupt
+// happened to land in (often swapper), as if that task had woken it.
+TEST_F(ReportOutputsTest, CsvSaysWhatWokeAThreadWhenItWasNotATask) {
+  const std::string path = dir_ + "/contexts.ptrace";
+  std::string error;
+  auto w = CreateRecordFile(path, true, &error);
+  ASSERT_TRUE(w) << error;
+  v1::Record h;
+  h.mutable_header()->set_format_version(1);
+  h.mutable_header()->set_start_time_ns(kStart);
+  w->Append(h);
+  auto wakeup = [&](uint64_t on, const v1::Waker& k) {
+    v1::Record r = Wakeup(on, 1000, false);
+    *r.mutable_wakeup()->mutable_waker() = k;
+    w->Append(r);
+  };
+  v1::Waker timeout;  // a bystander: the idle task the timer interrupted
+  timeout.set_comm("swapper/0");
+  timeout.set_syscall_nr(-1);
+  timeout.set_context(v1::WAKER_CONTEXT_OWN_TIMEOUT);
+  timeout.set_timer_function(0xffffffff81234560ull);
+  timeout.set_timer_function_name("hrtimer_wakeup");
+  wakeup(kStart + 1'000'000, timeout);
+  v1::Waker net = timeout;
+  net.set_context(v1::WAKER_CONTEXT_SOFTIRQ);
+  net.set_softirq(3);
+  net.set_softirq_name("NET_RX");
+  wakeup(kStart + 2'000'000, net);
+  v1::Waker irq = timeout;
+  irq.set_context(v1::WAKER_CONTEXT_HARDIRQ);
+  irq.set_irq(24);  // no name known: the number
+  wakeup(kStart + 3'000'000, irq);
+  v1::Record call = Wait(kStart + 4'000'000, 5'000'000, true);
+  *call.mutable_syscall()->mutable_breakdown()->mutable_waker() = timeout;
+  w->Append(call);
+  ASSERT_TRUE(w->Flush());
+  const std::string csv = dir_ + "/csv";
+  auto r = RunCommand({Report(), path, "--no-progress", "--csv", csv});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const std::string wakeups = Slurp(csv + "/wakeups.csv");
+  EXPECT_NE(wakeups.find(",waker_syscall,waker_context,waker_context_detail\n"), std::string::npos)
+      << wakeups;
+  EXPECT_NE(wakeups.find(",swapper/0,-1,,,own_timeout,hrtimer_wakeup\n"), std::string::npos)
+      << wakeups;
+  EXPECT_NE(wakeups.find(",swapper/0,-1,,,softirq,NET_RX\n"), std::string::npos) << wakeups;
+  EXPECT_NE(wakeups.find(",swapper/0,-1,,,hardirq,24\n"), std::string::npos) << wakeups;
+  const std::string calls = Slurp(csv + "/syscalls.csv");
+  EXPECT_NE(calls.find(",own_timeout,hrtimer_wakeup\n"), std::string::npos) << calls;
 }
 
 }  // namespace
