@@ -194,10 +194,18 @@ int main(int argc, char** argv) {
     fprintf(stderr, "probe-report: %s is empty\n", path);
     return 1;
   }
+  if (status == ReadStatus::kIoError && count == 0) {
+    // Nothing was read (a directory, a device that refuses): not a warning.
+    fprintf(stderr, "probe-report: cannot read %s: %s\n", path, reader->reason().c_str());
+    return 1;
+  }
   if (status != ReadStatus::kEnd) {
-    fprintf(stderr, "probe-report: warning: %s is %s after %" PRIu64 " records: %s\n", path,
-            probe::ReadStatusName(status), count, reader->reason().c_str());
-    return status == ReadStatus::kTruncated ? rc : 1;
+    // Only a file cut short is still a good report of what it holds.
+    const bool truncated = status == ReadStatus::kTruncated;
+    fprintf(stderr, "probe-report: %s%s is %s after %" PRIu64 " records: %s\n",
+            truncated ? "warning: " : "", path, probe::ReadStatusName(status), count,
+            reader->reason().c_str());
+    return truncated ? rc : 1;
   }
   if (!o.json && !summary.has_trailer)
     fprintf(stderr, "probe-report: warning: %s has no trailer (agent did not stop cleanly)\n",

@@ -90,6 +90,10 @@ TEST_F(ReportCliTest, AnotherFormatEmptyAndMissingFiles) {
   auto m = RunCommand({PROBE_REPORT, dir_ + "/missing.ptrace"});
   EXPECT_NE(m.exit_status, 0);
   EXPECT_TRUE(OneLine(m.err)) << m.err;
+  // A directory: it said "warning: DIR is io error after 0 records: ...".
+  auto d = RunCommand({PROBE_REPORT, dir_});
+  EXPECT_EQ(d.exit_status, 1);
+  EXPECT_EQ(d.err, "probe-report: cannot read " + dir_ + ": read failed: Is a directory\n");
 }
 
 TEST_F(ReportCliTest, NewerFormatIsReadWithAWarning) {
