@@ -28,34 +28,42 @@ std::string SyscallName(v1::Syscall s) {
 }
 
 std::string X86SyscallName(int nr) {
-  static const std::map<int, const char*> kNames = {{0, "read"},
-                                                    {1, "write"},
-                                                    {3, "close"},
-                                                    {7, "poll"},
-                                                    {16, "ioctl"},
-                                                    {19, "readv"},
-                                                    {20, "writev"},
-                                                    {23, "select"},
-                                                    {35, "nanosleep"},
-                                                    {44, "sendto"},
-                                                    {46, "sendmsg"},
-                                                    {56, "clone"},
-                                                    {59, "execve"},
-                                                    {60, "exit"},
-                                                    {61, "wait4"},
-                                                    {62, "kill"},
-                                                    {200, "tkill"},
-                                                    {202, "futex"},
-                                                    {230, "clock_nanosleep"},
-                                                    {231, "exit_group"},
-                                                    {232, "epoll_wait"},
-                                                    {234, "tgkill"},
-                                                    {270, "pselect6"},
-                                                    {271, "ppoll"},
-                                                    {281, "epoll_pwait"},
-                                                    {290, "eventfd2"},
-                                                    {435, "clone3"},
-                                                    {441, "epoll_pwait2"}};
+  // The kernel's list, generated at build from Debian's asm/unistd_64.h
+  // (report/CMakeLists.txt); a short list where the build host had none.
+  static const std::map<int, const char*> kNames = [] {
+    std::map<int, const char*> kernel = {
+#include "x86_64_syscall_names.inc"
+    };
+    if (!kernel.empty()) return kernel;
+    return std::map<int, const char*>{{0, "read"},
+                                      {1, "write"},
+                                      {3, "close"},
+                                      {7, "poll"},
+                                      {16, "ioctl"},
+                                      {19, "readv"},
+                                      {20, "writev"},
+                                      {23, "select"},
+                                      {35, "nanosleep"},
+                                      {44, "sendto"},
+                                      {46, "sendmsg"},
+                                      {56, "clone"},
+                                      {59, "execve"},
+                                      {60, "exit"},
+                                      {61, "wait4"},
+                                      {62, "kill"},
+                                      {200, "tkill"},
+                                      {202, "futex"},
+                                      {230, "clock_nanosleep"},
+                                      {231, "exit_group"},
+                                      {232, "epoll_wait"},
+                                      {234, "tgkill"},
+                                      {270, "pselect6"},
+                                      {271, "ppoll"},
+                                      {281, "epoll_pwait"},
+                                      {290, "eventfd2"},
+                                      {435, "clone3"},
+                                      {441, "epoll_pwait2"}};
+  }();
   auto it = kNames.find(nr);
   return it != kNames.end() ? it->second : "syscall " + std::to_string(nr);
 }

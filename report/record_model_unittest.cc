@@ -112,6 +112,16 @@ TEST(NameTable, BoundedNewIdsAreCountedKnownOnesRenamed) {
   EXPECT_EQ(*names.Thread(1), "renamed");
 }
 
+// Every x86_64 syscall a waker can be in has its name: connect (42) came
+// out as "syscall 42" in the CSV when the names were a hand-made short list.
+TEST(NameTable, WakerSyscallNumbersAreNamedFromTheKernelsList) {
+  EXPECT_EQ(X86SyscallName(1), "write");
+  EXPECT_EQ(X86SyscallName(42), "connect");
+  EXPECT_EQ(X86SyscallName(288), "accept4");
+  EXPECT_EQ(X86SyscallName(441), "epoll_pwait2");
+  EXPECT_EQ(X86SyscallName(-5), "syscall -5");
+}
+
 TEST(Quantiles, ExactFromEveryValueElseInterpolatedAndMarked) {
   v1::SyscallHistogram h;
   for (uint64_t ns : {1000u, 2000u, 3000u, 4000u}) AddToHistogram(ns, &h);
