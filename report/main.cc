@@ -148,7 +148,12 @@ int main(int argc, char** argv) {
   while ((status = reader->Next(&record)) == ReadStatus::kRecord) {
     ++count;
     progress.Update(reader->offset());
-    if (!filter.Keep(record)) continue;
+    if (!filter.Keep(record)) {
+      // Outside the time window, a process's exit record still names it
+      // for the calls inside (they showed "?").
+      if (filter.has_window()) probe::Visit(record, summary.names);
+      continue;
+    }
     if (o.json) {
       std::string out;
       google::protobuf::util::MessageToJsonString(record, &out, jopt);
@@ -187,6 +192,12 @@ int main(int argc, char** argv) {
     }
     if (count > 0) {
       fputs(probe::FormatSummary(summary).c_str(), stdout);
+      if (filter.has_window())
+        fputs(
+            "\nnote: --from/--to cut the records (RECORDED, the slowest calls, the wakeups); the "
+            "histograms are cumulative over the whole recording and cannot be cut in time, so "
+            "CALLS, percentiles and the scheduler table are the whole recording's\n",
+            stdout);
       if (!o.intervals.empty()) fputs(intervals.Format().c_str(), stdout);
     }
   }

@@ -18,6 +18,8 @@ class RecordFilter : private RecordVisitor {
  public:
   explicit RecordFilter(const ReportOptions& o);
   bool active() const { return active_; }
+  // --from/--to given: records are cut in time, cumulative histograms not.
+  bool has_window() const { return from_.has_value() || to_.has_value(); }
   // --comm needs each pid's name before its events: a first pass over the
   // file feeds every record here.
   bool needs_names() const { return !comms_.empty(); }

@@ -59,7 +59,10 @@ Comparison (is NEW slower than BASE, and why):
 
 Filters (apply to every output; header, stats and trailer always pass):
   --from DUR, --to DUR
-                       time window since the start of the run (e.g. 1.5s, 200ms)
+                       time window since the start of the run (e.g. 1.5s,
+                       200ms); it cuts the records, not the histograms, which
+                       are cumulative: counts and percentiles stay the whole
+                       run's
   --pid N, --tid N     only these processes / threads (repeatable)
   --comm NAME          only processes with this name (repeatable)
   --kind LIST          only these kinds, comma-separated (known: process,

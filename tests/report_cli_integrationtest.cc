@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <string>
 
 #include "record_file.h"
@@ -118,6 +119,51 @@ TEST_F(ReportCliTest, IntervalAndFiltersFromTheCommandLine) {
   auto bad = RunCommand({PROBE_REPORT, "--interval", "nodots", path});
   EXPECT_EQ(bad.exit_status, 2);
   EXPECT_TRUE(OneLine(bad.err)) << bad.err;
+}
+
+// A time window cuts records, not cumulative histograms: the report says
+// so (it showed CALLS from the whole recording beside RECORDED 0 without a
+// word), and a process that lived only after the window still names its
+// histogram's row (it was "?": its lifetime record was cut away).
+TEST_F(ReportCliTest, ATimeWindowNamesItsProcessesAndSaysWhatItCannotCut) {
+  std::string path = dir_ + "/w.ptrace", error;
+  auto w = CreateRecordFile(path, true, &error);
+  ASSERT_TRUE(w) << error;
+  v1::Record h;
+  h.mutable_header()->set_format_version(1);
+  h.mutable_header()->set_start_time_ns(1'000'000'000);
+  w->Append(h);
+  v1::Record c;  // 2 s in, after the window
+  c.mutable_syscall()->set_pid(42);
+  c.mutable_syscall()->set_tid(42);
+  c.mutable_syscall()->set_syscall(v1::SYSCALL_PSELECT6);
+  c.mutable_syscall()->set_start_time_ns(3'000'000'000);
+  c.mutable_syscall()->set_duration_ns(5'000'000);
+  w->Append(c);
+  v1::Record hist;
+  hist.mutable_syscall_histogram()->set_pid(42);
+  hist.mutable_syscall_histogram()->set_syscall(v1::SYSCALL_PSELECT6);
+  hist.mutable_syscall_histogram()->set_count(1);
+  hist.mutable_syscall_histogram()->set_sum_ns(5'000'000);
+  hist.mutable_syscall_histogram()->set_min_ns(5'000'000);
+  hist.mutable_syscall_histogram()->set_max_ns(5'000'000);
+  hist.mutable_syscall_histogram()->set_time_ns(3'100'000'000);
+  w->Append(hist);
+  v1::Record p;  // lives from 1.9 s to 2.5 s in
+  p.mutable_process()->set_pid(42);
+  p.mutable_process()->set_comm("webserver");
+  p.mutable_process()->set_fork_time_ns(2'900'000'000);
+  p.mutable_process()->set_exec_time_ns(2'900'000'000);
+  p.mutable_process()->set_exit_time_ns(3'500'000'000);
+  p.mutable_process()->set_finished(true);
+  w->Append(p);
+  w->Flush();
+  auto r = RunCommand({PROBE_REPORT, "--from", "0s", "--to", "0.1s", path});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n +42 webserver +pselect6 +1 )"))) << r.out;
+  EXPECT_NE(r.out.find("cannot be cut in time"), std::string::npos) << r.out;
+  auto whole = RunCommand({PROBE_REPORT, path});
+  EXPECT_EQ(whole.out.find("cannot be cut in time"), std::string::npos) << "no window, no note";
 }
 
 // Issue 17 item 12: bytes without a valid header record are not a recording,
