@@ -82,7 +82,10 @@ void AppendProcesses(const TraceSummary& s, std::ostringstream& o) {
     o << line;
   }
   if (!s.snapshots.empty())
-    o << "\n" << s.snapshots.size() << " processes existed when recording started\n";
+    o << "\n"
+      << s.snapshots.size()
+      << " processes existed when recording started: their USER and SYS count from their own "
+         "start, not the recording's\n";
 }
 
 // 1-in-N of kind in force, from the header (1 when none).
