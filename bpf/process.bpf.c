@@ -90,8 +90,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   return 0;
 }
 
-/* The last thread of a process exits (group_dead). */
-static __always_inline int process_exited(struct task_struct *p, bool thread_iterator) {
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
+  if (!group_dead) return 0; /* other threads are still alive */
   __u32 tgid = BPF_CORE_READ(p, tgid);
   if (!is_target(tgid)) return 0;
   struct probe_proc_exit_event *e = NULL;
@@ -111,7 +112,7 @@ static __always_inline int process_exited(struct task_struct *p, bool thread_ite
     e->exit_code = BPF_CORE_READ(p, exit_code);
     e->pad = 0;
     e->fork_ns = BPF_CORE_READ(p, group_leader, start_time);
-    process_cputime(p, &e->utime_ns, &e->stime_ns, thread_iterator);
+    process_cputime(p, &e->utime_ns, &e->stime_ns);
     e->maxrss_pages = BPF_CORE_READ(p, signal, maxrss);
     /* The process's name is its leader's (after an exec, the execing thread
      * became the leader), not that of whichever thread exits last. */
@@ -129,18 +130,6 @@ static __always_inline int process_exited(struct task_struct *p, bool thread_ite
   bpf_map_delete_elem(&procs, &tgid);
   if (!target_all) bpf_map_delete_elem(&targets, &tgid);
   return 0;
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p, bool group_dead) {
-  /* Other threads still alive: not the process's exit. */
-  return group_dead ? process_exited(p, true) : 0;
-}
-
-/* The same for kernels without the thread iterator (before 6.7). */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit_before_6_7, struct task_struct *p, bool group_dead) {
-  return group_dead ? process_exited(p, false) : 0;
 }
 
 /* The agent's way to empty a CPU's batch of staged records

@@ -167,6 +167,12 @@ int main(int argc, char** argv) {
     for (auto& e : exports) probe::Visit(record, *e);
   }
 
+  if (status == ReadStatus::kIoError && count == 0) {
+    // Nothing was read (a directory, a device that refuses): not a warning,
+    // and the exports are dropped unwritten.
+    fprintf(stderr, "probe-report: cannot read %s: %s\n", path, reader->reason().c_str());
+    return 1;
+  }
   if (status == ReadStatus::kNotRecordFile) {
     // Nothing was read: the exports are dropped unwritten.
     fprintf(stderr, "probe-report: %s is not a probe record file: %s\n", path,
@@ -203,11 +209,6 @@ int main(int argc, char** argv) {
   }
   if (status == ReadStatus::kEnd && count == 0) {
     fprintf(stderr, "probe-report: %s is empty\n", path);
-    return 1;
-  }
-  if (status == ReadStatus::kIoError && count == 0) {
-    // Nothing was read (a directory, a device that refuses): not a warning.
-    fprintf(stderr, "probe-report: cannot read %s: %s\n", path, reader->reason().c_str());
     return 1;
   }
   if (status != ReadStatus::kEnd) {

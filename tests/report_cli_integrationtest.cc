@@ -91,10 +91,13 @@ TEST_F(ReportCliTest, AnotherFormatEmptyAndMissingFiles) {
   auto m = RunCommand({PROBE_REPORT, dir_ + "/missing.ptrace"});
   EXPECT_NE(m.exit_status, 0);
   EXPECT_TRUE(OneLine(m.err)) << m.err;
-  // A directory: it said "warning: DIR is io error after 0 records: ...".
-  auto d = RunCommand({PROBE_REPORT, dir_});
+  // A directory: it said "warning: DIR is io error after 0 records: ...";
+  // and nothing is written for it.
+  const std::string html = dir_ + "/out.html";
+  auto d = RunCommand({PROBE_REPORT, dir_, "--html", html});
   EXPECT_EQ(d.exit_status, 1);
   EXPECT_EQ(d.err, "probe-report: cannot read " + dir_ + ": read failed: Is a directory\n");
+  EXPECT_NE(access(html.c_str(), F_OK), 0) << "an HTML page of nothing";
 }
 
 TEST_F(ReportCliTest, NewerFormatIsReadWithAWarning) {

@@ -104,9 +104,6 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   ro->max_records_per_s = config.max_records_per_s;
   ro->sample_seed = config.sample_seed;
   ro->untyped_loads = config.untyped_loads && !getenv("PROBE_BPF_COMPAT");
-  const bool thread_iterator = config.thread_iterator && !getenv("PROBE_BPF_COMPAT");
-  bpf_program__set_autoload(s->skel_->progs.on_exit, thread_iterator);
-  bpf_program__set_autoload(s->skel_->progs.on_exit_before_6_7, !thread_iterator);
   // Run on a CPU by FlushBatches, never attached.
   bpf_program__set_autoattach(s->skel_->progs.flush_batch, false);
   // Families left out are not loaded, so they cost nothing at run time.
@@ -141,14 +138,10 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   ro->sched_hist_count = size_slots(sched_maps, kSchedHistogramSlots);
   if (!s->CreateRings(config.ring_buffer_bytes, layout.rings, error)) return nullptr;
   if (int err = probe_bpf__load(s->skel_.get())) {
-    // An older kernel's verifier, then an older kernel's kfuncs: once more
-    // as for it, one step at a time.
-    if ((ro->untyped_loads && config.trace_syscalls) || thread_iterator) {
+    // An older kernel's verifier: once more, as for it.
+    if (ro->untyped_loads && config.trace_syscalls) {
       BpfConfig older = config;
-      if (ro->untyped_loads && config.trace_syscalls)
-        older.untyped_loads = false;
-      else
-        older.thread_iterator = false;
+      older.untyped_loads = false;
       EventSink again = std::move(s->sink_);
       s.reset();
       return Create(older, std::move(again), error);

@@ -49,11 +49,6 @@ struct BpfConfig {
   // 6.17+); Create retries without them when the kernel refuses, and
   // PROBE_BPF_COMPAT=1 in the environment turns them off.
   bool untyped_loads = true;
-  // A process's CPU time summed over its threads with the kernel's thread
-  // iterator (6.7+, on_exit); without it, on_exit_before_6_7 counts the
-  // last thread and the leader only. Create retries without it when the
-  // kernel refuses, and PROBE_BPF_COMPAT=1 turns it off.
-  bool thread_iterator = true;
 };
 
 // Entries in the kernel's per-process tables. Each is removed at its
