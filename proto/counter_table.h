@@ -56,13 +56,13 @@ enum class Class : uint8_t {
   X(kLostNoBuffer, lost_no_buffer, 11, Class::kLost, "no buffer", "no shim buffer",             \
     "shim: every per-thread buffer of the process was in use")                                  \
   X(kRejected, rejected, 12, Class::kApart, "rejected", "rejected",                             \
-    "shim: entries failing validation in the shared region; not in produced") \
-  X(kWakeUnseen, wake_unseen, 40, Class::kDetail, "", "",                                       \
+    "shim: entries failing validation in the shared region; not in produced")                   \
+  X(kWakeUnseen, wake_unseen, 40, Class::kDetail, "no wakeup seen", "",                         \
     "wakeup records with no wakeup seen since the switch-out: waker context UNKNOWN, the "      \
     "off-CPU time in unknown_ns, in neither scheduler histogram")                               \
-  X(kWakeRaced, wake_raced, 41, Class::kDetail, "", "",                                         \
-    "wakeup records of threads woken while still switching out: woken at the switch-out")      \
-  X(kSwitchNotSeen, switch_not_seen, 42, Class::kDetail, "", "",                                \
+  X(kWakeRaced, wake_raced, 41, Class::kDetail, "woken while switching out", "",                \
+    "wakeup records of threads woken while still switching out: woken at the switch-out")       \
+  X(kSwitchNotSeen, switch_not_seen, 42, Class::kDetail, "an end not seen", "",                 \
     "wakeup records of an off-CPU period one end of which the sched_switch program did not "    \
     "see: waker context UNKNOWN says which, and that time is 0 in the record")
 

@@ -130,6 +130,14 @@ std::string CounterLine(const v1::KindCounters& c, const v1::Header& h) {
   for (const auto& l : c.cpu_losses())
     out += "  [cpu " + std::to_string(l.cpu()) + " ring full " +
            std::to_string(l.lost_ring_full()) + "]";
+  // Written records with a part unknown or adjusted, as the agent warned at
+  // its stop: no loss, but a reader of the records should know.
+  std::string detail;
+  for (const CounterValue& v : CountsOf(c, counters::Class::kDetail))
+    if (v.value)
+      detail += (detail.empty() ? "" : ", ") + std::string(v.counter->label) + " " +
+                std::to_string(v.value);
+  if (!detail.empty()) out += "  [written: " + detail + "]";
   return out + "\n";
 }
 

@@ -124,6 +124,32 @@ TEST_F(ReportCliTest, IntervalAndFiltersFromTheCommandLine) {
   EXPECT_TRUE(OneLine(bad.err)) << bad.err;
 }
 
+// The agent's stop line warns of wakeup records with a part unknown; the
+// report's counter line must say it too (it showed only produced, written,
+// sampled out and lost).
+TEST_F(ReportCliTest, CounterLinesNameRecordsWithAnUnknownPart) {
+  std::string path = dir_ + "/u.ptrace", error;
+  auto w = CreateRecordFile(path, true, &error);
+  ASSERT_TRUE(w) << error;
+  v1::Record h;
+  h.mutable_header()->set_format_version(1);
+  w->Append(h);
+  v1::Record t;
+  t.mutable_trailer()->set_stop_reason("signal");
+  auto* k = t.mutable_trailer()->add_counters();
+  k->set_kind(v1::EVENT_KIND_WAKEUP);
+  k->set_produced(10);
+  k->set_written(10);
+  k->set_switch_not_seen(2);
+  k->set_wake_unseen(1);
+  w->Append(t);
+  w->Flush();
+  auto r = RunCommand({PROBE_REPORT, path});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_NE(r.out.find("[written: no wakeup seen 1, an end not seen 2]"), std::string::npos)
+      << r.out;
+}
+
 // A time window cuts records, not cumulative histograms: the report says
 // so (it showed CALLS from the whole recording beside RECORDED 0 without a
 // word), and a process that lived only after the window still names its
