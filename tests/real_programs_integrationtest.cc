@@ -85,17 +85,19 @@ Totals CheckSwitchAccounting(const std::vector<v1::Record>& records,
   // machines) before it queues the thread, and probe measured 12-21 us more
   // per record on a quiet machine; a CI run on a fresh machine of the same
   // kind measured +55 us per record on Python asyncio (5187 records, every
-  // switch exact), the host being slow to run the halted vCPU. Preemptions
-  // start and end at the same switches in both. So, summed over the threads:
-  // schedstat - 1% <= probe <= schedstat + 1% + 100 us per record
-  // (blocked time filed as run queue would be milliseconds per record).
+  // switch exact), the host being slow to run the halted vCPU, and another
+  // +122 us per record on node (6399 records, every switch exact).
+  // Preemptions start and end at the same switches in both. So, summed over
+  // the threads: schedstat - 1% <= probe <= schedstat + 1% + 250 us per
+  // record (blocked time filed as run queue would be milliseconds per
+  // record: node's workers block ~5 ms, asyncio's loop ~5 ms, redis's ~1 ms).
   const double n = double(tot.run_queue_records), kernel = double(tot.run_delay_ns),
                ours = double(tot.run_queue_ns);
   std::cout << "run-queue time over " << tot.run_queue_records << " records: schedstat "
             << kernel / 1e6 << " ms, probe " << ours / 1e6 << " ms (" << (ours - kernel) / n / 1e3
             << " us per record more); " << tot.wake_unknown << " records with an unknown part\n";
   EXPECT_GE(ours, kernel * 0.99);
-  EXPECT_LE(ours, kernel * 1.01 + 100'000.0 * n);
+  EXPECT_LE(ours, kernel * 1.01 + 250'000.0 * n);
   return tot;
 }
 
