@@ -51,15 +51,20 @@ static __always_inline void add_thread_cputime(struct cputime *c, struct task_st
   c->rtime += BPF_CORE_READ(t, se.sum_exec_runtime);
 }
 
+/* The released threads' sums, kept in the signal struct. */
+static __always_inline void released_threads(struct cputime *c, struct task_struct *last) {
+  c->utime = BPF_CORE_READ(last, signal, utime);
+  c->stime = BPF_CORE_READ(last, signal, stime);
+  c->rtime = BPF_CORE_READ(last, signal, sum_sched_runtime);
+}
+
 /* The released threads' sums and every listed thread, walked from the
  * leader: the iterator goes onwards from the task it is given, and the
  * leader comes first. The leader is taken by its pid (= the tgid) because
  * the verifier does not trust last->group_leader as it stands. */
 static __always_inline void sum_process(struct cputime *c, struct task_struct *last,
                                         struct task_struct *leader) {
-  c->utime = BPF_CORE_READ(last, signal, utime);
-  c->stime = BPF_CORE_READ(last, signal, stime);
-  c->rtime = BPF_CORE_READ(last, signal, sum_sched_runtime);
+  released_threads(c, last);
   struct bpf_iter_task it;
   struct task_struct *t;
   bpf_iter_task_new(&it, leader, BPF_TASK_ITER_PROC_THREADS);
@@ -98,9 +103,7 @@ static __always_inline void process_cputime(struct task_struct *last, __u64 *uti
   } else {
     /* Cannot happen while a thread of the process lives (the leader is
      * released last); the sums and the last thread then. */
-    c.utime = BPF_CORE_READ(last, signal, utime);
-    c.stime = BPF_CORE_READ(last, signal, stime);
-    c.rtime = BPF_CORE_READ(last, signal, sum_sched_runtime);
+    released_threads(&c, last);
     add_thread_cputime(&c, last);
   }
   /* cputime_adjust(): no ticks of one kind, all of the other; else split

@@ -215,18 +215,35 @@ static __always_inline __u64 eventfd_user_buf(__u16 sys, struct pt_regs *regs) {
   return a2 < 8 ? 0 : a1;
 }
 
+/* The target test at a traced call's entry, shared with the benchmark's
+ * floor (bench/bpf/syscalls_tp_cmp.bpf.c) so that both pay the same: false
+ * for a thread of no target; else *f is its slot, made on its first call,
+ * NULL when none could be made. Only threads of targets ever get a slot, so
+ * having one means targeted. */
+static __always_inline bool target_slot_at_entry(struct task_struct *task, struct inflight **f) {
+  *f = NULL;
+  if (known_not_target(task->tgid)) return false;
+  *f = bpf_task_storage_get(&inflight, task, NULL, 0);
+  if (!*f) {
+    if (!is_target_cached(task->tgid)) return false;
+    *f = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  }
+  return true;
+}
+
+/* The same at exit: the slot its entry made, NULL for any other thread. */
+static __always_inline struct inflight *target_slot_at_exit(struct task_struct *task) {
+  if (known_not_target(task->tgid)) return NULL;
+  return bpf_task_storage_get(&inflight, task, NULL, 0);
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   __u16 sys = classify(id);
   if (!sys) return 0;
-  /* Only threads of targets ever get a slot, so having one means targeted. */
   struct task_struct *task = bpf_get_current_task_btf();
-  if (known_not_target(task->tgid)) return 0;
-  struct inflight *f = bpf_task_storage_get(&inflight, task, NULL, 0);
-  if (!f) {
-    if (!is_target_cached(task->tgid)) return 0;
-    f = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-  }
+  struct inflight *f;
+  if (!target_slot_at_entry(task, &f)) return 0;
   if (!f) {
     /* Only a call that would have been traced is lost: not a pipe read. */
     if (sys >= PROBE_SYS_READ && !is_eventfd((int)regs->di)) return 0;
@@ -271,8 +288,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   long id = regs->orig_ax;
   if (!classify(id)) return 0;
   struct task_struct *task = bpf_get_current_task_btf();
-  if (known_not_target(task->tgid)) return 0;
-  struct inflight *f = bpf_task_storage_get(&inflight, task, NULL, 0);
+  struct inflight *f = target_slot_at_exit(task);
   if (!f || !f->syscall || f->nr != (__u32)id) return 0;
   __u64 now = bpf_ktime_get_ns();
   __u64 d = now - f->start_ns;

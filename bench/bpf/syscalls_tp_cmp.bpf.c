@@ -35,12 +35,10 @@ static __always_inline int tp_exit(struct trace_event_raw_sys_exit *ctx) {
   return ____on_sys_exit(0, &regs, ctx->ret);
 }
 
-#define TP_PAIR(name, nargs)                                               \
-  SEC("tracepoint/syscalls/sys_enter_" #name)                              \
-  int tp_enter_##name(struct trace_event_raw_sys_enter *ctx) {             \
-    return tp_enter(ctx, nargs);                                           \
-  }                                                                        \
-  SEC("tracepoint/syscalls/sys_exit_" #name)                               \
+#define TP_PAIR(name, nargs)                                                                  \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                                                 \
+  int tp_enter_##name(struct trace_event_raw_sys_enter *ctx) { return tp_enter(ctx, nargs); } \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                                                  \
   int tp_exit_##name(struct trace_event_raw_sys_exit *ctx) { return tp_exit(ctx); }
 
 TP_PAIR(read, 3)
@@ -64,10 +62,10 @@ int BPF_PROG(e_sys_enter, struct pt_regs *regs, long id) { return 0; }
 SEC("tp_btf/sys_exit")
 int BPF_PROG(e_sys_exit, struct pt_regs *regs, long ret) { return 0; }
 
-#define TE_PAIR(name)                                                                        \
-  SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
-  int te_enter_##name(struct trace_event_raw_sys_enter *ctx) { return 0; }                   \
-  SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+#define TE_PAIR(name)                                                      \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                              \
+  int te_enter_##name(struct trace_event_raw_sys_enter *ctx) { return 0; } \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                               \
   int te_exit_##name(struct trace_event_raw_sys_exit *ctx) { return 0; }
 
 TE_PAIR(read)
@@ -105,14 +103,8 @@ struct {
 SEC("tp_btf/sys_enter")
 int BPF_PROG(m_sys_enter, struct pt_regs *regs, long id) {
   if (!classify(id)) return 0;
-  struct task_struct *task = bpf_get_current_task_btf();
-  if (known_not_target(task->tgid)) return 0;
-  struct inflight *f = bpf_task_storage_get(&inflight, task, NULL, 0);
-  if (!f) {
-    if (!is_target_cached(task->tgid)) return 0;
-    f = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (!f) return 0;
-  }
+  struct inflight *f;
+  if (!target_slot_at_entry(bpf_get_current_task_btf(), &f) || !f) return 0;
   f->nr = (__u32)id;
   f->start_ns = bpf_ktime_get_ns();
   return 0;
@@ -122,9 +114,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(m_sys_exit, struct pt_regs *regs, long ret) {
   long id = regs->orig_ax;
   if (!classify(id)) return 0;
-  struct task_struct *task = bpf_get_current_task_btf();
-  if (known_not_target(task->tgid)) return 0;
-  struct inflight *f = bpf_task_storage_get(&inflight, task, NULL, 0);
+  struct inflight *f = target_slot_at_exit(bpf_get_current_task_btf());
   if (!f || !f->start_ns || f->nr != (__u32)id) return 0;
   __u64 d = bpf_ktime_get_ns() - f->start_ns;
   f->start_ns = 0;
