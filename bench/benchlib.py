@@ -100,3 +100,24 @@ def mount_tracefs(who):
         log(f"{who}: cannot mount tracefs: {r.stderr.strip()}")
         return False, False
     return True, True
+
+
+def bpf_prog_stats(pid):
+    """{prog_id: (run_cnt, run_time_ns)} of the BPF programs process pid
+    holds (its /proc fdinfo; the times need kernel.bpf_stats_enabled=1)."""
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-prog": continue
+            kv = dict(l.split(":", 1) for l in open(f"/proc/{pid}/fdinfo/{fd}") if ":" in l)
+            out[int(kv["prog_id"])] = (int(kv.get("run_cnt", 0)), int(kv.get("run_time_ns", 0)))
+        except (OSError, KeyError, ValueError):
+            pass
+    return out
+
+
+def bpf_progs_shown():
+    """{prog_id: bpftool's JSON of it} for every loaded BPF program."""
+    import json
+    shown = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
+    return {p["id"]: p for p in json.loads(shown or "[]")}

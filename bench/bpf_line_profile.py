@@ -30,6 +30,9 @@ Usage: bench/bpf_line_profile.py [--reps N] [--rounds N] [--freq HZ] [--top N]
   with BENCH_BIN=dir holding pingpong (default build/bench)."""
 import collections, bisect, os, re, shlex, shutil, signal, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import bpf_prog_stats, bpf_progs_shown
+
 if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:
     print(__doc__.strip())
     sys.exit(0)
@@ -62,23 +65,13 @@ def build_jited_lines():
 
 def prog_ids(pid):
     """The ids of the BPF programs process pid holds."""
-    ids = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-prog": continue
-            for line in open(f"/proc/{pid}/fdinfo/{fd}"):
-                if line.startswith("prog_id:"): ids.add(int(line.split()[1]))
-        except OSError:
-            pass
-    return ids
+    return set(bpf_prog_stats(pid))
 
 
 def line_tables(jited_lines, ids):
     """{program tag suffix: (offsets, lines)} for each program that has one;
     perf names a JIT'd program bpf_prog_<tag>_<name>."""
-    import json
-    shown = {p["id"]: p for p in json.loads(subprocess.run(
-        ["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout or "[]")}
+    shown = bpf_progs_shown()
     tables = {}
     for i in ids:
         p = shown.get(i)

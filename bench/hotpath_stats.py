@@ -21,6 +21,9 @@ Usage: bench/hotpath_stats.py [--reps N] [--events LIST] [--extra 'ARGS'] LABEL=
   and BUILD_DIR (default build)."""
 import os, shlex, signal, statistics, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import bpf_prog_stats, bpf_progs_shown
+
 if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:  # before the argument parsing below
     print(__doc__.strip())
     sys.exit(0)
@@ -38,7 +41,6 @@ build = os.environ.get("BUILD_DIR", "build")
 tmp = tempfile.mkdtemp(prefix="hotpath_")
 peers = {}
 if any(b.startswith("peer:") for _, b in builds):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from benchlib import mount_tracefs
     from peer_build import build_peers
     peers = build_peers(tmp, os.path.join(build, "bpf"))
@@ -47,22 +49,11 @@ else:
     unmount_tracefs = False
 
 
-def stats(pid):
-    out = {}
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-prog": continue
-            kv = dict(l.split(":", 1) for l in open(f"/proc/{pid}/fdinfo/{fd}") if ":" in l)
-            out[int(kv["prog_id"])] = (int(kv["run_cnt"]), int(kv["run_time_ns"]))
-        except (OSError, KeyError, ValueError):
-            pass
-    return out
+stats = bpf_prog_stats  # {prog_id: (run_cnt, run_time_ns)} of a tracer
 
 
 def names():
-    import json
-    ps = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout)
-    return {p["id"]: p.get("name", "?") for p in ps}
+    return {i: p.get("name", "?") for i, p in bpf_progs_shown().items()}
 
 
 def attached(cmd):
