@@ -20,6 +20,7 @@ struct ThreadWindow {
   uint64_t b_t0 = 0, b_t1 = 0, a_t0 = 0, a_t1 = 0;  // the two reads' brackets
   uint64_t b_csw = 0, a_csw = 0;                    // voluntary + nonvoluntary
   uint64_t b_run_delay = 0, a_run_delay = 0;        // schedstat field 2, ns
+  uint64_t b_migrations = 0, a_migrations = 0;      // se.nr_migrations of /proc/../sched
 };
 
 // Every "thread tid=.. ..." line of a driver's output.
@@ -45,6 +46,8 @@ inline std::vector<ThreadWindow> ParseThreadWindows(const std::string& out) {
     t.a_csw = std::stoull(kv["a_csw"]);
     t.b_run_delay = std::stoull(kv["b_run_delay"]);
     t.a_run_delay = std::stoull(kv["a_run_delay"]);
+    t.b_migrations = std::stoull(kv["b_migrations"]);
+    t.a_migrations = std::stoull(kv["a_migrations"]);
     v.push_back(t);
   }
   return v;

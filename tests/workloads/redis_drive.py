@@ -3,7 +3,8 @@
 # the system service), drives it with redis-benchmark, and prints the server's
 # pid, its threads' kernel counters just before and just
 # after the benchmark ("thread ..." lines), and redis's own statistics (a
-# "redis ..." line). Stops the server.
+# "redis ..." line). Stops the server. The server runs on one CPU
+# (truth_lib.pin_to_one_cpu says why); the benchmark may run anywhere.
 # Usage: redis_drive.py DIR REQUESTS
 import os
 import subprocess
@@ -36,7 +37,8 @@ def main():
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--hz", "1", "--daemonize", "no", "--dir", workdir,
-         "--logfile", os.path.join(workdir, "redis.log")])
+         "--logfile", os.path.join(workdir, "redis.log")],
+        preexec_fn=truth_lib.pin_to_one_cpu)
     try:
         for _ in range(200):
             if cli(port, "PING").strip() == "PONG":

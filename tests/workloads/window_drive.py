@@ -2,6 +2,7 @@
 # Runs CMD (a program that prints "ready" once it is in its steady state and
 # exits when its stdin closes), reads the kernel's counters of CMD's threads
 # at the start and at the end of a window of SECONDS, then closes its stdin.
+# CMD runs on one CPU (truth_lib.pin_to_one_cpu says why).
 # Prints "target pid=..", CMD's own output, and "thread ..." lines.
 # Usage: window_drive.py SECONDS CMD ARGS...
 import os
@@ -16,7 +17,7 @@ import truth_lib  # noqa: E402
 def main():
     seconds = float(sys.argv[1])
     child = subprocess.Popen(sys.argv[2:], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True)
+                             text=True, preexec_fn=truth_lib.pin_to_one_cpu)
     try:
         line = child.stdout.readline()
         if line.strip() != "ready":
