@@ -109,10 +109,16 @@ int BPF_PROG(on_hrtimer_exit, struct hrtimer *timer) {
 }
 
 /* Sets w's context for a wakeup of wakee happening now on this CPU. */
+/* False when the agent left the context programs out (--no-waker-context):
+ * a waker is then only the task on the CPU, and the record says so rather
+ * than call it a task in process context. */
+const volatile bool waker_context_tracked __weak = true;
+
 static __always_inline void fill_context(struct probe_waker *w, struct task_struct *wakee) {
-  w->ctx = PROBE_WAKER_TASK;
+  w->ctx = waker_context_tracked ? PROBE_WAKER_TASK : PROBE_WAKER_UNTRACKED;
   w->ctx_id = 0;
   w->ctx_fn = 0;
+  if (!waker_context_tracked) return;
   struct cpu_context *c = this_cpu_context();
   if (!c) return;
   __u64 best = 0;

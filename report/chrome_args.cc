@@ -72,10 +72,12 @@ void AddWakerArgs(const v1::Waker& w, const NameTable& names, Event* e) {
   const std::string comm = names.WakerComm(w);
   // An interrupt, softirq or timer woke it: the task it interrupted is a
   // bystander, so only the context is given.
-  if (w.context() != v1::WAKER_CONTEXT_TASK) {
+  if (w.context() != v1::WAKER_CONTEXT_TASK && w.context() != v1::WAKER_CONTEXT_UNTRACKED) {
     e->Arg("waker", WakerText(w, comm, WakerStyle::kGroup));
     return;
   }
+  // Not tracked: the task on the CPU, which may only have been interrupted.
+  if (w.context() == v1::WAKER_CONTEXT_UNTRACKED) e->Arg("waker_context", "not tracked");
   e->ArgInt("waker_pid", w.pid()).ArgInt("waker_tid", w.tid());
   if (w.pid() == 0) {
     e->Arg("waker_comm", comm).Arg("waker", KernelWakerName(comm));

@@ -308,7 +308,8 @@ class CsvExporter : public Exporter {
     // Its name, as the text report gives it (the number stays for scripts).
     f.Text(w.syscall_nr() >= 0 ? X86SyscallName(w.syscall_nr()) : std::string());
     // What woke it: in every context but "task", the columns before are the
-    // task the interrupt or timer happened to interrupt, not the waker.
+    // task the interrupt or timer happened to interrupt, not the waker
+    // ("untracked": the recording could not tell, --no-waker-context).
     f.Text(EnumName(v1::WakerContext_descriptor(), w.context(), "WAKER_CONTEXT_"));
     f.Text(WakerContextDetail(w));
   }

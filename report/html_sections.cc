@@ -40,7 +40,10 @@ std::string DelayByWakerTable(const TraceSummary& s) {
          Esc(Clip(key.second, 64)) + "</td><td>" + Num(st.count) + "</td>" + pct(st.p50_ns) +
          pct(st.p90_ns) + pct(st.p99_ns) + "<td>" + Esc(FormatDuration(st.max_ns)) + "</td></tr>";
   }
-  return o + "</tbody></table>";
+  o += "</tbody></table>";
+  if (const std::string note = s.sched.ContextUntrackedNote(); !note.empty())
+    o += "<p class=\"note\">" + Esc(note) + ".</p>";
+  return o;
 }
 
 }  // namespace

@@ -21,7 +21,9 @@ void SchedTable::AddWakeup(const v1::Wakeup& w) {
     ++untracked_delays_;
   if (preempted) return;  // nobody woke it
   const v1::Waker& k = w.waker();
-  const bool task = k.context() == v1::WAKER_CONTEXT_TASK;
+  if (k.context() == v1::WAKER_CONTEXT_UNTRACKED) ++context_untracked_;
+  const bool task =
+      k.context() == v1::WAKER_CONTEXT_TASK || k.context() == v1::WAKER_CONTEXT_UNTRACKED;
   PairKey key =
       task ? PairKey{k.pid(), k.tid(), w.tid()}
            : PairKey{-static_cast<int32_t>(k.context()),
@@ -154,6 +156,14 @@ void AppendDelayByWaker(const SchedTable& t, const SyscallReportContext& ctx,
 
 }  // namespace
 
+std::string SchedTable::ContextUntrackedNote() const {
+  if (context_untracked_ == 0) return "";
+  return "note: recorded with --no-waker-context: a waker of " +
+         std::to_string(context_untracked_) +
+         " wakeups is only the task that was on its CPU, which an interrupt, softirq or "
+         "timer may have borrowed";
+}
+
 std::string FormatSchedSection(const SchedTable& t, const SyscallReportContext& ctx) {
   if (t.empty()) return "";
   std::ostringstream o;
@@ -161,6 +171,7 @@ std::string FormatSchedSection(const SchedTable& t, const SyscallReportContext& 
   AppendDistributions(t, ctx, o);
   if (!t.pairs().empty()) AppendPairs(t, o);
   AppendDelayByWaker(t, ctx, o);
+  if (const std::string note = t.ContextUntrackedNote(); !note.empty()) o << "\n" << note << "\n";
   return o.str();
 }
 

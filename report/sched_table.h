@@ -45,6 +45,11 @@ class SchedTable {
   static constexpr const char* kPreempted = "preempted (no waker)";
   const std::map<DelayKey, DurationSample>& delay_by_waker() const { return delay_by_waker_; }
   uint64_t untracked_delays() const { return untracked_delays_; }
+  // Wakeups whose waker is only the task that was on its CPU: the recording
+  // did not track interrupt, softirq and timer contexts (--no-waker-context).
+  uint64_t context_untracked_wakeups() const { return context_untracked_; }
+  // The note every output gives when there are such wakeups, else "".
+  std::string ContextUntrackedNote() const;
 
  private:
   std::map<std::pair<int32_t, int>, v1::SchedHistogram> histograms_;
@@ -53,6 +58,7 @@ class SchedTable {
   uint64_t untracked_delays_ = 0;
   uint64_t wakeups_ = 0;
   uint64_t untracked_ = 0;
+  uint64_t context_untracked_ = 0;
 };
 
 // A SchedHistogram as the syscall code's histogram type, for percentiles and

@@ -17,6 +17,7 @@
 #include "counters_check.h"
 #include "real_programs.h"
 #include "run_command.h"
+#include "scratch_dir.h"
 
 namespace probe {
 namespace {
@@ -357,6 +358,52 @@ TEST_F(RealProgramTest, TimerEndedWaitsOnABusyCpuAreAttributedToTheirOwnTimeout)
   // A wakeup record whose switch-in the kernel did not run our program for
   // names its unknown part instead.
   EXPECT_GE(wakeups_own + wakeups_unknown, own) << "the wakeup records say the same";
+}
+
+// With --no-waker-context the kernel side does not know what ran on the
+// waker's CPU: the task there may only have been interrupted. The sleeper's
+// selects all end by their own timeout (select returned 0, the program's own
+// count) while the spinner holds the CPU, so "woken by a task" would blame a
+// bystander; the records, the CSV and the report say "not tracked" instead.
+TEST_F(RealProgramTest, WithoutWakerContextAWakerIsNeverCalledATask) {
+  auto r = RunCommand(
+      {Agent(), "-o", file_, "--no-waker-context", "--", PROBE_TIMER_SPINNER, "0", "50", "3000"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto kv = Line(r.out, "timer ");
+  ASSERT_FALSE(kv.empty()) << r.out;
+  const int sleeper = std::stoi(kv["sleeper_tid"]);
+  ASSERT_GE(std::stoi(kv["timeouts"]), 45) << "select() returned 0: its timeout ended it";
+  int untracked = 0, task = 0, timed_out = 0;
+  for (const auto& rec : ReadRecords(file_)) {
+    const v1::Waker* k = nullptr;
+    if (rec.has_wakeup() && rec.wakeup().tid() == sleeper &&
+        rec.wakeup().state() != v1::OFF_CPU_PREEMPTED)
+      k = &rec.wakeup().waker();
+    if (rec.has_syscall() && rec.syscall().tid() == sleeper && rec.syscall().timed_out() &&
+        rec.syscall().has_breakdown() && rec.syscall().breakdown().woken()) {
+      timed_out++;
+      k = &rec.syscall().breakdown().waker();
+    }
+    if (!k) continue;
+    untracked += k->context() == v1::WAKER_CONTEXT_UNTRACKED;
+    task += k->context() == v1::WAKER_CONTEXT_TASK;
+  }
+  EXPECT_GE(timed_out, 45);
+  EXPECT_GT(untracked, timed_out);  // the wakeup records and the calls' breakdowns
+  EXPECT_EQ(task, 0) << "a waker called a task in process context, which was not tracked";
+
+  const std::string csv = dir_ + "/csv";
+  const std::string html = dir_ + "/report.html", chrome = dir_ + "/trace.json";
+  auto rep = RunCommand({PROBE_REPORT, file_, "--csv", csv, "--html", html, "--chrome", chrome});
+  ASSERT_EQ(rep.exit_status, 0) << rep.err;
+  EXPECT_NE(rep.out.find("note: recorded with --no-waker-context"), std::string::npos) << rep.out;
+  EXPECT_NE(test_files::ReadBytes(html).find("recorded with --no-waker-context"),
+            std::string::npos);
+  EXPECT_NE(test_files::ReadBytes(chrome).find("\"waker_context\":\"not tracked\""),
+            std::string::npos);
+  const std::string wakeups = test_files::ReadBytes(csv + "/wakeups.csv");
+  EXPECT_NE(wakeups.find(",untracked,"), std::string::npos);
+  EXPECT_EQ(wakeups.find(",task,"), std::string::npos) << wakeups.substr(0, 2000);
 }
 
 TEST_F(RealProgramTest, AProcessIsNamedAfterItsLeaderWhenAnotherThreadExitsLast) {

@@ -96,6 +96,9 @@ void DecodeWaker(const probe_waker& w, v1::Waker* k) {
   switch (w.ctx) {
     case PROBE_WAKER_TASK:
       break;
+    case PROBE_WAKER_UNTRACKED:
+      k->set_context(v1::WAKER_CONTEXT_UNTRACKED);
+      break;
     case PROBE_WAKER_HARDIRQ:
       k->set_context(v1::WAKER_CONTEXT_HARDIRQ);
       k->set_irq(static_cast<int32_t>(w.ctx_id));

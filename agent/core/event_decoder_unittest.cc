@@ -185,6 +185,10 @@ TEST(EventDecoderTest, WakerContexts) {
   ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
   EXPECT_EQ(r.wakeup().waker().context(), v1::WAKER_CONTEXT_OWN_TIMEOUT);
   EXPECT_EQ(r.wakeup().waker().timer_function(), 0xffffffff81000000ull);
+  e.waker.ctx = PROBE_WAKER_UNTRACKED;  // --no-waker-context: the task on the CPU, said so
+  ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
+  EXPECT_EQ(r.wakeup().waker().context(), v1::WAKER_CONTEXT_UNTRACKED);
+  EXPECT_EQ(r.wakeup().waker().pid(), static_cast<int32_t>(e.waker.pid));
   e.waker.ctx = 99;  // from a newer kernel side: unknown, not a task
   ASSERT_EQ(DecodeEvent(&e, sizeof(e), &r, 4096), DecodeResult::kOk);
   EXPECT_EQ(r.wakeup().waker().context(), v1::WAKER_CONTEXT_UNKNOWN);

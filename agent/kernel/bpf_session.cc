@@ -117,6 +117,7 @@ std::unique_ptr<BpfSession> BpfSession::Create(const BpfConfig& config, EventSin
   // on_switch hands a leaving thread's staged records on; without it, this.
   bpf_program__set_autoload(s->skel_->progs.on_switch_flush, config.trace_syscalls && !wakeups);
   const bool context = wakeups && config.waker_context;
+  ro->waker_context_tracked = context;
   for (bpf_program* p : {s->skel_->progs.resolve_wakeup_ksyms, s->skel_->progs.on_irq_entry,
                          s->skel_->progs.on_irq_exit, s->skel_->progs.on_softirq_entry,
                          s->skel_->progs.on_softirq_exit, s->skel_->progs.on_hrtimer_entry,
