@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
   // One model for every output: the names, and the summary the text report
   // and the HTML page both print.
   probe::TraceSummary summary;
+  summary.cut_in_time = filter.has_window();
   const bool summarize = !o.json || !o.html_path.empty() || !o.csv_dir.empty();
   if (!o.chrome_path.empty() &&
       !add_export(probe::MakeChromeTraceExporter(o.chrome_path, summary.names, &error)))

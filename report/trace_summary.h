@@ -38,6 +38,9 @@ struct TraceSummary {
   v1::Stats last_stats;
   uint64_t unknown_records = 0;
   uint64_t records = 0;
+  // --from/--to cut the records but not the histograms (cumulative over the
+  // whole recording): every output that shows both says so.
+  bool cut_in_time = false;
   // The latest time any header, stats, trailer, process, call or histogram
   // record mentions: how long the recording ran.
   uint64_t last_time_ns = 0;

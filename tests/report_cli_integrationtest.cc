@@ -11,6 +11,7 @@
 
 #include "record_file.h"
 #include "run_command.h"
+#include "scratch_dir.h"
 
 namespace probe {
 namespace {
@@ -187,12 +188,17 @@ TEST_F(ReportCliTest, ATimeWindowNamesItsProcessesAndSaysWhatItCannotCut) {
   p.mutable_process()->set_finished(true);
   w->Append(p);
   w->Flush();
-  auto r = RunCommand({PROBE_REPORT, "--from", "0s", "--to", "0.1s", path});
+  const std::string html = dir_ + "/w.html", whole_html = dir_ + "/whole.html";
+  auto r = RunCommand({PROBE_REPORT, "--from", "0s", "--to", "0.1s", path, "--html", html});
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n +42 webserver +pselect6 +1 )"))) << r.out;
   EXPECT_NE(r.out.find("cannot be cut in time"), std::string::npos) << r.out;
-  auto whole = RunCommand({PROBE_REPORT, path});
+  EXPECT_NE(probe::test_files::ReadBytes(html).find("cannot be cut in time"), std::string::npos)
+      << "the HTML page says it too";
+  auto whole = RunCommand({PROBE_REPORT, path, "--html", whole_html});
   EXPECT_EQ(whole.out.find("cannot be cut in time"), std::string::npos) << "no window, no note";
+  EXPECT_EQ(probe::test_files::ReadBytes(whole_html).find("cannot be cut in time"),
+            std::string::npos);
 }
 
 // Issue 17 item 12: bytes without a valid header record are not a recording,
