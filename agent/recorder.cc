@@ -132,7 +132,10 @@ void Recorder::OnEvent(const void* data, size_t size) {
     if (folded) agent_.kind[v1::EVENT_KIND_WAKEUP].lost_decode++;
     return;
   }
-  if (repeat_ && event_record_.has_process()) repeat_->Tag(event_record_.mutable_process());
+  if (event_record_.has_process()) {
+    cpu_at_start_.Subtract(event_record_.mutable_process());
+    if (repeat_) repeat_->Tag(event_record_.mutable_process());
+  }
   AppendEventRecord(&event_record_);
   if (folded) AppendEventRecord(&folded_record_);
   Settle();
@@ -207,7 +210,7 @@ std::optional<int> Recorder::AttachTargets(std::string* error) {
   }
   writer_->Append(header_);
   initial.erase(CommandPid());  // not yet exec'd: its lifetime record says all
-  WriteSnapshots(initial);
+  WriteSnapshots(initial, &cpu_at_start_);
   writer_->Flush();
   opening_bytes_ = OpenFileBytes();
   // Everything that needs root is done: the programs are attached, the
@@ -357,6 +360,7 @@ void Recorder::Finish() {
     v1::Record r;
     if (UnfinishedLifetime(pid, r.mutable_process())) {
       bpf_->AddExecInfo(pid, r.mutable_process());
+      cpu_at_start_.Subtract(r.mutable_process());
       if (repeat_) repeat_->Tag(r.mutable_process());
       agent_.kind[v1::EVENT_KIND_PROCESS].agent_produced++;
       agent_.Appended(v1::EVENT_KIND_PROCESS, writer_->Append(r));

@@ -11,10 +11,12 @@
 
 namespace probe {
 
-void Recorder::WriteSnapshots(const std::set<int>& pids) {
+void Recorder::WriteSnapshots(const std::set<int>& pids, CpuAtStart* cpu) {
   for (int pid : pids) {
     v1::Record snapshot;
-    if (SnapshotProcess(pid, snapshot.mutable_snapshot())) writer_->Append(snapshot);
+    if (!SnapshotProcess(pid, snapshot.mutable_snapshot())) continue;
+    if (cpu) cpu->Note(snapshot.snapshot(), MonotonicNs());
+    writer_->Append(snapshot);
   }
 }
 

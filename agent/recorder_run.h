@@ -10,6 +10,7 @@
 
 #include "accounting.h"
 #include "bpf_session.h"
+#include "cpu_at_start.h"
 #include "histogram_writer.h"
 #include "kernel_names.h"
 #include "launcher.h"
@@ -68,7 +69,9 @@ class Recorder {
   void StepRepeat(uint64_t now);
   void EndRun();
   int RepeatStatus();
-  void WriteSnapshots(const std::set<int>& pids);
+  // Writes a snapshot of each live process of pids; with cpu, notes their
+  // CPU time then (the opening snapshots, not a rotation's).
+  void WriteSnapshots(const std::set<int>& pids, CpuAtStart* cpu = nullptr);
   // --rotate: the open file is due to close; Rotate closes it at a seam and
   // goes on in the next; CloseLastFile renames the last one into place.
   bool RotationDue(uint64_t now) const;
@@ -112,6 +115,7 @@ class Recorder {
   // --repeat N: the helper that forks each run, and the runs' bookkeeping.
   std::unique_ptr<RunSpawner> spawner_;
   std::unique_ptr<RepeatTracker> repeat_;
+  CpuAtStart cpu_at_start_;  // of processes that existed at the start
   int run_pid_ = -1;
   bool run_failed_to_start_ = false;
   std::string preload_library_;

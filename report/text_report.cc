@@ -81,9 +81,18 @@ void AppendProcesses(const TraceSummary& s, std::ostringstream& o) {
              rss, ExitText(p).c_str(), Command(p).c_str());
     o << line;
   }
-  if (!s.snapshots.empty())
+  // In files before the agent took the CPU time at the start off (their
+  // snapshots have none), it is since each process's own start.
+  size_t since_start = 0, since_recording = 0;
+  for (const auto& snap : s.snapshots) (snap.has_user_time_ns() ? since_recording : since_start)++;
+  if (since_recording)
     o << "\n"
-      << s.snapshots.size()
+      << since_recording
+      << " processes existed when recording started: their USER and SYS count from the "
+         "recording's start (their CPU time then, from /proc at 10 ms resolution, is taken off)\n";
+  if (since_start)
+    o << "\n"
+      << since_start
       << " processes existed when recording started: their USER and SYS count from their own "
          "start, not the recording's\n";
 }

@@ -123,10 +123,11 @@ TEST_F(ProcessLifetimeTest, AttachByPid) {
     EXPECT_EQ(rec.snapshot().threads_size(), 1);
   }
   EXPECT_TRUE(snap);
-  // Its CPU time is the kernel's since its start, and the report says so.
+  // Its CPU time counts from the recording's start, and the report says so.
   auto rep = RunCommand({PROBE_REPORT, file_});
   ASSERT_EQ(rep.exit_status, 0) << rep.err;
-  EXPECT_NE(rep.out.find("USER and SYS count from their own start"), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("USER and SYS count from the recording's start"), std::string::npos)
+      << rep.out;
 }
 
 TEST_F(ProcessLifetimeTest, ExitStatusAndSignalAreRecorded) {

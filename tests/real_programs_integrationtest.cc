@@ -5,6 +5,8 @@
 // programs (on 127.0.0.1, free ports), read the kernel's counters around the
 // traced window and stop what they started.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -460,6 +462,86 @@ TEST_F(RealProgramTest, ACpuTimeShorterThanATickIsTheRunTimeNotTheTicks) {
     ASSERT_GE(truth_ms, 1.0) << "the leader spent 1 ms of CPU";
     EXPECT_NEAR(ms, truth_ms, 0.5) << "getrusage says " << truth_ms << " ms";
   }
+}
+
+// `probe-agent --pid N` on a process that has already run: its CPU time in
+// the recording is what it used while recorded, not since its start.
+// python3 burns ~300 ms, says its getrusage(RUSAGE_SELF) total, waits for
+// the agent, burns ~200 ms more, says the total again and exits; probe's
+// user + system time of it is the difference, within /proc's 10 ms for each
+// of the two at the start and a tick at the exit.
+TEST_F(RealProgramTest, AnAttachedProcessCountsOnlyTheCpuTimeOfTheRecording) {
+  const char* script =
+      "import os, resource, sys, time\n"
+      "def cpu():\n"
+      "    r = resource.getrusage(resource.RUSAGE_SELF)\n"
+      "    return int((r.ru_utime + r.ru_stime) * 1e9)\n"
+      "def burn(s):\n"
+      "    end = time.process_time() + s\n"
+      "    while time.process_time() < end: pass\n"
+      "burn(0.3)\n"
+      "print('before cpu_ns=%d' % cpu(), flush=True)\n"
+      "sys.stdin.readline()\n"
+      "burn(0.2)\n"
+      "print('after cpu_ns=%d' % cpu(), flush=True)\n"
+      "os._exit(0)\n";  // no interpreter teardown after the truth
+  int in[2], out[2];
+  ASSERT_EQ(pipe(in), 0);
+  ASSERT_EQ(pipe(out), 0);
+  pid_t py = fork();
+  if (py == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(in[1]);
+    close(out[0]);
+    execl("/usr/bin/python3", "python3", "-c", script, nullptr);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  FILE* from = fdopen(out[0], "r");
+  ASSERT_NE(from, nullptr);
+  char line[256];
+  ASSERT_NE(fgets(line, sizeof(line), from), nullptr);
+  const uint64_t before = std::stoull(Line(line, "before ")["cpu_ns"]);
+  pid_t agent = fork();
+  if (agent == 0) {
+    execl(Agent().c_str(), Agent().c_str(), "--pid", std::to_string(py).c_str(), "-o",
+          file_.c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 500 && ReadRecords(file_).empty(); ++i) usleep(10000);
+  ASSERT_FALSE(ReadRecords(file_).empty()) << "agent did not start";
+  ASSERT_EQ(write(in[1], "go\n", 3), 3);
+  ASSERT_NE(fgets(line, sizeof(line), from), nullptr);
+  const uint64_t after = std::stoull(Line(line, "after ")["cpu_ns"]);
+  fclose(from);
+  close(in[1]);
+  int st = 0;
+  waitpid(py, &st, 0);
+  waitpid(agent, &st, 0);  // it stops when its target exits
+  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+  const v1::ProcessLifetime* life = nullptr;
+  auto records = ReadRecords(file_);
+  for (const auto& r : records)
+    if (r.has_process() && r.process().pid() == py) life = &r.process();
+  ASSERT_NE(life, nullptr);
+  EXPECT_TRUE(life->finished());
+  const double ours = double(life->user_time_ns() + life->system_time_ns()),
+               truth = double(after - before);
+  std::cout << "python3 used " << truth / 1e6 << " ms while recorded (" << after / 1e6
+            << " ms in all); probe: " << ours / 1e6 << " ms\n";
+  // /proc truncates each of user and system time at the start to 10 ms, so
+  // up to 20 ms of it count again; up to a tick (4 ms) of the last run is
+  // not counted at the exit (RELIABILITY.md).
+  EXPECT_GE(ours, truth - 5e6);
+  EXPECT_LE(ours, truth + 25e6);
+  EXPECT_GT(life->cpu_time_since_ns(), 0u) << "the record says where its CPU time counts from";
+  auto rep = RunCommand({PROBE_REPORT, file_});
+  ASSERT_EQ(rep.exit_status, 0) << rep.err;
+  EXPECT_NE(rep.out.find("USER and SYS count from the recording's start"), std::string::npos)
+      << rep.out;
 }
 
 }  // namespace

@@ -166,6 +166,8 @@ bool SnapshotProcess(int pid, v1::ProcessSnapshot* out) {
   out->set_ppid(st.ppid);
   out->set_comm(st.comm);
   out->set_start_time_ns(StartTicksToMonotonicNs(st.start_ticks));
+  out->set_user_time_ns(TicksToNs(st.utime_ticks));
+  out->set_system_time_ns(TicksToNs(st.stime_ticks));
   FillExeAndArgv(pid, out->mutable_exe(), out->mutable_argv());
   for (int tid : ThreadIds(std::to_string(pid))) {
     std::string comm =
