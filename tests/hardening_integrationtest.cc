@@ -30,9 +30,11 @@ namespace {
 
 using testing::ExpectBalanced;
 using testing::ParseKeyValues;
+using testing::PipedChild;
 using testing::ReadRecords;
 using testing::ReadToEof;
 using testing::Slurp;
+using testing::SpawnPiped;
 
 size_t Occurrences(const std::string& s, const std::string& what) {
   size_t n = 0;
@@ -167,25 +169,12 @@ TEST_F(HardeningTest, FullDiskStopsWithErrorAndKeepsFileValid) {
 class HardeningSignalTest : public HardeningTest {
  protected:
   void StopUnderLoad(int sig) {
-    int in[2], out[2];
-    ASSERT_EQ(pipe(in), 0);
-    ASSERT_EQ(pipe(out), 0);
-    pid_t burst = fork();
-    if (burst == 0) {
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      close(in[1]);
-      close(out[0]);
-      execl(PROBE_SYSCALL_BURST, PROBE_SYSCALL_BURST, "--events", "50000000", "--seconds", "3",
-            "--kind", "poll0", "--wait", nullptr);
-      _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
+    const PipedChild child = SpawnPiped({PROBE_SYSCALL_BURST, "--events", "50000000", "--seconds",
+                                         "3", "--kind", "poll0", "--wait"});
+    ASSERT_GT(child.pid, 0);
+    const pid_t burst = child.pid;
     pid_t agent = fork();
     if (agent == 0) {
-      close(in[1]);
-      close(out[0]);
       int devnull = open("/dev/null", O_WRONLY);
       dup2(devnull, 1);
       int e = open((dir_ + "/agent.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -198,10 +187,10 @@ class HardeningSignalTest : public HardeningTest {
     for (int i = 0; i < 500 && ReadRecords(file_).empty(); ++i) usleep(10000);
     bool started = !ReadRecords(file_).empty();
     if (started) {
-      ASSERT_EQ(write(in[1], "go\n", 3), 3);
+      ASSERT_EQ(write(child.in, "go\n", 3), 3);
       usleep(1500 * 1000);
     }
-    close(in[1]);
+    close(child.in);
     auto t0 = std::chrono::steady_clock::now();
     kill(agent, sig);
     int st = 0;
@@ -213,8 +202,8 @@ class HardeningSignalTest : public HardeningTest {
       waitpid(agent, &st, 0);
     }
     // The workload goes on to its own end (--seconds 3), untouched.
-    std::string stdout_text = ReadToEof(out[0]);
-    close(out[0]);
+    std::string stdout_text = ReadToEof(child.out);
+    close(child.out);
     int bst = 0;
     waitpid(burst, &bst, 0);
     const std::string err = Slurp(dir_ + "/agent.err");

@@ -485,21 +485,10 @@ TEST_F(RealProgramTest, AnAttachedProcessCountsOnlyTheCpuTimeOfTheRecording) {
       "burn(0.2)\n"
       "print('after cpu_ns=%d' % cpu(), flush=True)\n"
       "os._exit(0)\n";  // no interpreter teardown after the truth
-  int in[2], out[2];
-  ASSERT_EQ(pipe(in), 0);
-  ASSERT_EQ(pipe(out), 0);
-  pid_t py = fork();
-  if (py == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
-    execl("/usr/bin/python3", "python3", "-c", script, nullptr);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  FILE* from = fdopen(out[0], "r");
+  const testing::PipedChild child = testing::SpawnPiped({"/usr/bin/python3", "-c", script});
+  ASSERT_GT(child.pid, 0);
+  const pid_t py = child.pid;
+  FILE* from = fdopen(child.out, "r");
   ASSERT_NE(from, nullptr);
   char line[256];
   ASSERT_NE(fgets(line, sizeof(line), from), nullptr);
@@ -512,11 +501,11 @@ TEST_F(RealProgramTest, AnAttachedProcessCountsOnlyTheCpuTimeOfTheRecording) {
   }
   for (int i = 0; i < 500 && ReadRecords(file_).empty(); ++i) usleep(10000);
   ASSERT_FALSE(ReadRecords(file_).empty()) << "agent did not start";
-  ASSERT_EQ(write(in[1], "go\n", 3), 3);
+  ASSERT_EQ(write(child.in, "go\n", 3), 3);
   ASSERT_NE(fgets(line, sizeof(line), from), nullptr);
   const uint64_t after = std::stoull(Line(line, "after ")["cpu_ns"]);
   fclose(from);
-  close(in[1]);
+  close(child.in);
   int st = 0;
   waitpid(py, &st, 0);
   waitpid(agent, &st, 0);  // it stops when its target exits

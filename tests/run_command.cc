@@ -64,6 +64,34 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
   return r;
 }
 
+PipedChild SpawnPiped(const std::vector<std::string>& argv) {
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0) return {};
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    close(in[0]);
+    close(in[1]);
+    return {};
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);  // dup2 leaves the copies open across exec
+    dup2(out[1], 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  if (pid < 0) {
+    close(in[1]);
+    close(out[0]);
+    return {};
+  }
+  return {pid, in[1], out[0]};
+}
+
 std::vector<v1::Record> ReadRecords(const std::string& path) {
   std::vector<v1::Record> out;
   std::string err;

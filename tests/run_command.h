@@ -15,6 +15,15 @@ struct CommandResult {
 };
 
 CommandResult RunCommand(const std::vector<std::string>& argv);
+// A child whose stdin and stdout are pipes from the test: write to in, read
+// from out, close both and reap pid when done. The test's ends are
+// close-on-exec, so children started later do not hold them open. pid is
+// -1 when it could not be started.
+struct PipedChild {
+  int pid = -1;
+  int in = -1, out = -1;
+};
+PipedChild SpawnPiped(const std::vector<std::string>& argv);
 // Reads every whole record of a file.
 std::vector<v1::Record> ReadRecords(const std::string& path);
 std::string MakeTempDir();
