@@ -133,7 +133,7 @@ void Recorder::OnEvent(const void* data, size_t size) {
     return;
   }
   if (event_record_.has_process()) {
-    cpu_at_start_.Subtract(event_record_.mutable_process());
+    cpu_at_start_.Annotate(event_record_.mutable_process());
     if (repeat_) repeat_->Tag(event_record_.mutable_process());
   }
   AppendEventRecord(&event_record_);
@@ -360,7 +360,7 @@ void Recorder::Finish() {
     v1::Record r;
     if (UnfinishedLifetime(pid, r.mutable_process())) {
       bpf_->AddExecInfo(pid, r.mutable_process());
-      cpu_at_start_.Subtract(r.mutable_process());
+      cpu_at_start_.Annotate(r.mutable_process());
       if (repeat_) repeat_->Tag(r.mutable_process());
       agent_.kind[v1::EVENT_KIND_PROCESS].agent_produced++;
       agent_.Appended(v1::EVENT_KIND_PROCESS, writer_->Append(r));

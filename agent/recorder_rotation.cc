@@ -15,7 +15,7 @@ void Recorder::WriteSnapshots(const std::set<int>& pids, CpuAtStart* cpu) {
   for (int pid : pids) {
     v1::Record snapshot;
     if (!SnapshotProcess(pid, snapshot.mutable_snapshot())) continue;
-    if (cpu) cpu->Note(snapshot.snapshot(), MonotonicNs());
+    if (cpu) cpu->Note(snapshot.snapshot());
     writer_->Append(snapshot);
   }
 }

@@ -1,7 +1,7 @@
 """Pieces every bench script uses: arguments, the build directory, logging,
 waiting for a tracer, tracefs, the PASS/MISS verdict, the block order of
 side-by-side runs, and the exit with its failures."""
-import os, re, shutil, subprocess, sys, time
+import os, re, shlex, shutil, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -121,3 +121,42 @@ def bpf_progs_shown():
     import json
     shown = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
     return {p["id"]: p for p in json.loads(shown or "[]")}
+
+
+def tracer_on(spec, pid, tmp, peers, bindir, events="", extra=()):
+    """Starts the tracer spec on pid and returns its Popen once its programs
+    are attached. spec: cmp:MODE (bench/bpf/tp_cmp_loader.c, e.g.
+    cmp:tp_btf-timer, the least that times each call), peer:TOOL (syscount
+    -L, runqlat, or bpftrace with one pselect6 entry->exit histogram; peers
+    from peer_build.build_peers), or a probe-agent binary with its own
+    arguments after it ('build/agent/probe-agent --events process,syscalls'),
+    which writes to tmp/r.ptrace."""
+    def attached(cmd):
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(400):
+            if bpf_prog_stats(p.pid): break
+            time.sleep(0.05)
+        time.sleep(0.5)  # attached after loading
+        return p
+
+    if spec.startswith("cmp:"):
+        return attached([os.path.join(bindir, "tp_cmp_loader"),
+                         os.path.join(bindir, "syscalls_tp_cmp.bpf.o"), spec[4:], "--pid", str(pid)])
+    if spec.startswith("peer:"):
+        tool = spec[5:]
+        if tool == "bpftrace":
+            return attached(["bpftrace", "-e",
+                             f"tracepoint:syscalls:sys_enter_pselect6 /pid == {pid}/ {{ @s[tid] = nsecs; }} "
+                             "tracepoint:syscalls:sys_exit_pselect6 /@s[tid]/ "
+                             "{ @h = hist(nsecs - @s[tid]); delete(@s[tid]); }"])
+        return attached([peers[tool]] + (["-L"] if tool == "syscount" else []) + ["-p", str(pid)])
+    out = os.path.join(tmp, "r.ptrace")
+    if os.path.exists(out): os.unlink(out)
+    binary, *own = shlex.split(spec)
+    cmd = [binary, "--pid", str(pid), "-o", out] + (["--events", events] if events else []) + list(extra) + own
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):  # the header is written once the programs are attached
+        if os.path.exists(out) and os.path.getsize(out) > 0: break
+        time.sleep(0.05)
+    time.sleep(0.2)
+    return p

@@ -22,7 +22,7 @@ Usage: bench/hotpath_stats.py [--reps N] [--events LIST] [--extra 'ARGS'] LABEL=
 import os, shlex, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import bpf_prog_stats, bpf_progs_shown
+from benchlib import bpf_prog_stats, bpf_progs_shown, tracer_on
 
 if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:  # before the argument parsing below
     print(__doc__.strip())
@@ -56,42 +56,10 @@ def names():
     return {i: p.get("name", "?") for i, p in bpf_progs_shown().items()}
 
 
-def attached(cmd):
-    """cmd started, once it holds BPF programs (and a moment to attach them)."""
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(400):
-        if stats(p.pid): break
-        time.sleep(0.05)
-    time.sleep(0.5)  # attached after loading
-    return p
-
-
 def agent_on(binary, pid):
     """The tracer (a probe agent, cmp:MODE or peer:TOOL) on pid, once its
     programs are attached."""
-    if binary.startswith("cmp:"):
-        # bench/bpf/tp_cmp_loader.c: the design-comparison programs, e.g.
-        # cmp:tp_btf-timer (the least that times each call) or cmp:tp_btf-empty.
-        return attached([os.path.join(bindir, "tp_cmp_loader"),
-                         os.path.join(bindir, "syscalls_tp_cmp.bpf.o"), binary[4:], "--pid", str(pid)])
-    if binary.startswith("peer:"):
-        tool = binary[5:]
-        if tool == "bpftrace":
-            return attached(["bpftrace", "-e",
-                             f"tracepoint:syscalls:sys_enter_pselect6 /pid == {pid}/ {{ @s[tid] = nsecs; }} "
-                             "tracepoint:syscalls:sys_exit_pselect6 /@s[tid]/ "
-                             "{ @h = hist(nsecs - @s[tid]); delete(@s[tid]); }"])
-        return attached([peers[tool]] + (["-L"] if tool == "syscount" else []) + ["-p", str(pid)])
-    out = os.path.join(tmp, "r.ptrace")
-    if os.path.exists(out): os.unlink(out)
-    binary, *own = shlex.split(binary)
-    cmd = [binary, "--pid", str(pid), "-o", out] + (["--events", events] if events else []) + extra + own
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        if os.path.exists(out) and os.path.getsize(out) > 0: break
-        time.sleep(0.05)
-    time.sleep(0.2)
-    return p
+    return tracer_on(binary, pid, tmp, peers, bindir, events, extra)
 
 
 def measure(binary):

@@ -108,12 +108,12 @@ int BPF_PROG(on_hrtimer_exit, struct hrtimer *timer) {
   return 0;
 }
 
-/* Sets w's context for a wakeup of wakee happening now on this CPU. */
 /* False when the agent left the context programs out (--no-waker-context):
  * a waker is then only the task on the CPU, and the record says so rather
  * than call it a task in process context. */
 const volatile bool waker_context_tracked __weak = true;
 
+/* Sets w's context for a wakeup of wakee happening now on this CPU. */
 static __always_inline void fill_context(struct probe_waker *w, struct task_struct *wakee) {
   w->ctx = waker_context_tracked ? PROBE_WAKER_TASK : PROBE_WAKER_UNTRACKED;
   w->ctx_id = 0;

@@ -426,6 +426,8 @@ class ChromeTraceExporter : public Exporter {
       Event e = Slice("wake", "wakeup", k.pid(), k.tid(), wake, 0);
       e.ArgInt("wakee_pid", w.pid()).ArgInt("wakee_tid", w.tid());
       if (k.pid() != 0 && k.syscall_nr() >= 0) e.Arg("in_syscall", FormatWakerSyscall(k));
+      // --no-waker-context: this task may only have been interrupted.
+      if (k.context() == v1::WAKER_CONTEXT_UNTRACKED) e.Arg("waker_context", "not tracked");
     }
     Event(Next(), 's', "wakeup", "wakeup", k.pid(), k.tid()).Ts(Rel(wake)).FieldUint("id", id);
     if (w.run_queue_ns() == 0) {

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "names.h"
+#include "process_cpu.h"
 #include "record_reader.h"
 #include "record_visitor.h"
 
@@ -128,7 +129,8 @@ void AddProcesses(const std::vector<const v1::ProcessLifetime*>& procs, RunFigur
     f.count++;
     f.exec_to_exit_ns += p->exec_to_exit_ns();
     f.own_ns += OwnTime(*p, children);
-    f.cpu_ns += p->user_time_ns() + p->system_time_ns();
+    const ProcessCpu cpu = CpuShown(*p);
+    f.cpu_ns += cpu.user_ns + cpu.system_ns;
   }
 }
 

@@ -167,7 +167,8 @@ constexpr FileSpec kFiles[kFileKinds] = {
     {"processes.csv",
      "snapshot,pid,ppid,comm,exe,argv,argv_truncated,start_time_ns,threads,fork_time_ns,"
      "exec_time_ns,exit_time_ns,exec_to_exit_ns,fork_to_exec_ns,exit_code,exit_signal,"
-     "core_dumped,user_time_ns,system_time_ns,peak_rss_bytes,finished,exec_count,run_index"},
+     "core_dumped,user_time_ns,system_time_ns,peak_rss_bytes,finished,exec_count,run_index,"
+     "user_time_before_ns,system_time_before_ns"},
     {"syscalls.csv",
      "pid,tid,syscall,start_time_ns,duration_ns,ret,interrupted,fd,nfds,timeout_ns,timed_out,"
      "value,eventfd_flags,to_block_ns,blocked_ns,run_queue_ns,return_ns,total_blocked_ns,woken,"
@@ -273,6 +274,10 @@ class CsvExporter : public Exporter {
     f.Bool(p.finished());
     f.Num(p.exec_count());
     f.Num(p.run_index());
+    // Its CPU time when the recording started, for a process that existed
+    // then: user_time_ns - user_time_before_ns is the recording's share.
+    p.has_user_time_before_ns() ? f.Num(p.user_time_before_ns()) : f.Empty();
+    p.has_system_time_before_ns() ? f.Num(p.system_time_before_ns()) : f.Empty();
     f.EndRow();
   }
 
@@ -292,7 +297,9 @@ class CsvExporter : public Exporter {
       threads += std::to_string(t.tid()) + ":" + t.comm();
     }
     f.Text(threads);
-    for (int i = 0; i < 14; ++i) f.Empty();  // lifetime columns
+    for (int i = 0; i < 14; ++i) f.Empty();                      // lifetime columns
+    s.has_user_time_ns() ? f.Num(s.user_time_ns()) : f.Empty();  // its CPU time then
+    s.has_system_time_ns() ? f.Num(s.system_time_ns()) : f.Empty();
     f.EndRow();
   }
 

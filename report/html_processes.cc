@@ -8,6 +8,7 @@
 #include "histogram.h"
 #include "html_plots.h"
 #include "html_writer.h"
+#include "process_cpu.h"
 
 namespace probe::html {
 
@@ -72,8 +73,9 @@ void ProcessTree::OnProcess(const v1::ProcessLifetime& l) {
   p->exec_ns = l.exec_time_ns();
   p->exit_ns = l.finished() ? l.exit_time_ns() : 0;
   p->finished = l.finished();
-  p->user_ns = l.user_time_ns();
-  p->sys_ns = l.system_time_ns();
+  const ProcessCpu cpu = CpuShown(l);  // the recording's share when it existed before
+  p->user_ns = cpu.user_ns;
+  p->sys_ns = cpu.system_ns;
   p->rss = l.peak_rss_bytes();
   p->exec_count = l.exec_count();
   if (!l.finished())

@@ -230,6 +230,9 @@ std::string SchedSection(const TraceSummary& s, size_t* plots) {
       "<section id=\"sched-histograms\"><h2>Scheduler</h2>"
       "<p class=\"note\">Per process: run-queue delay (woken or preempted &rarr; on a CPU) and "
       "off-CPU time (switched out sleeping &rarr; woken), exact log2 histograms.</p>";
+  if (s.cut_in_time)
+    o += "<p class=\"warn\">--from/--to cut the wakeup records, not these histograms: they are "
+         "the whole recording's.</p>";
   const auto& hists = s.sched.histograms();
   if (hists.empty())
     return o +

@@ -186,6 +186,12 @@ std::string WakerContextDetail(const v1::Waker& w) {
 }
 
 std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle style) {
+  // --no-waker-context: the task named may only have been interrupted.
+  if (w.context() == v1::WAKER_CONTEXT_UNTRACKED) {
+    v1::Waker task = w;
+    task.set_context(v1::WAKER_CONTEXT_TASK);
+    return WakerText(task, comm, style) + " [context not tracked]";
+  }
   if (std::string context = WakerContextText(w); !context.empty()) return context;
   if (style == WakerStyle::kGroup) {
     if (w.pid() == 0)

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "counters.h"
+#include "process_cpu.h"
 #include "repeat_runs_text.h"
 #include "run_identity_format.h"
 #include "text_escape.h"
@@ -75,21 +76,25 @@ void AppendProcesses(const TraceSummary& s, std::ostringstream& o) {
     std::string f2e = p.exec_time_ns() ? FormatDuration(p.fork_to_exec_ns()) : "-";
     char rss[32];
     snprintf(rss, sizeof(rss), "%.1f MiB", p.peak_rss_bytes() / 1048576.0);
+    const ProcessCpu cpu = CpuShown(p);
     snprintf(line, sizeof(line), "%8d %8d %-16s %12s %12s %10s %10s %10s %-10s %s\n", p.pid(),
              p.ppid(), p.comm().c_str(), e2e.c_str(), f2e.c_str(),
-             FormatDuration(p.user_time_ns()).c_str(), FormatDuration(p.system_time_ns()).c_str(),
-             rss, ExitText(p).c_str(), Command(p).c_str());
+             FormatDuration(cpu.user_ns).c_str(), FormatDuration(cpu.system_ns).c_str(), rss,
+             ExitText(p).c_str(), Command(p).c_str());
     o << line;
   }
-  // In files before the agent took the CPU time at the start off (their
-  // snapshots have none), it is since each process's own start.
-  size_t since_start = 0, since_recording = 0;
-  for (const auto& snap : s.snapshots) (snap.has_user_time_ns() ? since_recording : since_start)++;
+  // Processes that existed at the start: the recording's share where their
+  // lifetime says their CPU time then (agents from 2026-12-07 on), else
+  // since their own start.
+  size_t since_recording = 0;
+  for (const auto& p : procs) since_recording += CpuShown(p).in_recording;
+  const size_t since_start =
+      s.snapshots.size() > since_recording ? s.snapshots.size() - since_recording : 0;
   if (since_recording)
     o << "\n"
       << since_recording
-      << " processes existed when recording started: their USER and SYS count from the "
-         "recording's start (their CPU time then, from /proc at 10 ms resolution, is taken off)\n";
+      << " processes existed when recording started: their USER and SYS are the recording's "
+         "share (their CPU time then, from /proc at 10 ms resolution, taken off)\n";
   if (since_start)
     o << "\n"
       << since_start

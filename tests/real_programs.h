@@ -62,7 +62,10 @@ struct ThreadAccount {
   uint64_t run_queue_ns = 0;  // sum over the records back on a CPU inside (b_t1, a_t0):
                               // schedstat adds a run-queue wait at the switch-in
   uint64_t run_queue_records = 0;
-  uint64_t wake_unknown = 0;  // records whose wakeup was not seen
+  uint64_t run_queue_unknown = 0;     // of those, records whose run-queue time is not known
+  uint64_t bracket_run_queue_ns = 0;  // records back on a CPU inside a read's bracket:
+                                      // schedstat may or may not have counted them
+  uint64_t wake_unknown = 0;          // records whose wakeup was not seen
 };
 
 inline ThreadAccount Account(const std::vector<v1::Record>& records, const ThreadWindow& t) {
@@ -78,9 +81,13 @@ inline ThreadAccount Account(const std::vector<v1::Record>& records, const Threa
       a.records++;
       if (w.waker().context() == v1::WAKER_CONTEXT_UNKNOWN) a.wake_unknown++;
     }
-    if (w.on_cpu_time_ns() > t.b_t1 && w.on_cpu_time_ns() < t.a_t0) {
+    const uint64_t on = w.on_cpu_time_ns();
+    if (on > t.b_t1 && on < t.a_t0) {
       a.run_queue_ns += w.run_queue_ns();
       a.run_queue_records++;
+      if (w.wake_time_ns() == 0) a.run_queue_unknown++;
+    } else if ((on >= t.b_t0 && on <= t.b_t1) || (on >= t.a_t0 && on <= t.a_t1)) {
+      a.bracket_run_queue_ns += w.run_queue_ns();
     }
   }
   return a;

@@ -8,20 +8,19 @@ namespace {
 constexpr uint64_t kStartSlackNs = 20'000'000;
 }  // namespace
 
-void CpuAtStart::Note(const v1::ProcessSnapshot& s, uint64_t when_ns) {
+void CpuAtStart::Note(const v1::ProcessSnapshot& s) {
   if (!s.has_user_time_ns() || !s.has_system_time_ns()) return;
-  by_pid_[s.pid()] = {s.start_time_ns(), s.user_time_ns(), s.system_time_ns(), when_ns};
+  by_pid_[s.pid()] = {s.start_time_ns(), s.user_time_ns(), s.system_time_ns()};
 }
 
-void CpuAtStart::Subtract(v1::ProcessLifetime* p) const {
+void CpuAtStart::Annotate(v1::ProcessLifetime* p) const {
   auto it = by_pid_.find(p->pid());
   if (it == by_pid_.end()) return;
   const Noted& n = it->second;
   const uint64_t fork = p->fork_time_ns();
   if (fork + kStartSlackNs < n.start_ns || fork > n.start_ns + kStartSlackNs) return;
-  p->set_user_time_ns(p->user_time_ns() > n.user_ns ? p->user_time_ns() - n.user_ns : 0);
-  p->set_system_time_ns(p->system_time_ns() > n.system_ns ? p->system_time_ns() - n.system_ns : 0);
-  p->set_cpu_time_since_ns(n.when_ns);
+  p->set_user_time_before_ns(n.user_ns);
+  p->set_system_time_before_ns(n.system_ns);
 }
 
 }  // namespace probe

@@ -62,8 +62,12 @@ def thread_counters(pid):
         for line in status.splitlines():
             if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
                 csw += int(line.split()[1])
-        migrations = next(int(line.split(":")[1]) for line in sched_lines
-                          if line.startswith("se.nr_migrations"))
+        found = [int(line.split(":")[1]) for line in sched_lines
+                 if line.startswith("se.nr_migrations")]
+        if not found:
+            raise SystemExit(f"truth_lib: no se.nr_migrations in {base}/sched: the test "
+                             "cannot tell whether the kernel moved the thread")
+        migrations = found[0]
         out[int(tid)] = {"t0": t0, "t1": t1, "csw": csw, "run_delay_ns": int(sched[1]),
                          "migrations": migrations, "comm": comm}
     return out
