@@ -37,7 +37,7 @@ void AddProcessArgs(const v1::ProcessLifetime& p, Event* e) {
   e->ArgUint("user_time_ns", p.user_time_ns())
       .ArgUint("system_time_ns", p.system_time_ns())
       .ArgUint("peak_rss_bytes", p.peak_rss_bytes());
-  if (p.has_user_time_before_ns())  // it existed when the recording started
+  if (p.has_user_time_before_ns() && p.has_system_time_before_ns())  // it existed at the start
     e->ArgUint("user_time_before_ns", p.user_time_before_ns())
         .ArgUint("system_time_before_ns", p.system_time_before_ns());
   if (p.exec_count() > 1) e->ArgUint("exec_count", p.exec_count());

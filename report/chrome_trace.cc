@@ -431,9 +431,9 @@ class ChromeTraceExporter : public Exporter {
     }
     Event(Next(), 's', "wakeup", "wakeup", k.pid(), k.tid()).Ts(Rel(wake)).FieldUint("id", id);
     if (w.run_queue_ns() == 0) {
-      Slice("woken", "wakeup", w.pid(), w.tid(), on, 0)
-          .ArgInt("waker_pid", k.pid())
-          .ArgInt("waker_tid", k.tid());
+      Event e = Slice("woken", "wakeup", w.pid(), w.tid(), on, 0);
+      e.ArgInt("waker_pid", k.pid()).ArgInt("waker_tid", k.tid());
+      if (k.context() == v1::WAKER_CONTEXT_UNTRACKED) e.Arg("waker_context", "not tracked");
     }
     Event(Next(), 'f', "wakeup", "wakeup", w.pid(), w.tid())
         .Ts(Rel(on))

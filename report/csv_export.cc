@@ -275,7 +275,9 @@ class CsvExporter : public Exporter {
     f.Num(p.exec_count());
     f.Num(p.run_index());
     // Its CPU time when the recording started, for a process that existed
-    // then: user_time_ns - user_time_before_ns is the recording's share.
+    // then: the total less the total then is the recording's share (one of
+    // user and system alone can go below it: /proc split the one, the
+    // kernel the other).
     p.has_user_time_before_ns() ? f.Num(p.user_time_before_ns()) : f.Empty();
     p.has_system_time_before_ns() ? f.Num(p.system_time_before_ns()) : f.Empty();
     f.EndRow();
@@ -297,9 +299,11 @@ class CsvExporter : public Exporter {
       threads += std::to_string(t.tid()) + ":" + t.comm();
     }
     f.Text(threads);
-    for (int i = 0; i < 14; ++i) f.Empty();                      // lifetime columns
-    s.has_user_time_ns() ? f.Num(s.user_time_ns()) : f.Empty();  // its CPU time then
+    for (int i = 0; i < 8; ++i) f.Empty();  // fork_time_ns .. core_dumped
+    // Its CPU time when the snapshot was taken (since its own start).
+    s.has_user_time_ns() ? f.Num(s.user_time_ns()) : f.Empty();
     s.has_system_time_ns() ? f.Num(s.system_time_ns()) : f.Empty();
+    for (int i = 0; i < 6; ++i) f.Empty();  // peak_rss_bytes .. system_time_before_ns
     f.EndRow();
   }
 

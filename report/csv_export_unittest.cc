@@ -176,6 +176,8 @@ std::vector<v1::Record> SampleRecords() {
   s->add_argv("./server");
   s->add_argv("--name=a b");
   s->set_start_time_ns(500);
+  s->set_user_time_ns(7000);
+  s->set_system_time_ns(300);
   auto* th = s->add_threads();
   th->set_tid(10);
   th->set_comm("server");
@@ -294,6 +296,9 @@ std::vector<v1::Record> SampleRecords() {
   p->set_comm("child");
   p->set_exit_code(3);
   p->set_finished(true);
+  p->set_user_time_ns(9000);
+  p->set_user_time_before_ns(7000);
+  p->set_system_time_before_ns(300);
   out.push_back(r);
 
   r.Clear();
@@ -389,10 +394,16 @@ TEST_F(CsvExportTest, FieldsAndEnumNames) {
   EXPECT_EQ(procs.Get(0, "argv"), "./server '--name=a b'");
   EXPECT_EQ(procs.Get(0, "threads"), "10:server;11:worker");
   EXPECT_EQ(procs.Get(0, "exit_code"), "");
+  EXPECT_EQ(procs.Get(0, "user_time_ns"), "7000") << "a snapshot's CPU time then";
+  EXPECT_EQ(procs.Get(0, "system_time_ns"), "300");
+  EXPECT_EQ(procs.Get(0, "user_time_before_ns"), "");
   EXPECT_EQ(procs.Get(1, "snapshot"), "false");
   EXPECT_EQ(procs.Get(1, "comm"), "child");
   EXPECT_EQ(procs.Get(1, "exit_code"), "3");
   EXPECT_EQ(procs.Get(1, "finished"), "true");
+  EXPECT_EQ(procs.Get(1, "user_time_ns"), "9000") << "since its own start";
+  EXPECT_EQ(procs.Get(1, "user_time_before_ns"), "7000");
+  EXPECT_EQ(procs.Get(1, "system_time_before_ns"), "300");
 
   Table counters = ReadTable(root_ / "counters.csv");
   ASSERT_EQ(counters.rows.size(), 5u);

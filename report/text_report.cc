@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 #include "counters.h"
@@ -83,13 +84,19 @@ void AppendProcesses(const TraceSummary& s, std::ostringstream& o) {
              ExitText(p).c_str(), Command(p).c_str());
     o << line;
   }
-  // Processes that existed at the start: the recording's share where their
-  // lifetime says their CPU time then (agents from 2026-12-07 on), else
-  // since their own start.
-  size_t since_recording = 0;
-  for (const auto& p : procs) since_recording += CpuShown(p).in_recording;
-  const size_t since_start =
-      s.snapshots.size() > since_recording ? s.snapshots.size() - since_recording : 0;
+  // Processes in the table that existed at the start (a snapshot of the
+  // same pid in this file): the recording's share where their lifetime says
+  // their CPU time then (agents from this field on), else since their own
+  // start.
+  std::set<int32_t> existed;
+  for (const auto& snap : s.snapshots) existed.insert(snap.pid());
+  size_t since_recording = 0, since_start = 0;
+  for (const auto& p : procs) {
+    if (CpuShown(p).in_recording)
+      since_recording++;
+    else if (existed.count(p.pid()))
+      since_start++;
+  }
   if (since_recording)
     o << "\n"
       << since_recording

@@ -55,7 +55,7 @@ uint64_t WakeupDrops(const std::vector<v1::Record>& records) {
 // nothing is sampled and the rings are large). Returns the sums over threads.
 struct Totals {
   uint64_t csw = 0, records = 0, ambiguous = 0, run_delay_ns = 0, run_queue_ns = 0;
-  uint64_t run_queue_records = 0, wake_unknown = 0;
+  uint64_t run_queue_records = 0, wake_unknown = 0, bracket_run_queue_ns = 0;
 };
 Totals CheckSwitchAccounting(const std::vector<v1::Record>& records,
                              const std::vector<ThreadWindow>& threads) {
@@ -94,6 +94,7 @@ Totals CheckSwitchAccounting(const std::vector<v1::Record>& records,
     tot.run_queue_ns += a.run_queue_ns;
     tot.run_queue_records += a.run_queue_records;
     tot.wake_unknown += a.wake_unknown;
+    tot.bracket_run_queue_ns += a.bracket_run_queue_ns;
   }
   // schedstat's run-queue wait starts when the thread is queued on its new
   // CPU; probe's at sched_waking, before the kernel picked that CPU and sent
@@ -117,7 +118,7 @@ Totals CheckSwitchAccounting(const std::vector<v1::Record>& records,
   std::cout << "run-queue time over " << tot.run_queue_records << " records: schedstat "
             << kernel / 1e6 << " ms, probe " << ours / 1e6 << " ms (" << (ours - kernel) / n / 1e3
             << " us per record more); " << tot.wake_unknown << " records with an unknown part\n";
-  EXPECT_GE(ours, kernel * 0.99);
+  EXPECT_GE(ours + double(tot.bracket_run_queue_ns), kernel * 0.99);
   EXPECT_LE(ours, kernel * 1.01 + 250'000.0 * n);
   return tot;
 }
@@ -210,7 +211,9 @@ TEST_F(RealProgramTest, RedisWakeupsAreWholeWhenItsCallRecordsAreSampledOrFilter
         testing::CountersOf(records.back().trailer().counters(), v1::EVENT_KIND_SYSCALL);
     ASSERT_NE(sys, nullptr);
     testing::ExpectBalanced(*sys);
-    EXPECT_GT(sys->produced(), uint64_t(kRequests));
+    // Each epoll_wait serves one or more of the 2 x kRequests commands; on
+    // one CPU redis-server serves more per call (9305 calls in one CI run).
+    EXPECT_GT(sys->produced(), uint64_t(kRequests) / 4);
     EXPECT_LT(sys->written() * 20, sys->produced()) << "the call records were thinned";
   }
 }
@@ -410,7 +413,8 @@ TEST_F(RealProgramTest, WithoutWakerContextAWakerIsNeverCalledATask) {
   auto rep = RunCommand({PROBE_REPORT, file_, "--csv", csv, "--html", html, "--chrome", chrome});
   ASSERT_EQ(rep.exit_status, 0) << rep.err;
   EXPECT_NE(rep.out.find("note: recorded with --no-waker-context"), std::string::npos) << rep.out;
-  EXPECT_NE(rep.out.find("[context not tracked]"), std::string::npos) << "in the calls' lines";
+  EXPECT_NE(rep.out.find("[context not tracked]) + "), std::string::npos)
+      << "in the slowest calls' breakdowns: " << rep.out;
   EXPECT_NE(test_files::ReadBytes(html).find("recorded with --no-waker-context"),
             std::string::npos);
   EXPECT_NE(test_files::ReadBytes(chrome).find("\"waker_context\":\"not tracked\""),
