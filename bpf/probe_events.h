@@ -174,9 +174,9 @@ struct probe_syscall_event {
 #define PROBE_WAKER_OWN_TIMEOUT 3 /* the wait's own timeout: its hrtimer_sleeper expired */
 #define PROBE_WAKER_TIMER 4       /* another hrtimer: ctx_fn = its function */
 #define PROBE_WAKER_UNKNOWN 5     /* no wakeup seen: ctx_id = PROBE_UNKNOWN_* */
-#define PROBE_WAKER_UNTRACKED                                     \
-  6 /* contexts not tracked (--no-waker-context): the task on the \
-     * CPU, which an interrupt or a timer may have borrowed */
+/* Contexts not tracked (--no-waker-context): the task on the CPU, which an
+ * interrupt or a timer may have borrowed. */
+#define PROBE_WAKER_UNTRACKED 6
 
 /* probe_waker.ctx_id with PROBE_WAKER_UNKNOWN: which end was not seen.
  * WAKING: switched out sleeping and back on a CPU, no sched_waking between.

@@ -71,16 +71,19 @@ void AddSyscallArgs(const v1::SyscallCall& c, const NameTable& names, Event* e) 
   }
 }
 
+void MarkUntrackedWaker(const v1::Waker& w, Event* e) {
+  if (w.context() == v1::WAKER_CONTEXT_UNTRACKED) e->Arg("waker_context", "not tracked");
+}
+
 void AddWakerArgs(const v1::Waker& w, const NameTable& names, Event* e) {
   const std::string comm = names.WakerComm(w);
   // An interrupt, softirq or timer woke it: the task it interrupted is a
   // bystander, so only the context is given.
-  if (w.context() != v1::WAKER_CONTEXT_TASK && w.context() != v1::WAKER_CONTEXT_UNTRACKED) {
+  if (!NamesATask(w)) {
     e->Arg("waker", WakerText(w, comm, WakerStyle::kGroup));
     return;
   }
-  // Not tracked: the task on the CPU, which may only have been interrupted.
-  if (w.context() == v1::WAKER_CONTEXT_UNTRACKED) e->Arg("waker_context", "not tracked");
+  MarkUntrackedWaker(w, e);
   e->ArgInt("waker_pid", w.pid()).ArgInt("waker_tid", w.tid());
   if (w.pid() == 0) {
     e->Arg("waker_comm", comm).Arg("waker", KernelWakerName(comm));

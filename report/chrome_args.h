@@ -12,5 +12,8 @@ void AddProcessArgs(const v1::ProcessLifetime& p, Event* e);
 void AddSyscallArgs(const v1::SyscallCall& c, const NameTable& names, Event* e);
 // waker_pid, waker_tid, waker_comm and waker (a kernel waker) or waker_syscall.
 void AddWakerArgs(const v1::Waker& w, const NameTable& names, Event* e);
+// waker_context "not tracked" when w is only the task that was on the CPU
+// (--no-waker-context), for every event that names a waker's task.
+void MarkUntrackedWaker(const v1::Waker& w, Event* e);
 
 }  // namespace probe

@@ -426,14 +426,13 @@ class ChromeTraceExporter : public Exporter {
       Event e = Slice("wake", "wakeup", k.pid(), k.tid(), wake, 0);
       e.ArgInt("wakee_pid", w.pid()).ArgInt("wakee_tid", w.tid());
       if (k.pid() != 0 && k.syscall_nr() >= 0) e.Arg("in_syscall", FormatWakerSyscall(k));
-      // --no-waker-context: this task may only have been interrupted.
-      if (k.context() == v1::WAKER_CONTEXT_UNTRACKED) e.Arg("waker_context", "not tracked");
+      MarkUntrackedWaker(k, &e);
     }
     Event(Next(), 's', "wakeup", "wakeup", k.pid(), k.tid()).Ts(Rel(wake)).FieldUint("id", id);
     if (w.run_queue_ns() == 0) {
       Event e = Slice("woken", "wakeup", w.pid(), w.tid(), on, 0);
       e.ArgInt("waker_pid", k.pid()).ArgInt("waker_tid", k.tid());
-      if (k.context() == v1::WAKER_CONTEXT_UNTRACKED) e.Arg("waker_context", "not tracked");
+      MarkUntrackedWaker(k, &e);
     }
     Event(Next(), 'f', "wakeup", "wakeup", w.pid(), w.tid())
         .Ts(Rel(on))

@@ -159,11 +159,7 @@ std::string SyscallSection(const TraceSummary& s, size_t* plots) {
       "<p class=\"note\">Exact log2 histograms of every traced call per (process, syscall), "
       "from the last histogram record of each; percentiles are exact where every call was "
       "recorded, ~ marks those interpolated inside the histogram's bucket.</p>";
-  if (s.cut_in_time)
-    o += "<p class=\"warn\">--from/--to cut the records (recorded calls, the slowest calls, the "
-         "wakeups), not these histograms: they are cumulative over the whole recording and "
-         "cannot be cut in time, so calls, percentiles and the scheduler histograms are the "
-         "whole recording's.</p>";
+  if (s.cut_in_time) o += "<p class=\"warn\">" + Esc(TraceSummary::kNotCutInTime) + ".</p>";
   if (s.syscalls.empty()) return o + "<p class=\"note\">No syscalls in this file.</p></section>";
   // The same rows, percentiles included, as the text report's table.
   std::vector<SyscallRow> rows = s.syscalls.Rows();

@@ -199,12 +199,6 @@ int main(int argc, char** argv) {
     }
     if (count > 0) {
       fputs(probe::FormatSummary(summary).c_str(), stdout);
-      if (filter.has_window())
-        fputs(
-            "\nnote: --from/--to cut the records (RECORDED, the slowest calls, the wakeups); the "
-            "histograms are cumulative over the whole recording and cannot be cut in time, so "
-            "CALLS, percentiles and the scheduler table are the whole recording's\n",
-            stdout);
       if (!o.intervals.empty()) fputs(intervals.Format().c_str(), stdout);
     }
   }

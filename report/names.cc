@@ -185,13 +185,9 @@ std::string WakerContextDetail(const v1::Waker& w) {
   }
 }
 
-std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle style) {
-  // --no-waker-context: the task named may only have been interrupted.
-  if (w.context() == v1::WAKER_CONTEXT_UNTRACKED) {
-    v1::Waker task = w;
-    task.set_context(v1::WAKER_CONTEXT_TASK);
-    return WakerText(task, comm, style) + " [context not tracked]";
-  }
+// A waker in words, from its context or else as the task it names.
+static std::string ContextOrTaskText(const v1::Waker& w, const std::string& comm,
+                                     WakerStyle style) {
   if (std::string context = WakerContextText(w); !context.empty()) return context;
   if (style == WakerStyle::kGroup) {
     if (w.pid() == 0)
@@ -206,6 +202,16 @@ std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle st
                         ? "pid " + pid + " tid " + tid + " (" + (comm.empty() ? "?" : comm) + ")"
                         : "tid " + tid + " (" + comm + ")";
   return out + (w.syscall_nr() >= 0 ? " in " + FormatWakerSyscall(w) : " outside a syscall");
+}
+
+bool NamesATask(const v1::Waker& w) {
+  return w.context() == v1::WAKER_CONTEXT_TASK || w.context() == v1::WAKER_CONTEXT_UNTRACKED;
+}
+
+std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle style) {
+  // --no-waker-context: the task named may only have been interrupted.
+  return ContextOrTaskText(w, comm, style) +
+         (w.context() == v1::WAKER_CONTEXT_UNTRACKED ? " [context not tracked]" : "");
 }
 
 }  // namespace probe

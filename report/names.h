@@ -30,6 +30,10 @@ std::string FormatWakerSyscall(const v1::Waker& w);
 enum class WakerStyle { kTid, kPidTid, kPair, kGroup };
 // The one place a waker becomes words (without "woken by"), given its comm.
 std::string WakerText(const v1::Waker& w, const std::string& comm, WakerStyle style);
+// Whether w names a task (pid, tid, comm): in process context, or untracked
+// (--no-waker-context: the task on the CPU then). Else they are only the
+// task an interrupt, softirq or timer happened to interrupt.
+bool NamesATask(const v1::Waker& w);
 // What a waker that was not a task was: the irq's name (or number), the
 // softirq's name (or vector), the hrtimer function's name (or address, in
 // hex), why no wakeup was seen; empty for a task.

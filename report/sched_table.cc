@@ -22,8 +22,7 @@ void SchedTable::AddWakeup(const v1::Wakeup& w) {
   if (preempted) return;  // nobody woke it
   const v1::Waker& k = w.waker();
   if (k.context() == v1::WAKER_CONTEXT_UNTRACKED) ++context_untracked_;
-  const bool task =
-      k.context() == v1::WAKER_CONTEXT_TASK || k.context() == v1::WAKER_CONTEXT_UNTRACKED;
+  const bool task = NamesATask(k);
   PairKey key =
       task ? PairKey{k.pid(), k.tid(), w.tid()}
            : PairKey{-static_cast<int32_t>(k.context()),

@@ -45,10 +45,8 @@ class SchedTable {
   static constexpr const char* kPreempted = "preempted (no waker)";
   const std::map<DelayKey, DurationSample>& delay_by_waker() const { return delay_by_waker_; }
   uint64_t untracked_delays() const { return untracked_delays_; }
-  // Wakeups whose waker is only the task that was on its CPU: the recording
-  // did not track interrupt, softirq and timer contexts (--no-waker-context).
-  uint64_t context_untracked_wakeups() const { return context_untracked_; }
-  // The note every output gives when there are such wakeups, else "".
+  // The note every output gives when some wakeups' waker is only the task
+  // that was on its CPU (--no-waker-context), else "".
   std::string ContextUntrackedNote() const;
 
  private:
@@ -58,7 +56,7 @@ class SchedTable {
   uint64_t untracked_delays_ = 0;
   uint64_t wakeups_ = 0;
   uint64_t untracked_ = 0;
-  uint64_t context_untracked_ = 0;
+  uint64_t context_untracked_ = 0;  // wakeups whose waker's context was not tracked
 };
 
 // A SchedHistogram as the syscall code's histogram type, for percentiles and

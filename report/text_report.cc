@@ -116,15 +116,20 @@ uint32_t KeepOneIn(const v1::Header& h, v1::EventKind kind) {
   return 1;
 }
 
+// "label N, label N" for the nonzero counters of class k; "" when none.
+std::string NonzeroCounts(const v1::KindCounters& c, counters::Class k) {
+  std::string out;
+  for (const CounterValue& v : CountsOf(c, k))
+    if (v.value)
+      out +=
+          (out.empty() ? "" : ", ") + std::string(v.counter->label) + " " + std::to_string(v.value);
+  return out;
+}
+
 // Why events were sampled out, when any were.
 std::string SampledBreakdown(const v1::KindCounters& c) {
-  std::string out;
-  for (const CounterValue& v : CountsOf(c, counters::Class::kSampled)) {
-    if (!v.value) continue;
-    out += out.empty() ? " (" : ", ";
-    out += std::string(v.counter->label) + " " + std::to_string(v.value);
-  }
-  return out.empty() ? out : out + ")";
+  const std::string counts = NonzeroCounts(c, counters::Class::kSampled);
+  return counts.empty() ? counts : " (" + counts + ")";
 }
 
 std::string CounterLine(const v1::KindCounters& c, const v1::Header& h) {
@@ -153,11 +158,7 @@ std::string CounterLine(const v1::KindCounters& c, const v1::Header& h) {
            std::to_string(l.lost_ring_full()) + "]";
   // Written records with a part unknown or adjusted, as the agent warned at
   // its stop: no loss, but a reader of the records should know.
-  std::string detail;
-  for (const CounterValue& v : CountsOf(c, counters::Class::kDetail))
-    if (v.value)
-      detail += (detail.empty() ? "" : ", ") + std::string(v.counter->label) + " " +
-                std::to_string(v.value);
+  const std::string detail = NonzeroCounts(c, counters::Class::kDetail);
   if (!detail.empty()) out += "  [written: " + detail + "]";
   return out + "\n";
 }
@@ -197,6 +198,7 @@ std::string FormatSummary(const TraceSummary& s) {
   o << FormatSchedSection(s.sched, ctx);
   o << FormatShimSection(s.shim, ctx);
   AppendCounters(s, o);
+  if (s.cut_in_time) o << "\nnote: " << TraceSummary::kNotCutInTime << "\n";
   return o.str();
 }
 

@@ -41,6 +41,12 @@ struct TraceSummary {
   // --from/--to cut the records but not the histograms (cumulative over the
   // whole recording): every output that shows both says so.
   bool cut_in_time = false;
+  // What every output says when cut_in_time: the records are cut, the
+  // cumulative histograms (calls, percentiles, the scheduler's) are not.
+  static constexpr const char* kNotCutInTime =
+      "--from/--to cut the records (the recorded calls, the slowest calls, the wakeups), not "
+      "the histograms: they are cumulative over the whole recording and cannot be cut in "
+      "time, so calls, percentiles and the scheduler histograms are the whole recording's";
   // The latest time any header, stats, trailer, process, call or histogram
   // record mentions: how long the recording ran.
   uint64_t last_time_ns = 0;
